@@ -1,0 +1,232 @@
+import { BAND_ADJ } from '../../policy-engine/importance';
+import { PAGE_SIZE } from '../../policy-engine/types';
+import type { DeviceProfile } from './device-profiles';
+import type { SimApp } from './sim-app';
+import type { ImportanceBand } from '../../policy-engine/types';
+
+/** What the kernel did during one tick, for vmpressure, PSI and the metrics. */
+export interface TickStats {
+  scanned: number;
+  reclaimed: number;
+  /** Direct reclaim or an allocation failed: nothing left to reclaim. */
+  exhausted: boolean;
+  foregroundStallUs: number;
+  backgroundStallUs: number;
+  directReclaimStallUs: number;
+}
+
+/** Where the kernel looks for pages, in LRU order. Scanning referenced pages wastes work. */
+interface LruBucket {
+  app: SimApp;
+  kind: 'anon' | 'file';
+  hot: boolean;
+  /** Pages scanned per page reclaimed: referenced pages get rotated before they go. */
+  scanCost: number;
+}
+
+export type OomVictimListener = (app: SimApp) => void;
+
+/**
+ * The kernel side of the simulated device: free memory, zram, kswapd, direct reclaim and
+ * the OOM killer. Policies never see this; they see snapshots and pressure signals.
+ */
+export class MemoryModel {
+  readonly ramPages: number;
+  readonly reservedPages: number;
+  readonly zramCapacityPages: number;
+  readonly minPages: number;
+  readonly lowPages: number;
+  readonly highPages: number;
+  /** CPU time spent compressing/decompressing, µs (all causes). */
+  zramCpuUs = 0;
+  refaultsAnon = 0;
+  refaultsFile = 0;
+  /** Pages scanned by direct reclaim, cumulative (vmstat pgscan_direct). */
+  pgscanDirect = 0;
+  tick: TickStats = emptyTick();
+
+  constructor(
+    readonly device: DeviceProfile,
+    readonly apps: readonly SimApp[],
+    private readonly bandOf: (app: SimApp) => ImportanceBand,
+    private readonly onOomKill: OomVictimListener,
+  ) {
+    this.ramPages = Math.floor(device.ramBytes / PAGE_SIZE);
+    this.reservedPages = Math.ceil(device.reservedBytes / PAGE_SIZE);
+    this.zramCapacityPages = Math.floor(device.zram.sizeBytes / PAGE_SIZE);
+    this.minPages = Math.ceil(device.watermarks.minBytes / PAGE_SIZE);
+    this.lowPages = Math.ceil(device.watermarks.lowBytes / PAGE_SIZE);
+    this.highPages = Math.ceil(device.watermarks.highBytes / PAGE_SIZE);
+  }
+
+  beginTick(): void {
+    this.tick = emptyTick();
+  }
+
+  get zramStoredPages(): number {
+    let n = 0;
+    for (const a of this.apps) n += a.zramPages;
+    return n;
+  }
+
+  /** Compressed pages live in RAM too. */
+  get zramFootprintPages(): number {
+    return Math.ceil(this.zramStoredPages / this.device.zram.ratio);
+  }
+
+  get residentPages(): number {
+    let n = 0;
+    for (const a of this.apps) n += a.resident;
+    return n;
+  }
+
+  /** May go below zero only transiently inside an allocation. */
+  get freePages(): number {
+    return this.ramPages - this.reservedPages - this.residentPages - this.zramFootprintPages;
+  }
+
+  get zramFreePages(): number {
+    return Math.max(0, this.zramCapacityPages - this.zramStoredPages);
+  }
+
+  get fileCachePages(): number {
+    let file = 0;
+    for (const a of this.apps) file += a.fileResident;
+    return file;
+  }
+
+  /** Reclaimable cheaply right now: free plus clean file pages (MemAvailable's idea). */
+  get availablePages(): number {
+    return Math.max(0, this.freePages) + this.fileCachePages;
+  }
+
+  /** Compress anon pages of one app (agent or kernel); returns pages moved. Respects capacity. */
+  pageOutAnon(app: SimApp, max: number, hotToo: boolean): number {
+    const moved = app.pageOutAnon(Math.min(max, this.zramFreePages), hotToo);
+    this.zramCpuUs += moved * this.device.zram.compressUsPerPage;
+    return moved;
+  }
+
+  /** kswapd: below the low watermark, reclaim toward high at its rate. */
+  runKswapd(dtMs: number): void {
+    if (this.freePages >= this.lowPages) return;
+    const budget = Math.floor((this.device.kswapdPagesPerSec * dtMs) / 1000);
+    const want = Math.min(budget, this.highPages - this.freePages);
+    this.reclaim(want);
+  }
+
+  /**
+   * Make room for `pages` new resident pages for `app`, reclaiming directly (the app stalls)
+   * and calling the OOM killer when nothing is left. Returns false if the app itself died.
+   */
+  makeRoom(app: SimApp, pages: number): boolean {
+    let guard = 0;
+    while (this.freePages - pages < this.minPages) {
+      const need = this.minPages + pages - this.freePages;
+      const before = this.tick.scanned;
+      const got = this.reclaim(need);
+      const scanned = this.tick.scanned - before;
+      this.pgscanDirect += scanned;
+      // Direct reclaim stalls the allocating task for the scanning and the compression.
+      const stallUs = scanned * 0.2 + got * this.device.zram.compressUsPerPage;
+      this.tick.directReclaimStallUs += stallUs;
+      if (app.isForeground) this.tick.foregroundStallUs += stallUs;
+      else this.tick.backgroundStallUs += stallUs;
+      if (got > 0) continue;
+      this.tick.exhausted = true;
+      const victim = this.oomVictim();
+      if (!victim) return app.alive;
+      victim.endLife();
+      this.onOomKill(victim);
+      if (victim === app) return false;
+      if (++guard > this.apps.length + 1) return app.alive;
+    }
+    return app.alive;
+  }
+
+  /** Reclaim about `want` pages net in LRU order; returns the pages taken out of RAM (progress). */
+  reclaim(want: number): number {
+    if (want <= 0) return 0;
+    let freed = 0;
+    let taken = 0;
+    const netPerAnonPage = 1 - 1 / this.device.zram.ratio;
+    for (const b of this.lruBuckets()) {
+      if (freed >= want) break;
+      const avail = b.kind === 'file' ? (b.hot ? b.app.fileHotRes : b.app.fileColdRes) : b.hot ? b.app.anonHotRes : b.app.anonColdRes;
+      if (avail === 0) continue;
+      if (b.kind === 'file') {
+        const n = b.app.evict('file', b.hot, Math.ceil(want - freed));
+        this.tick.scanned += n * b.scanCost;
+        this.tick.reclaimed += n;
+        freed += n;
+        taken += n;
+        continue;
+      }
+      // Compressing one page frees only (1 - 1/ratio) of a page, and only while zram has room;
+      // pages scanned with zram full are work without progress (vmpressure sees that).
+      const tried = Math.min(avail, Math.ceil((want - freed) / netPerAnonPage));
+      const moved = b.app.evict('anon', b.hot, Math.min(tried, this.zramFreePages));
+      this.zramCpuUs += moved * this.device.zram.compressUsPerPage;
+      this.tick.scanned += tried * b.scanCost;
+      this.tick.reclaimed += moved;
+      freed += moved * netPerAnonPage;
+      taken += moved;
+    }
+    return taken;
+  }
+
+  private lruBuckets(): LruBucket[] {
+    const bg = this.apps.filter((a) => a.alive && !a.isForeground).sort((a, b) => a.lastUsedAt - b.lastUsedAt || a.pid - b.pid);
+    const fg = this.apps.filter((a) => a.alive && a.isForeground);
+    const buckets: LruBucket[] = [];
+    for (const app of bg.filter((a) => a.deactivated)) {
+      buckets.push({ app, kind: 'file', hot: false, scanCost: 1 }, { app, kind: 'file', hot: true, scanCost: 1 });
+      buckets.push({ app, kind: 'anon', hot: false, scanCost: 1 }, { app, kind: 'anon', hot: true, scanCost: 1 });
+    }
+    // Pages nobody touches age onto the inactive list whichever app owns them, so the
+    // foreground's cold pages go before the background's working sets.
+    for (const app of bg) buckets.push({ app, kind: 'file', hot: false, scanCost: 1 });
+    for (const app of fg) buckets.push({ app, kind: 'file', hot: false, scanCost: 1 });
+    for (const app of bg) buckets.push({ app, kind: 'anon', hot: false, scanCost: 1 });
+    for (const app of fg) buckets.push({ app, kind: 'anon', hot: false, scanCost: 1 });
+    for (const app of bg) buckets.push({ app, kind: 'file', hot: true, scanCost: 3 });
+    for (const app of bg) buckets.push({ app, kind: 'anon', hot: true, scanCost: 3 });
+    // The foreground's working set is referenced all the time: scanning it is mostly rotation.
+    for (const app of fg) buckets.push({ app, kind: 'file', hot: true, scanCost: 8 }, { app, kind: 'anon', hot: true, scanCost: 8 });
+    return buckets;
+  }
+
+  /** The kernel's oom_badness: footprint plus oom_score_adj as a share of memory. */
+  private oomVictim(): SimApp | null {
+    let best: SimApp | null = null;
+    let bestPoints = -Infinity;
+    for (const a of this.apps) {
+      if (!a.alive) continue;
+      const adj = BAND_ADJ[this.bandOf(a)];
+      const points = a.resident + a.zramPages + (adj * this.ramPages) / 1000;
+      if (points > bestPoints || (points === bestPoints && best !== null && a.pid < best.pid)) {
+        best = a;
+        bestPoints = points;
+      }
+    }
+    return best;
+  }
+
+  /** Fault pages back in for `app`, paying decompression or storage reads. */
+  faultIn(app: SimApp, anon: number, file: number): void {
+    if (anon + file === 0) return;
+    if (!this.makeRoom(app, anon + file)) return;
+    app.faultIn(anon, file);
+    this.refaultsAnon += anon;
+    this.refaultsFile += file;
+    const decompressUs = anon * this.device.zram.decompressUsPerPage;
+    this.zramCpuUs += decompressUs;
+    const stallUs = decompressUs + file * this.device.storageReadUsPerPage;
+    if (app.isForeground) this.tick.foregroundStallUs += stallUs;
+    else this.tick.backgroundStallUs += stallUs;
+  }
+}
+
+function emptyTick(): TickStats {
+  return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, directReclaimStallUs: 0 };
+}

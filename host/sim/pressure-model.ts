@@ -1,0 +1,107 @@
+import { levelRank, type PressureLevel, type PsiReading } from '../../policy-engine/types';
+import type { TickStats } from './memory-model';
+
+// The kernel's vmpressure thresholds (mm/vmpressure.c): share of scanned pages not reclaimed.
+const VMPRESSURE_MEDIUM_PCT = 60;
+const VMPRESSURE_CRITICAL_PCT = 95;
+
+/** PSI trigger thresholds, as lmkd configures them (some 70 ms / full 700 ms per 1 s window). */
+export interface PsiTriggers {
+  windowMs: number;
+  someMediumMs: number;
+  fullCriticalMs: number;
+}
+
+export const LMKD_PSI_TRIGGERS: PsiTriggers = { windowMs: 1000, someMediumMs: 70, fullCriticalMs: 700 };
+
+export interface TickPressure {
+  /** vmpressure event this tick, if the kernel reclaimed anything. */
+  vmpressure: { level: Exclude<PressureLevel, 'none'>; pressurePct: number } | null;
+  /** A PSI trigger fired this tick (at most once per window per trigger, as the kernel does). */
+  psiEvent: Exclude<PressureLevel, 'none' | 'low'> | null;
+  /** The worst level in force this tick, for time-at-level. */
+  level: PressureLevel;
+  psi: PsiReading;
+}
+
+/**
+ * Turns what the memory model did each tick into the kernel's two pressure interfaces:
+ * vmpressure from reclaim efficiency, PSI from stall time (some: any task stalled; full:
+ * the foreground, standing in for all runnable tasks, stalled).
+ */
+export class PressureModel {
+  private readonly someRing: number[];
+  private readonly fullRing: number[];
+  private ringIndex = 0;
+  private someWindowMs = 0;
+  private fullWindowMs = 0;
+  private someAvg10 = 0;
+  private fullAvg10 = 0;
+  private someAvg60 = 0;
+  private fullAvg60 = 0;
+  private lastMediumAt = -Infinity;
+  private lastCriticalAt = -Infinity;
+
+  constructor(private readonly dtMs: number, private readonly triggers: PsiTriggers = LMKD_PSI_TRIGGERS) {
+    const slots = Math.max(1, Math.round(triggers.windowMs / dtMs));
+    this.someRing = new Array<number>(slots).fill(0);
+    this.fullRing = new Array<number>(slots).fill(0);
+  }
+
+  update(now: number, t: TickStats): TickPressure {
+    const dt = this.dtMs;
+    const someMs = Math.min(dt, (t.foregroundStallUs + t.backgroundStallUs) / 1000);
+    const fullMs = Math.min(dt, t.foregroundStallUs / 1000);
+
+    this.someWindowMs += someMs - this.someRing[this.ringIndex];
+    this.fullWindowMs += fullMs - this.fullRing[this.ringIndex];
+    this.someRing[this.ringIndex] = someMs;
+    this.fullRing[this.ringIndex] = fullMs;
+    this.ringIndex = (this.ringIndex + 1) % this.someRing.length;
+
+    // The kernel's running averages are exponentially decaying percentages.
+    const k10 = Math.exp(-dt / 10_000);
+    const k60 = Math.exp(-dt / 60_000);
+    const somePct = (100 * someMs) / dt;
+    const fullPct = (100 * fullMs) / dt;
+    this.someAvg10 = this.someAvg10 * k10 + somePct * (1 - k10);
+    this.fullAvg10 = this.fullAvg10 * k10 + fullPct * (1 - k10);
+    this.someAvg60 = this.someAvg60 * k60 + somePct * (1 - k60);
+    this.fullAvg60 = this.fullAvg60 * k60 + fullPct * (1 - k60);
+
+    let vmpressure: TickPressure['vmpressure'] = null;
+    if (t.scanned > 0 || t.exhausted) {
+      const pressurePct = t.exhausted ? 100 : Math.max(0, Math.round((100 * (t.scanned - t.reclaimed)) / t.scanned));
+      const level = pressurePct >= VMPRESSURE_CRITICAL_PCT ? 'critical' : pressurePct >= VMPRESSURE_MEDIUM_PCT ? 'medium' : 'low';
+      vmpressure = { level, pressurePct };
+    }
+
+    const windowLevel: PressureLevel =
+      this.fullWindowMs >= this.triggers.fullCriticalMs ? 'critical' : this.someWindowMs >= this.triggers.someMediumMs ? 'medium' : 'none';
+    let psiEvent: TickPressure['psiEvent'] = null;
+    if (windowLevel === 'critical' && now - this.lastCriticalAt >= this.triggers.windowMs) {
+      psiEvent = 'critical';
+      this.lastCriticalAt = now;
+    } else if (windowLevel !== 'none' && now - this.lastMediumAt >= this.triggers.windowMs) {
+      psiEvent = 'medium';
+      this.lastMediumAt = now;
+    }
+
+    const vmLevel: PressureLevel = vmpressure?.level ?? 'none';
+    const level = levelRank(vmLevel) >= levelRank(windowLevel) ? vmLevel : windowLevel;
+    return { vmpressure, psiEvent, level, psi: this.reading() };
+  }
+
+  reading(): PsiReading {
+    const r = (x: number) => Math.round(x * 100) / 100;
+    return {
+      someAvg10: r(this.someAvg10),
+      fullAvg10: r(this.fullAvg10),
+      someAvg60: r(this.someAvg60),
+      fullAvg60: r(this.fullAvg60),
+      someWindowMs: r(this.someWindowMs),
+      fullWindowMs: r(this.fullWindowMs),
+      windowMs: this.triggers.windowMs,
+    };
+  }
+}

@@ -1,0 +1,210 @@
+import type { ImportanceBand, UserPriority } from '../../policy-engine/types';
+import type { AppSpec } from '../scenario/scenario';
+
+/**
+ * One app's pages in the simulated device, in whole 4 KiB pages. Each kind is split into
+ * the working set ("hot": touched while the app is in use) and the rest ("cold"), and each
+ * class into resident and out (anon: in zram; file: dropped, to be read back from storage).
+ * Invariant, checked by tests: for each class resident + out = total.
+ */
+export class SimApp {
+  pid = 0;
+  startTime = 0;
+  alive = false;
+  everLaunched = false;
+  /** Who ended the last life of this app, if not the user. */
+  killedBy: 'agent' | 'oom' | null = null;
+  isForeground = false;
+  lastForegroundAt: number | null = null;
+  /** Launch or last use, for the kernel's LRU among apps never in front. */
+  lastUsedAt = 0;
+  priority: UserPriority;
+  /** MADV_COLD was applied: the kernel takes this app's pages first. Cleared by use. */
+  deactivated = false;
+
+  anonHotRes = 0;
+  anonHotZram = 0;
+  anonColdRes = 0;
+  anonColdZram = 0;
+  fileHotRes = 0;
+  fileHotOut = 0;
+  fileColdRes = 0;
+  fileColdOut = 0;
+
+  /** Pending gradual allocations: pages still to allocate and pages per tick. */
+  readonly pendingAllocations: { remaining: number; perTick: number }[] = [];
+  /** Fractional background-touch carry, so slow rates are exact over time. */
+  touchCarry = 0;
+
+  constructor(readonly spec: AppSpec, readonly pagesAnon: number, readonly pagesFile: number) {
+    this.priority = spec.priority;
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  get anonTotal(): number {
+    return this.anonHotRes + this.anonHotZram + this.anonColdRes + this.anonColdZram;
+  }
+  get fileTotal(): number {
+    return this.fileHotRes + this.fileHotOut + this.fileColdRes + this.fileColdOut;
+  }
+  get anonResident(): number {
+    return this.anonHotRes + this.anonColdRes;
+  }
+  get fileResident(): number {
+    return this.fileHotRes + this.fileColdRes;
+  }
+  get resident(): number {
+    return this.anonResident + this.fileResident;
+  }
+  get zramPages(): number {
+    return this.anonHotZram + this.anonColdZram;
+  }
+  get nonResidentHot(): number {
+    return this.anonHotZram + this.fileHotOut;
+  }
+
+  /** A fresh life: every page resident, split by working set. Returns the pages it needs. */
+  startLife(pid: number, now: number): number {
+    this.pid = pid;
+    this.startTime = now;
+    this.alive = true;
+    this.everLaunched = true;
+    this.killedBy = null;
+    this.deactivated = false;
+    this.lastUsedAt = now;
+    this.touchCarry = 0;
+    this.pendingAllocations.length = 0;
+    this.anonHotRes = Math.round(this.pagesAnon * this.spec.workingSet);
+    this.anonColdRes = this.pagesAnon - this.anonHotRes;
+    this.fileHotRes = Math.round(this.pagesFile * this.spec.workingSet);
+    this.fileColdRes = this.pagesFile - this.fileHotRes;
+    this.anonHotZram = this.anonColdZram = this.fileHotOut = this.fileColdOut = 0;
+    return this.pagesAnon + this.pagesFile;
+  }
+
+  /** The process ends: every page is released (zram included). */
+  endLife(): void {
+    this.alive = false;
+    this.isForeground = false;
+    this.pendingAllocations.length = 0;
+    this.anonHotRes = this.anonHotZram = this.anonColdRes = this.anonColdZram = 0;
+    this.fileHotRes = this.fileHotOut = this.fileColdRes = this.fileColdOut = 0;
+  }
+
+  /** New anonymous pages, resident, joining the working set in the app's proportion. */
+  addAnon(pages: number): void {
+    const hot = Math.round(pages * this.spec.workingSet);
+    this.anonHotRes += hot;
+    this.anonColdRes += pages - hot;
+  }
+
+  /** The app frees anon pages: cold ones first, out-of-RAM ones before resident ones. */
+  freeAnon(pages: number): { resident: number; zram: number } {
+    let left = Math.min(pages, this.anonTotal);
+    const take = (avail: number) => {
+      const n = Math.min(avail, left);
+      left -= n;
+      return n;
+    };
+    const coldZram = take(this.anonColdZram);
+    this.anonColdZram -= coldZram;
+    const coldRes = take(this.anonColdRes);
+    this.anonColdRes -= coldRes;
+    const hotZram = take(this.anonHotZram);
+    this.anonHotZram -= hotZram;
+    const hotRes = take(this.anonHotRes);
+    this.anonHotRes -= hotRes;
+    return { resident: coldRes + hotRes, zram: coldZram + hotZram };
+  }
+
+  /** Move up to `max` resident anon pages to zram, cold first; returns pages moved. */
+  pageOutAnon(max: number, hotToo: boolean): number {
+    const cold = Math.min(max, this.anonColdRes);
+    this.anonColdRes -= cold;
+    this.anonColdZram += cold;
+    let hot = 0;
+    if (hotToo) {
+      hot = Math.min(max - cold, this.anonHotRes);
+      this.anonHotRes -= hot;
+      this.anonHotZram += hot;
+    }
+    return cold + hot;
+  }
+
+  /** Take up to `n` resident pages of one class out of RAM (kswapd's view); returns pages taken. */
+  evict(kind: 'anon' | 'file', hot: boolean, n: number): number {
+    if (kind === 'anon') {
+      const k = Math.min(n, hot ? this.anonHotRes : this.anonColdRes);
+      if (hot) (this.anonHotRes -= k), (this.anonHotZram += k);
+      else (this.anonColdRes -= k), (this.anonColdZram += k);
+      return k;
+    }
+    const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
+    if (hot) (this.fileHotRes -= k), (this.fileHotOut += k);
+    else (this.fileColdRes -= k), (this.fileColdOut += k);
+    return k;
+  }
+
+  /** Drop up to `max` resident file pages, cold first; returns pages dropped. */
+  dropFile(max: number, hotToo: boolean): number {
+    const cold = Math.min(max, this.fileColdRes);
+    this.fileColdRes -= cold;
+    this.fileColdOut += cold;
+    let hot = 0;
+    if (hotToo) {
+      hot = Math.min(max - cold, this.fileHotRes);
+      this.fileHotRes -= hot;
+      this.fileHotOut += hot;
+    }
+    return cold + hot;
+  }
+
+  /**
+   * The app touches `fraction` of its non-resident working set (and, with `coldToo`, of its
+   * other pages). Returns how many anon and file pages fault back in; the caller makes room.
+   */
+  faultsFor(fraction: number, coldToo: boolean): { anon: number; file: number } {
+    const anon = Math.round((this.anonHotZram + (coldToo ? this.anonColdZram : 0)) * fraction);
+    const file = Math.round((this.fileHotOut + (coldToo ? this.fileColdOut : 0)) * fraction);
+    return { anon, file };
+  }
+
+  /** Bring pages back: hot ones first (they are what the app touches). */
+  faultIn(anon: number, file: number): void {
+    const anonHot = Math.min(anon, this.anonHotZram);
+    this.anonHotZram -= anonHot;
+    this.anonHotRes += anonHot;
+    const anonCold = Math.min(anon - anonHot, this.anonColdZram);
+    this.anonColdZram -= anonCold;
+    this.anonColdRes += anonCold;
+    const fileHot = Math.min(file, this.fileHotOut);
+    this.fileHotOut -= fileHot;
+    this.fileHotRes += fileHot;
+    const fileCold = Math.min(file - fileHot, this.fileColdOut);
+    this.fileColdOut -= fileCold;
+    this.fileColdRes += fileCold;
+  }
+
+  /** Background touch rate (fraction of the working set per second) when the scenario gives none. */
+  static defaultTouchRate(band: ImportanceBand): number {
+    switch (band) {
+      case 'system':
+      case 'persistent':
+      case 'visible':
+        return 1;
+      case 'perceptible':
+        return 0.5;
+      case 'service':
+        return 0.2;
+      case 'home':
+        return 0.05;
+      case 'previous':
+        return 0.02;
+      default:
+        return 0.005;
+    }
+  }
+}

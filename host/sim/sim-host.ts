@@ -1,0 +1,464 @@
+import { Observable, Subject, of, timer, map, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Host } from '../../policy-engine/host-contract';
+import { BAND_ADJ } from '../../policy-engine/importance';
+import {
+  PAGE_SIZE,
+  type ActionOutcome,
+  type ActionResult,
+  type ImportanceBand,
+  type PlannedAction,
+  type PressureLevel,
+  type PressureSignal,
+  type ProcessSnapshot,
+  type ReclaimAction,
+} from '../../policy-engine/types';
+import type { Scenario, TimelineStep } from '../scenario/scenario';
+import { MemoryModel } from './memory-model';
+import { PressureModel } from './pressure-model';
+import { Rng } from './rng';
+import { SimApp } from './sim-app';
+import { SimCounters, type ReplayMetrics } from './sim-metrics';
+
+export interface SimHostOptions {
+  /** Model step; pressure and touches are computed per step. */
+  tickMs?: number;
+  /** Run the scenario again from the start when it ends (for a live demo). */
+  loop?: boolean;
+  /** Check page conservation and bounds after every step; throws on a violation. */
+  checkInvariants?: boolean;
+}
+
+export const DEFAULT_TICK_MS = 100;
+const FIRST_PID = 1000;
+
+/** Something the device did that a person may want to see in a timeline. */
+export interface SimEvent {
+  at: number;
+  type: 'launch' | 'foreground' | 'background' | 'close' | 'agent-kill' | 'oom-kill' | 'cold-start' | 'warm-resume' | 'state-loss';
+  app: string;
+}
+
+/**
+ * The simulated device as a Host: plays a scenario's timeline on its apps, runs the kernel
+ * model each tick, and emits the pressure events a real kernel would.
+ */
+export class SimHost implements Host {
+  readonly name = 'sim';
+  readonly apps: SimApp[];
+  readonly memory: MemoryModel;
+  readonly counters = new SimCounters();
+  readonly events: SimEvent[] = [];
+  private readonly signals = new Subject<PressureSignal>();
+  readonly pressure$: Observable<PressureSignal> = this.signals.asObservable();
+  private readonly byId = new Map<string, SimApp>();
+  private readonly byPid = new Map<number, SimApp>();
+  private readonly pressure: PressureModel;
+  private readonly rng: Rng;
+  private readonly tickMs: number;
+  private nextPid = FIRST_PID;
+  private stepIndex = 0;
+  private foreground: SimApp | null = null;
+  private previous: SimApp | null = null;
+  private level: PressureLevel = 'none';
+  private startedAt = 0;
+  private loopOffset = 0;
+  private running: Subscription | null = null;
+
+  constructor(readonly scenario: Scenario, private readonly scheduler: SchedulerLike, private readonly options: SimHostOptions = {}) {
+    this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
+    this.rng = new Rng(scenario.seed);
+    this.apps = scenario.apps.map((spec) => {
+      const app = new SimApp(spec, Math.ceil(spec.anonBytes / PAGE_SIZE), Math.ceil(spec.fileBytes / PAGE_SIZE));
+      this.byId.set(spec.id, app);
+      return app;
+    });
+    this.memory = new MemoryModel(scenario.device, this.apps, (a) => this.bandOf(a), (victim) => this.onOomKill(victim));
+    this.pressure = new PressureModel(this.tickMs);
+  }
+
+  /** Scenario time in ms (0 at the start of the scenario). */
+  now(): number {
+    return this.scheduler.now() - this.startedAt;
+  }
+
+  /** Schedule the model's steps on the scheduler, from now until the scenario's end. */
+  start(): void {
+    if (this.running) return;
+    this.startedAt = this.scheduler.now();
+    const host = this;
+    this.running = this.scheduler.schedule(function () {
+      host.step();
+      if (host.now() + host.tickMs <= host.scenario.durationMs + host.loopOffset) this.schedule(undefined, host.tickMs);
+      else if (host.options.loop) {
+        host.restart();
+        this.schedule(undefined, host.tickMs);
+      } else host.signals.complete();
+    }, 0);
+  }
+
+  stop(): void {
+    this.running?.unsubscribe();
+    this.running = null;
+    this.signals.complete();
+  }
+
+  /** Looping: every app ends, the timeline starts over; counters keep accumulating. */
+  private restart(): void {
+    for (const app of this.apps) if (app.alive) this.endApp(app, null);
+    this.foreground = this.previous = null;
+    this.stepIndex = 0;
+    this.loopOffset = this.now() + this.tickMs;
+  }
+
+  // ---- the model step -------------------------------------------------------------------
+
+  private step(): void {
+    const now = this.now();
+    const dt = this.tickMs;
+    this.memory.beginTick();
+    const timeline = this.scenario.timeline;
+    while (this.stepIndex < timeline.length && timeline[this.stepIndex].at + this.loopOffset <= now) {
+      this.apply(timeline[this.stepIndex++], now);
+    }
+    for (const app of this.apps) {
+      if (!app.alive) continue;
+      this.allocatePending(app);
+    }
+    this.touch(dt);
+    this.memory.runKswapd(dt);
+
+    const tick = this.memory.tick;
+    this.counters.foregroundStallUs += tick.foregroundStallUs;
+    const p = this.pressure.update(now, tick);
+    this.level = p.level;
+    this.counters.addLevelTime(p.level, dt);
+    if (this.options.checkInvariants) this.assertInvariants();
+
+    const memory = this.memoryReading();
+    if (p.vmpressure) {
+      this.signals.next({ at: now, source: 'vmpressure', level: p.vmpressure.level, vmpressure: p.vmpressure, psi: p.psi, memory });
+    }
+    if (p.psiEvent) {
+      this.signals.next({ at: now, source: 'psi', level: p.psiEvent, psi: p.psi, memory });
+    }
+  }
+
+  private apply(step: TimelineStep, now: number): void {
+    const app = this.byId.get(step.app)!;
+    switch (step.do) {
+      case 'launch':
+        if (!app.alive) this.bringUp(app, now);
+        return;
+      case 'foreground':
+        this.toForeground(app, now);
+        return;
+      case 'background':
+        if (this.foreground === app) this.leaveForeground(app, now);
+        return;
+      case 'close':
+        if (app.alive) {
+          this.endApp(app, null);
+          this.events.push({ at: now, type: 'close', app: app.id });
+        }
+        return;
+      case 'allocate': {
+        if (!app.alive) return;
+        const pages = Math.ceil(step.bytes / PAGE_SIZE);
+        const ticks = Math.max(1, Math.round(step.overMs / this.tickMs));
+        if (ticks === 1) this.allocate(app, pages);
+        else app.pendingAllocations.push({ remaining: pages, perTick: Math.ceil(pages / ticks) });
+        return;
+      }
+      case 'free':
+        if (app.alive) app.freeAnon(Math.ceil(step.bytes / PAGE_SIZE));
+        return;
+      case 'touch':
+        if (app.alive) {
+          const f = app.faultsFor(step.fraction, true);
+          this.memory.faultIn(app, f.anon, f.file);
+          app.lastUsedAt = now;
+          app.deactivated = false;
+        }
+        return;
+      case 'priority':
+        app.priority = step.priority;
+        return;
+    }
+  }
+
+  private allocate(app: SimApp, pages: number): void {
+    app.addAnon(pages);
+    this.memory.makeRoom(app, 0);
+  }
+
+  private allocatePending(app: SimApp): void {
+    const list = app.pendingAllocations;
+    for (let i = 0; i < list.length && app.alive; i++) {
+      const n = Math.min(list[i].perTick, list[i].remaining);
+      list[i].remaining -= n;
+      this.allocate(app, n);
+    }
+    if (app.alive) {
+      for (let i = list.length - 1; i >= 0; i--) if (list[i].remaining <= 0) list.splice(i, 1);
+    }
+  }
+
+  /** The foreground app touches its whole working set; others at their background rate. */
+  private touch(dt: number): void {
+    const fg = this.foreground;
+    if (fg && fg.alive && fg.nonResidentHot > 0) {
+      this.memory.faultIn(fg, fg.anonHotZram, fg.fileHotOut);
+    }
+    for (const app of this.apps) {
+      if (!app.alive || app === fg) continue;
+      const out = app.nonResidentHot;
+      if (out === 0) continue;
+      const rate = app.spec.backgroundTouchPerSec ?? SimApp.defaultTouchRate(this.bandOf(app));
+      const expected = (out * rate * dt) / 1000 + app.touchCarry;
+      const pages = Math.min(out, this.rng.roundStochastic(expected));
+      app.touchCarry = 0;
+      if (pages === 0) continue;
+      const anon = Math.round((pages * app.anonHotZram) / out);
+      this.memory.faultIn(app, anon, pages - anon);
+    }
+  }
+
+  // ---- app lifecycle ----------------------------------------------------------------------
+
+  private bringUp(app: SimApp, now: number): void {
+    if (app.everLaunched && app.killedBy !== null) {
+      // A return to an app the system killed: the user pays a cold start, and loses state.
+      this.counters.coldStarts++;
+      this.counters.coldStartWaitMs += app.spec.coldStartMs;
+      this.events.push({ at: now, type: 'cold-start', app: app.id });
+      if (app.spec.stateful) {
+        this.counters.stateLoss++;
+        this.events.push({ at: now, type: 'state-loss', app: app.id });
+      }
+    }
+    const pid = this.nextPid++;
+    this.byPid.set(pid, app);
+    app.startLife(pid, now);
+    this.events.push({ at: now, type: 'launch', app: app.id });
+    this.memory.makeRoom(app, 0);
+  }
+
+  private toForeground(app: SimApp, now: number): void {
+    if (this.foreground === app && app.alive) return;
+    if (this.foreground && this.foreground !== app) this.leaveForeground(this.foreground, now);
+    const returning = app.alive && app.lastForegroundAt !== null;
+    this.foreground = app;
+    app.isForeground = true;
+    app.lastForegroundAt = now;
+    app.lastUsedAt = now;
+    app.deactivated = false;
+    if (this.previous === app) this.previous = null;
+    if (!app.alive) this.bringUp(app, now);
+    else if (returning) {
+      this.counters.warmResumes++;
+      this.events.push({ at: now, type: 'warm-resume', app: app.id });
+    }
+    this.events.push({ at: now, type: 'foreground', app: app.id });
+  }
+
+  private leaveForeground(app: SimApp, now: number): void {
+    app.isForeground = false;
+    app.lastForegroundAt = now;
+    app.lastUsedAt = now;
+    this.foreground = null;
+    this.previous = app;
+    this.events.push({ at: now, type: 'background', app: app.id });
+  }
+
+  private endApp(app: SimApp, by: 'agent' | 'oom' | null): void {
+    this.byPid.delete(app.pid);
+    if (app.alive) app.endLife();
+    app.killedBy = by;
+    if (this.foreground === app) this.foreground = null;
+    if (this.previous === app) this.previous = null;
+  }
+
+  private onOomKill(victim: SimApp): void {
+    // MemoryModel already released the pages; record who did it.
+    this.byPid.delete(victim.pid);
+    victim.killedBy = 'oom';
+    if (this.foreground === victim) this.foreground = null;
+    if (this.previous === victim) this.previous = null;
+    this.counters.oomKills++;
+    this.events.push({ at: this.now(), type: 'oom-kill', app: victim.id });
+  }
+
+  bandOf(app: SimApp): ImportanceBand {
+    if (app.isForeground) return 'foreground';
+    if (app.spec.importance) return app.spec.importance;
+    return app === this.previous ? 'previous' : 'cached';
+  }
+
+  // ---- Host -----------------------------------------------------------------------------
+
+  snapshot(): ProcessSnapshot[] {
+    const alive = this.apps.filter((a) => a.alive);
+    // Android spreads cached apps over adj 900..999 by recency of use.
+    const cachedOrder = alive
+      .filter((a) => this.bandOf(a) === 'cached')
+      .sort((a, b) => b.lastUsedAt - a.lastUsedAt || a.pid - b.pid);
+    const cachedAdj = new Map(cachedOrder.map((a, i) => [a, 900 + Math.min(99, i)]));
+    return alive.map((a) => {
+      const band = this.bandOf(a);
+      return {
+        pid: a.pid,
+        startTime: a.startTime,
+        appKey: a.id,
+        name: a.id,
+        importance: band,
+        oomScoreAdj: cachedAdj.get(a) ?? BAND_ADJ[band],
+        priority: a.priority,
+        isForeground: a.isForeground,
+        lastForegroundAt: a.lastForegroundAt,
+        rssAnonBytes: a.anonResident * PAGE_SIZE,
+        rssFileBytes: a.fileResident * PAGE_SIZE,
+        swapBytes: a.zramPages * PAGE_SIZE,
+      };
+    });
+  }
+
+  sample(): PressureSignal {
+    return { at: this.now(), source: 'timer', level: this.level, psi: this.pressure.reading(), memory: this.memoryReading() };
+  }
+
+  private memoryReading(): PressureSignal['memory'] {
+    const m = this.memory;
+    return {
+      totalBytes: m.ramPages * PAGE_SIZE,
+      availableBytes: m.availablePages * PAGE_SIZE,
+      freeBytes: Math.max(0, m.freePages) * PAGE_SIZE,
+      swapTotalBytes: m.zramCapacityPages * PAGE_SIZE,
+      swapFreeBytes: m.zramFreePages * PAGE_SIZE,
+      fileCacheBytes: m.fileCachePages * PAGE_SIZE,
+      watermarks: { ...this.scenario.device.watermarks },
+      workingsetRefaultFile: m.refaultsFile,
+      pgscanDirect: m.pgscanDirect,
+    };
+  }
+
+  execute(action: PlannedAction): Observable<ActionOutcome> {
+    const started = this.now();
+    const app = this.byPid.get(action.pid);
+    if (!app || !app.alive || app.startTime !== action.startTime) {
+      return of(this.outcome(action, 'gone', `process ${action.pid} (${action.appKey}) is gone`, started));
+    }
+    const refusal = this.refusal(app);
+    if (refusal) return of(this.outcome(action, 'refused', refusal, started));
+    if (action.type === 'kill') {
+      const anon = app.anonResident * PAGE_SIZE;
+      const file = app.fileResident * PAGE_SIZE;
+      this.endApp(app, 'agent');
+      this.counters.agentKills++;
+      this.events.push({ at: started, type: 'agent-kill', app: app.id });
+      return of(this.outcome(action, 'ok', `killed ${app.id}`, started, anon, file));
+    }
+    // Reclaim takes time (compression is CPU work): the outcome arrives when it is done,
+    // which is what makes overlapping requests on one process possible to get wrong.
+    const budget = budgetPages(action);
+    const anonPages = action.kind === 'file' ? 0 : Math.min(app.anonResident, budget);
+    const filePages = action.kind === 'anon' ? 0 : Math.min(app.fileResident, budget);
+    const durationMs =
+      action.mode === 'cold'
+        ? 0
+        : (anonPages * this.scenario.device.zram.compressUsPerPage + filePages * this.scenario.device.fileDropUsPerPage) / 1000;
+    return timer(durationMs, this.scheduler).pipe(map(() => this.completeReclaim(action, app, started)));
+  }
+
+  private refusal(app: SimApp): string | null {
+    if (app.isForeground) return `${app.id} is the foreground app`;
+    if (app.priority === 'protected') return `${app.id} is protected`;
+    return null;
+  }
+
+  private completeReclaim(action: ReclaimAction, app: SimApp, started: number): ActionOutcome {
+    if (!app.alive || app.pid !== action.pid || app.startTime !== action.startTime) {
+      return this.outcome(action, 'gone', `process ${action.pid} (${action.appKey}) exited during reclaim`, started);
+    }
+    const refusal = this.refusal(app);
+    if (refusal) return this.outcome(action, 'refused', `${refusal}; reclaim cancelled`, started);
+    if (action.mode === 'cold') {
+      app.deactivated = true;
+      return this.outcome(action, 'ok', `deactivated ${app.id}'s pages (MADV_COLD)`, started);
+    }
+    let budget = budgetPages(action);
+    let file = 0;
+    let anon = 0;
+    if (action.kind !== 'anon') {
+      file = app.dropFile(budget, true);
+      budget -= file;
+    }
+    if (action.kind !== 'file') {
+      anon = this.memory.pageOutAnon(app, budget, true);
+    }
+    const bytes = (anon + file) * PAGE_SIZE;
+    this.counters.reclaimedBytes += bytes;
+    const full = action.kind !== 'file' && app.anonResident > 0 && anon < budget && this.memory.zramFreePages === 0 ? ' (zram full)' : '';
+    return this.outcome(action, 'ok', `reclaimed ${anon} anon + ${file} file pages${full}`, started, anon * PAGE_SIZE, file * PAGE_SIZE);
+  }
+
+  private outcome(action: PlannedAction, result: ActionResult, message: string, started: number, anon = 0, file = 0): ActionOutcome {
+    const at = this.now();
+    return { action, result, message, reclaimedAnonBytes: anon, reclaimedFileBytes: file, durationMs: at - started, at };
+  }
+
+  // ---- metrics and invariants -----------------------------------------------------------
+
+  /** Every metric the device knows; the engine supplies decisions and their latency. */
+  metrics(): Omit<ReplayMetrics, 'decisions' | 'decisionLatencyUs'> {
+    const c = this.counters;
+    const stallMs = round1(c.foregroundStallUs / 1000);
+    return {
+      agentKills: c.agentKills,
+      oomKills: c.oomKills,
+      stateLoss: c.stateLoss,
+      coldStarts: c.coldStarts,
+      warmResumes: c.warmResumes,
+      foregroundStallMs: stallMs,
+      userWaitMs: round1(stallMs + c.coldStartWaitMs),
+      refaultsAnon: this.memory.refaultsAnon,
+      refaultsFile: this.memory.refaultsFile,
+      reclaimedBytes: c.reclaimedBytes,
+      zramCpuMs: round1(this.memory.zramCpuUs / 1000),
+      timeAtLevelMs: { ...c.timeAtLevelMs },
+    };
+  }
+
+  /** Conservation and bounds; an empty list means the model is consistent. */
+  invariantViolations(): string[] {
+    const out: string[] = [];
+    for (const a of this.apps) {
+      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut'] as const;
+      for (const f of fields) {
+        if (!Number.isInteger(a[f]) || a[f] < 0) out.push(`${a.id}.${f} = ${a[f]}`);
+      }
+      if (a.alive && a.fileTotal !== a.pagesFile) out.push(`${a.id}: file resident + dropped = ${a.fileTotal}, expected ${a.pagesFile}`);
+      if (!a.alive && a.resident + a.zramPages !== 0) out.push(`${a.id}: dead but holds pages`);
+    }
+    if (this.memory.zramStoredPages > this.memory.zramCapacityPages) {
+      out.push(`zram holds ${this.memory.zramStoredPages} pages, capacity ${this.memory.zramCapacityPages}`);
+    }
+    return out;
+  }
+
+  private assertInvariants(): void {
+    const v = this.invariantViolations();
+    if (v.length > 0) throw new Error(`simulator invariant broken at ${this.now()} ms: ${v.join('; ')}`);
+  }
+
+  currentForeground(): string | null {
+    return this.foreground?.id ?? null;
+  }
+}
+
+function budgetPages(action: ReclaimAction): number {
+  return action.requestedBytes > 0 ? Math.ceil(action.requestedBytes / PAGE_SIZE) : Number.MAX_SAFE_INTEGER;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

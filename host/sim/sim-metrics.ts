@@ -1,0 +1,53 @@
+import type { PressureLevel } from '../../policy-engine/types';
+
+/** The metrics every replay reports (DESIGN.md: the same names in CLI JSON, DB and UI). */
+export interface ReplayMetrics {
+  agentKills: number;
+  oomKills: number;
+  stateLoss: number;
+  coldStarts: number;
+  warmResumes: number;
+  foregroundStallMs: number;
+  userWaitMs: number;
+  refaultsAnon: number;
+  refaultsFile: number;
+  reclaimedBytes: number;
+  zramCpuMs: number;
+  timeAtLevelMs: { low: number; medium: number; critical: number };
+  decisions: number;
+  decisionLatencyUs: { p50: number; p99: number };
+}
+
+export const METRIC_KEYS: readonly (keyof ReplayMetrics)[] = [
+  'agentKills',
+  'oomKills',
+  'stateLoss',
+  'coldStarts',
+  'warmResumes',
+  'foregroundStallMs',
+  'userWaitMs',
+  'refaultsAnon',
+  'refaultsFile',
+  'reclaimedBytes',
+  'zramCpuMs',
+  'timeAtLevelMs',
+  'decisions',
+  'decisionLatencyUs',
+];
+
+/** What the simulated device counts as it runs; the engine adds decisions and latency. */
+export class SimCounters {
+  agentKills = 0;
+  oomKills = 0;
+  stateLoss = 0;
+  coldStarts = 0;
+  warmResumes = 0;
+  foregroundStallUs = 0;
+  coldStartWaitMs = 0;
+  reclaimedBytes = 0;
+  timeAtLevelMs = { low: 0, medium: 0, critical: 0 };
+
+  addLevelTime(level: PressureLevel, ms: number): void {
+    if (level !== 'none') this.timeAtLevelMs[level] += ms;
+  }
+}

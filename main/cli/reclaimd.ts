@@ -1,0 +1,71 @@
+import { ParamError } from '../../policy-engine/params';
+import { UnknownPolicyError } from '../../policy-engine/registry';
+import { ScenarioError } from '../../host/scenario/scenario';
+import { UsageError } from './args';
+import { processIO, type CommandIO } from './io';
+import { policiesCommand } from './policies-command';
+import { replayCommand } from './replay-command';
+import { scenarioCommand, scenariosCommand } from './scenario-commands';
+
+const USAGE = `usage: reclaimd <command> [options]
+
+commands:
+  replay <scenario> [--policy reclaim] [--compare lmkd,none] [--seed N] [--params JSON] [--json]
+                         replay a scenario on the simulated device and compare policies
+  scenarios [--json]     list the bundled scenarios
+  scenario validate <file>
+  scenario generate [--apps 50] [--duration 1h] [--seed 1] [--device phone-4g] [--out FILE]
+  policies [--json]      list the policies with their parameters and defaults
+
+A scenario is a file path or the name of a bundled one (e.g. game-call).`;
+
+/** Runs one CLI invocation; returns the exit code (2 for bad input, 1 for internal errors). */
+export function main(argv: readonly string[], io: CommandIO = processIO): number {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'replay':
+        return replayCommand(rest, io);
+      case 'scenarios':
+        return scenariosCommand(rest, io);
+      case 'scenario':
+        return scenarioCommand(rest, io);
+      case 'policies':
+        return policiesCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+function reportError(err: unknown, io: CommandIO): number {
+  if (err instanceof ScenarioError) {
+    io.err(`reclaimd: invalid scenario ${err.source}:`);
+    for (const issue of err.issues) io.err(`  ${issue.path}: ${issue.message}`);
+    return 2;
+  }
+  if (err instanceof UsageError) {
+    io.err(`reclaimd: ${err.message}`);
+    io.err(`run "reclaimd help" for usage`);
+    return 2;
+  }
+  if (err instanceof UnknownPolicyError || err instanceof ParamError) {
+    io.err(`reclaimd: ${err.message}`);
+    return 2;
+  }
+  io.err(`reclaimd: internal error: ${err instanceof Error ? err.message : String(err)}`);
+  if (process.env.RECLAIMD_DEBUG && err instanceof Error) io.err(err.stack ?? '');
+  return 1;
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,101 @@
+import { performance } from 'node:perf_hooks';
+import { createBuiltinRegistry, DEFAULT_POLICY } from '../../policy-engine/policies/index';
+import type { PolicyRegistry } from '../../policy-engine/registry';
+import { loadScenario } from '../../host/scenario/load';
+import { replay, type ReplayResult } from '../../host/sim/replay';
+import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
+import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args';
+import type { CommandIO } from './io';
+
+export const REPLAY_FLAGS: Record<string, FlagSpec> = {
+  policy: { value: true, description: `policy to run (default ${DEFAULT_POLICY})` },
+  compare: { value: true, description: 'comma-separated policies to run beside it' },
+  seed: { value: true, description: "override the scenario's seed" },
+  params: { value: true, description: 'JSON object of policy parameters by policy name, e.g. {"reclaim":{"allowKill":false}}' },
+  json: { value: false, description: 'print one JSON object' },
+};
+
+export interface ReplayReport {
+  scenario: string;
+  runs: { policy: string; seed: number; metrics: ReplayMetrics }[];
+}
+
+export function replayCommand(argv: readonly string[], io: CommandIO, registry: PolicyRegistry = createBuiltinRegistry()): number {
+  const args = parseArgs(argv, REPLAY_FLAGS);
+  if (args.positionals.length !== 1) throw new UsageError('replay needs exactly one scenario (a file or a bundled name)');
+  const primary = stringFlag(args, 'policy') ?? DEFAULT_POLICY;
+  const compare = (stringFlag(args, 'compare') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const policies = [primary, ...compare.filter((p) => p !== primary)];
+  for (const p of policies) registry.get(p); // unknown names fail before any work
+  const seed = intFlag(args, 'seed', 0, 0xffffffff);
+  const params = parsePolicyParams(stringFlag(args, 'params'));
+
+  const scenario = loadScenario(args.positionals[0]);
+  const results: ReplayResult[] = policies.map((policy) =>
+    replay(scenario, { registry, policy, policyConfig: params[policy], seed, wallClock: () => performance.now() }),
+  );
+  const report: ReplayReport = { scenario: scenario.name, runs: results.map((r) => ({ policy: r.policy, seed: r.seed, metrics: r.metrics })) };
+  if (args.flags.has('json')) {
+    io.out(JSON.stringify(report));
+    return 0;
+  }
+  io.out(`scenario ${scenario.name} on ${scenario.device.name}, ${Math.round(scenario.durationMs / 1000)} s, seed ${results[0].seed}`);
+  io.out(formatMetricsTable(report));
+  io.out(verdict(report));
+  return 0;
+}
+
+function parsePolicyParams(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--params: not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--params: expected a JSON object keyed by policy name');
+  return value as Record<string, unknown>;
+}
+
+function cell(metrics: ReplayMetrics, key: keyof ReplayMetrics): string {
+  const v = metrics[key];
+  if (key === 'timeAtLevelMs') {
+    const t = v as ReplayMetrics['timeAtLevelMs'];
+    return `${t.low}/${t.medium}/${t.critical}`;
+  }
+  if (key === 'decisionLatencyUs') {
+    const l = v as ReplayMetrics['decisionLatencyUs'];
+    return `${l.p50}/${l.p99}`;
+  }
+  if (key === 'reclaimedBytes') return `${((v as number) / 1024 / 1024).toFixed(0)}MiB`;
+  return String(v);
+}
+
+export function formatMetricsTable(report: ReplayReport): string {
+  const label = (k: string) => (k === 'timeAtLevelMs' ? 'timeAtLevelMs (l/m/c)' : k === 'decisionLatencyUs' ? 'decisionLatencyUs (p50/p99)' : k);
+  const rows = [['metric', ...report.runs.map((r) => r.policy)], ...METRIC_KEYS.map((k) => [label(k), ...report.runs.map((r) => cell(r.metrics, k))])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+/** One line that says how the first policy did against the others. */
+export function verdict(report: ReplayReport): string {
+  const [first, ...others] = report.runs;
+  const m = first.metrics;
+  const kills = (x: ReplayMetrics) => x.agentKills + x.oomKills;
+  if (others.length === 0) {
+    return `verdict: ${first.policy}: ${kills(m)} kills, ${m.stateLoss} state lost, ${m.coldStarts} cold starts, user waited ${(m.userWaitMs / 1000).toFixed(1)} s`;
+  }
+  const parts = others.map((o) => {
+    const om = o.metrics;
+    const killText = kills(m) === kills(om) ? `the same kills (${kills(m)})` : `${kills(m)} kills vs ${kills(om)}`;
+    const wait = om.userWaitMs > 0 ? Math.round((100 * (om.userWaitMs - m.userWaitMs)) / om.userWaitMs) : 0;
+    const waitText = m.userWaitMs === om.userWaitMs ? 'the same user wait' : wait > 0 ? `${wait}% less user wait` : `${-wait}% more user wait`;
+    const lossText = m.stateLoss === om.stateLoss ? '' : `, state lost ${m.stateLoss} vs ${om.stateLoss}`;
+    return `against ${o.policy}: ${killText}${lossText}, ${waitText}`;
+  });
+  return `verdict: ${first.policy} ${parts.join('; ')}`;
+}

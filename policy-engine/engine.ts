@@ -1,0 +1,130 @@
+import { EMPTY, Observable, catchError, defer, finalize, from, interval, map, merge, mergeMap, of, take, type SchedulerLike } from 'rxjs';
+import type { Host } from './host-contract';
+import { processKey, type PolicyContext, type ReclaimPolicy } from './policy';
+import { throttlePressure, type ThrottleStats } from './throttle';
+import type { ActionOutcome, Decision, PlannedAction, PressureSignal } from './types';
+
+export interface EngineOptions {
+  host: Host;
+  policy: ReclaimPolicy;
+  /** All time in the engine comes from here: virtual in a replay, real on a live host. */
+  scheduler: SchedulerLike;
+  /** Minimum spacing of handled signals that do not escalate (storm control). */
+  throttleMs?: number;
+  /** Wall clock in ms with sub-ms precision, only to measure decision latency. */
+  wallClock?: () => number;
+  /** How many ranked candidates each decision records. */
+  candidatesKept?: number;
+}
+
+export interface EngineStats extends ThrottleStats {
+  decisions: number;
+  /** Actions refused by the engine because the process already had one in flight. */
+  overlapsRefused: number;
+  latenciesUs: number[];
+  /** plan()/rank() threw: the signal is skipped and the engine goes on. */
+  policyErrors: number;
+  lastPolicyError: string | null;
+}
+
+export interface Engine {
+  /** Subscribe to run the engine; each decision is emitted once its outcome is known. */
+  readonly decisions$: Observable<Decision>;
+  readonly stats: EngineStats;
+  /** Keys of processes with an action in flight right now. */
+  readonly busy: ReadonlySet<string>;
+}
+
+export const DEFAULT_THROTTLE_MS = 200;
+
+/**
+ * Signals in, decisions out: throttle the host's pressure events, rank the host's
+ * processes, let the policy plan, execute through the host with at most one action in
+ * flight per process, and report each action with its outcome.
+ */
+export function createEngine(options: EngineOptions): Engine {
+  const { host, policy, scheduler } = options;
+  const wallClock = options.wallClock;
+  const keep = options.candidatesKept ?? 5;
+  const busy = new Set<string>();
+  const stats: EngineStats = { seen: 0, passed: 0, dropped: 0, decisions: 0, overlapsRefused: 0, latenciesUs: [], policyErrors: 0, lastPolicyError: null };
+  let seq = 0;
+  let batch = 0;
+
+  const context = (): PolicyContext => ({ now: scheduler.now(), busy });
+
+  const ticks$: Observable<PressureSignal> = policy.tickIntervalMs
+    ? interval(policy.tickIntervalMs, scheduler).pipe(map(() => ({ ...host.sample(), source: 'timer' as const })))
+    : EMPTY;
+  const signals$ = merge(host.pressure$.pipe(throttlePressure(options.throttleMs ?? DEFAULT_THROTTLE_MS, scheduler, stats)), ticks$);
+
+  const handle = (signal: PressureSignal): Observable<Decision> => {
+    const started = wallClock?.();
+    const ctx = context();
+    const ranked = policy.rank(host.snapshot(), ctx);
+    const actions = policy.plan(signal, ranked, ctx);
+    const latencyUs = started === undefined || !wallClock ? null : Math.round((wallClock() - started) * 1000);
+    if (latencyUs !== null && actions.length > 0) stats.latenciesUs.push(latencyUs);
+    const candidates = ranked.slice(0, keep);
+    const thisBatch = ++batch;
+    return from(actions).pipe(
+      mergeMap((action) =>
+        run(action).pipe(
+          map((outcome): Decision => {
+            stats.decisions++;
+            policy.observe?.(outcome, context());
+            return {
+              seq: ++seq,
+              batch: thisBatch,
+              at: ctx.now,
+              policy: policy.name,
+              host: host.name,
+              signal,
+              candidates,
+              action,
+              outcome,
+              latencyUs,
+            };
+          }),
+        ),
+      ),
+    );
+  };
+
+  const run = (action: PlannedAction): Observable<ActionOutcome> => {
+    const key = processKey(action);
+    if (busy.has(key)) {
+      stats.overlapsRefused++;
+      return of(immediate(action, 'refused', 'an action on this process is already in flight', scheduler.now()));
+    }
+    if (action.dryRun) {
+      return of(immediate(action, 'dry-run', `dry run: would ${describeAction(action)}`, scheduler.now()));
+    }
+    busy.add(key);
+    return defer(() => host.execute(action)).pipe(
+      take(1),
+      catchError((err: unknown) => of(immediate(action, 'error', err instanceof Error ? err.message : String(err), scheduler.now()))),
+      finalize(() => busy.delete(key)),
+    );
+  };
+
+  // A throwing policy must not stop the agent: the signal is dropped and counted.
+  const handleSafely = (signal: PressureSignal): Observable<Decision> =>
+    defer(() => handle(signal)).pipe(
+      catchError((err: unknown) => {
+        stats.policyErrors++;
+        stats.lastPolicyError = err instanceof Error ? err.message : String(err);
+        return EMPTY;
+      }),
+    );
+
+  return { decisions$: signals$.pipe(mergeMap(handleSafely)), stats, busy };
+}
+
+function immediate(action: PlannedAction, result: ActionOutcome['result'], message: string, at: number): ActionOutcome {
+  return { action, result, message, reclaimedAnonBytes: 0, reclaimedFileBytes: 0, durationMs: 0, at };
+}
+
+export function describeAction(action: PlannedAction): string {
+  return action.type === 'kill' ? `kill ${action.appKey} (pid ${action.pid})` : `reclaim ${action.kind} pages of ${action.appKey} (pid ${action.pid}, ${action.mode})`;
+}

@@ -1,0 +1,11 @@
+export * from './types';
+export * from './importance';
+export * from './ranking';
+export * from './policy';
+export * from './params';
+export * from './registry';
+export * from './engine';
+export * from './throttle';
+export * from './host-contract';
+export * from './format';
+export { createBuiltinRegistry, DEFAULT_POLICY } from './policies/index';

@@ -1,0 +1,56 @@
+import { BAND_ADJ, PRIORITY_ADJ_SHIFT, isSystemBand } from './importance';
+import type { ProcessSnapshot, RankedProcess } from './types';
+import { formatBytes, formatDuration } from './format';
+
+// Inside a band the idle-time term may add at most this much, so it never crosses into
+// the next band (the narrowest gap between bands is 100).
+const IDLE_SCORE_MAX = 80;
+// A process idle this long gets the full idle score (log scale below it).
+const IDLE_SATURATION_MS = 4 * 60 * 60 * 1000;
+// The size term only breaks ties between equally idle apps.
+const SIZE_SCORE_MAX = 19;
+const SIZE_SATURATION_BYTES = 4 * 1024 * 1024 * 1024;
+
+/** Why a process may not be touched at all, or null if it may. */
+export function ineligibleReason(p: ProcessSnapshot): string | null {
+  if (p.untouchable) return p.untouchable;
+  if (p.isForeground) return 'foreground app';
+  if (p.priority === 'protected') return 'protected by user priority';
+  if (isSystemBand(p.importance)) return `${p.importance} process`;
+  return null;
+}
+
+function idleScore(p: ProcessSnapshot, now: number): number {
+  if (p.lastForegroundAt === null) return IDLE_SCORE_MAX; // never used in front: coldest
+  const idle = Math.max(0, now - p.lastForegroundAt);
+  return Math.min(IDLE_SCORE_MAX, (IDLE_SCORE_MAX * Math.log1p(idle)) / Math.log1p(IDLE_SATURATION_MS));
+}
+
+function sizeScore(p: ProcessSnapshot): number {
+  const size = p.rssAnonBytes + p.rssFileBytes;
+  return Math.min(SIZE_SCORE_MAX, (SIZE_SCORE_MAX * Math.log1p(size)) / Math.log1p(SIZE_SATURATION_BYTES));
+}
+
+/**
+ * Rank processes best victim first: by importance band, then time since last foreground
+ * use, then size; user priorities shift the band. Ties break by pid so the order is total
+ * and a replay is reproducible.
+ */
+export function rankProcesses(procs: readonly ProcessSnapshot[], now: number): RankedProcess[] {
+  const ranked = procs.map((p): RankedProcess => {
+    const effectiveAdj = BAND_ADJ[p.importance] + PRIORITY_ADJ_SHIFT[p.priority];
+    const idle = idleScore(p, now);
+    const size = sizeScore(p);
+    const blocked = ineligibleReason(p);
+    const score = blocked === null ? effectiveAdj + idle + size : -Infinity;
+    const idleText = p.lastForegroundAt === null ? 'never foreground' : `idle ${formatDuration(now - p.lastForegroundAt)}`;
+    const priorityText = p.priority === 'normal' ? '' : `, ${p.priority}`;
+    const why =
+      blocked === null
+        ? `${p.importance} (adj ${effectiveAdj}${priorityText}), ${idleText}, ${formatBytes(p.rssAnonBytes + p.rssFileBytes)} resident`
+        : `not a candidate: ${blocked}`;
+    return { process: p, score, effectiveAdj, eligible: blocked === null, why };
+  });
+  ranked.sort((a, b) => b.score - a.score || a.process.pid - b.process.pid);
+  return ranked;
+}

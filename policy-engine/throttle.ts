@@ -1,0 +1,40 @@
+import { Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { levelRank, type PressureSignal } from './types';
+
+export interface ThrottleStats {
+  seen: number;
+  passed: number;
+  dropped: number;
+}
+
+/**
+ * Storm control for pressure events: at most one signal per `intervalMs`, except that a
+ * signal of a higher level than the last one passed goes through at once, so escalation
+ * is never delayed by a storm of lower-level events. `none` signals are dropped.
+ */
+export function throttlePressure(
+  intervalMs: number,
+  scheduler: SchedulerLike,
+  stats: ThrottleStats = { seen: 0, passed: 0, dropped: 0 },
+): MonoTypeOperatorFunction<PressureSignal> {
+  return (source) =>
+    new Observable<PressureSignal>((subscriber) => {
+      let lastAt = -Infinity;
+      let lastRank = -1;
+      return source.subscribe({
+        next(signal) {
+          stats.seen++;
+          const rank = levelRank(signal.level);
+          const now = scheduler.now();
+          if (rank > 0 && (rank > lastRank || now - lastAt >= intervalMs)) {
+            lastAt = now;
+            lastRank = rank;
+            stats.passed++;
+            subscriber.next(signal);
+          } else stats.dropped++;
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
+}

@@ -1,0 +1,167 @@
+// The vocabulary shared by policies, hosts and sinks. Everything here is plain data so a
+// decision can be logged, sent over IPC or compared between runs without conversion.
+
+/** Pressure levels, in the order they escalate. `none` means no event is active. */
+export const PRESSURE_LEVELS = ['none', 'low', 'medium', 'critical'] as const;
+export type PressureLevel = (typeof PRESSURE_LEVELS)[number];
+
+export function levelRank(level: PressureLevel): number {
+  return PRESSURE_LEVELS.indexOf(level);
+}
+
+/** Android oom_adj bands (the reference vocabulary for importance). */
+export const IMPORTANCE_BANDS = [
+  'system',
+  'persistent',
+  'foreground',
+  'visible',
+  'perceptible',
+  'service',
+  'home',
+  'previous',
+  'cached',
+] as const;
+export type ImportanceBand = (typeof IMPORTANCE_BANDS)[number];
+
+/** User priorities; they override the band when ranking. */
+export const USER_PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const;
+export type UserPriority = (typeof USER_PRIORITIES)[number];
+
+/** The three modes of /proc/PID/reclaim. */
+export const RECLAIM_KINDS = ['file', 'anon', 'all'] as const;
+export type ReclaimKind = (typeof RECLAIM_KINDS)[number];
+
+/** MADV_PAGEOUT (drop/compress now) or MADV_COLD (deactivate, let the kernel decide). */
+export type ReclaimMode = 'pageout' | 'cold';
+
+export interface PsiReading {
+  /** Percent of time in the last 10 s (as /proc/pressure/memory avg10). */
+  someAvg10: number;
+  fullAvg10: number;
+  someAvg60: number;
+  fullAvg60: number;
+  /** Stall in the trigger window just ended, in ms (what a PSI trigger compares). */
+  someWindowMs: number;
+  fullWindowMs: number;
+  windowMs: number;
+}
+
+export interface MemoryReading {
+  totalBytes: number;
+  availableBytes: number;
+  freeBytes: number;
+  swapTotalBytes: number;
+  swapFreeBytes: number;
+  /** Resident page cache (file LRU), when the host knows it. */
+  fileCacheBytes?: number;
+  /** The zone watermarks (/proc/zoneinfo), when the host knows them. */
+  watermarks?: { minBytes: number; lowBytes: number; highBytes: number };
+  /** Cumulative counters from /proc/vmstat: file pages refaulted, pages scanned by direct reclaim. */
+  workingsetRefaultFile?: number;
+  pgscanDirect?: number;
+}
+
+/** One pressure event or sample as a host reports it. */
+export interface PressureSignal {
+  /** Clock time in ms (virtual in a replay, wall on a live host). */
+  at: number;
+  source: 'psi' | 'vmpressure' | 'timer' | 'manual';
+  level: PressureLevel;
+  psi?: PsiReading;
+  /** vmpressure's own level and the reclaim efficiency behind it (0..100, higher is worse). */
+  vmpressure?: { level: Exclude<PressureLevel, 'none'>; pressurePct: number };
+  memory: MemoryReading;
+}
+
+/** A process as the host sees it at one instant. Sizes are bytes. */
+export interface ProcessSnapshot {
+  pid: number;
+  /** Start time from /proc/PID/stat (or the simulator's launch time): with pid, guards against pid reuse. */
+  startTime: number;
+  /** Stable identity that priorities key on (package/executable name or cgroup scope). */
+  appKey: string;
+  name: string;
+  importance: ImportanceBand;
+  oomScoreAdj: number;
+  priority: UserPriority;
+  isForeground: boolean;
+  /** Clock ms of the last time the app was in the foreground; null if never. */
+  lastForegroundAt: number | null;
+  rssAnonBytes: number;
+  rssFileBytes: number;
+  swapBytes: number;
+  /** Set by the host for processes that must never be touched (pid 1, kernel threads, ourselves, the UI). */
+  untouchable?: string;
+}
+
+export interface RankedProcess {
+  process: ProcessSnapshot;
+  /** Higher is a better victim. */
+  score: number;
+  /** Effective oom adj after the user priority is applied. */
+  effectiveAdj: number;
+  eligible: boolean;
+  why: string;
+}
+
+export interface ReclaimAction {
+  type: 'reclaim';
+  pid: number;
+  startTime: number;
+  appKey: string;
+  kind: ReclaimKind;
+  mode: ReclaimMode;
+  /** What the policy expects to free; hosts may reclaim more or less. */
+  requestedBytes: number;
+  reason: string;
+  dryRun: boolean;
+}
+
+export interface KillAction {
+  type: 'kill';
+  pid: number;
+  startTime: number;
+  appKey: string;
+  requestedBytes: number;
+  reason: string;
+  dryRun: boolean;
+}
+
+export type PlannedAction = ReclaimAction | KillAction;
+
+export const ACTION_RESULTS = ['ok', 'gone', 'denied', 'refused', 'error', 'unsupported', 'dry-run'] as const;
+export type ActionResult = (typeof ACTION_RESULTS)[number];
+
+export interface ActionOutcome {
+  action: PlannedAction;
+  result: ActionResult;
+  message: string;
+  reclaimedAnonBytes: number;
+  reclaimedFileBytes: number;
+  /** Duration of the action in ms on the host's clock. */
+  durationMs: number;
+  /** Clock time the outcome was known. */
+  at: number;
+}
+
+/** One decision: a planned action with the signal and ranking that led to it, and its outcome. */
+export interface Decision {
+  /** Sequence number, unique within an engine run. */
+  seq: number;
+  /** Groups the decisions planned for one signal. */
+  batch: number;
+  at: number;
+  policy: string;
+  host: string;
+  signal: PressureSignal;
+  /** The top candidates at planning time, best victim first. */
+  candidates: RankedProcess[];
+  action: PlannedAction;
+  outcome: ActionOutcome;
+  /** Wall time from signal to planned actions, µs; null when no wall clock was injected. */
+  latencyUs: number | null;
+}
+
+export const PAGE_SIZE = 4096;
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;

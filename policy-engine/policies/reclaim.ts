@@ -17,6 +17,7 @@ export const RECLAIM_PARAMS = {
   mediumMinAdj: { type: 'integer', default: 700, min: -1000, max: 3000, description: 'Medium pressure reclaims anon and file pages at or above this adj (previous and cached).' },
   criticalMinAdj: { type: 'integer', default: 200, min: -1000, max: 3000, description: 'Critical pressure reclaims all pages at or above this adj (everything but foreground and visible).' },
   allowKill: { type: 'boolean', default: true, description: 'Allow a kill as the last resort when reclaim can no longer relieve critical pressure.' },
+  swapLowPct: { type: 'number', default: 5, min: 0, max: 100, unit: '%', description: 'Swap (zram) counts as exhausted below this share free: anon reclaim can no longer help.' },
   killAfterMs: { type: 'integer', default: 3000, min: 0, max: 600_000, unit: 'ms', description: 'Critical pressure must last this long with reclaim exhausted before a kill.' },
   killMinAdj: { type: 'integer', default: 200, min: 0, max: 3000, description: 'Never kill below this effective adj (foreground and visible apps are never killed).' },
   killIntervalMs: { type: 'integer', default: 2000, min: 0, max: 600_000, unit: 'ms', description: 'Wait at least this long after a kill before judging whether another is needed.' },
@@ -92,7 +93,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       planned += anon + file;
     }
 
-    if (signal.level === 'critical' && p.allowKill) {
+    if ((signal.level === 'critical' || signal.level === 'medium') && p.allowKill) {
       const kill = this.planKill(signal, ranked, ctx, planned, target);
       if (kill) actions.push(kill);
     }
@@ -115,14 +116,26 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     this.lastCriticalAt = now;
   }
 
-  /** Last resort: only when reclaim has little left to give and critical pressure persists. */
+  /**
+   * Last resort: only when reclaim has little left to give — swap is exhausted and the page
+   * cache cannot cover the shortfall, or critical pressure has lasted despite reclaim.
+   */
   private planKill(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext, planned: number, target: number): KillAction | null {
     const p = this.params;
     const now = ctx.now;
+    const m = signal.memory;
     if (ctx.busy.size > 0) return null; // reclaim in flight: judge it first
     if (planned >= target / 4) return null;
-    if (this.criticalSince === null || now - this.criticalSince < p.killAfterMs) return null;
     if (now - this.lastKillAt < p.killIntervalMs) return null;
+    const swapExhausted = m.swapFreeBytes < Math.max(p.minAnonBytes, (m.swapTotalBytes * p.swapLowPct) / 100);
+    const cacheLeft = m.fileCacheBytes ?? Math.max(0, m.availableBytes - m.freeBytes);
+    const sustainedCritical = signal.level === 'critical' && this.criticalSince !== null && now - this.criticalSince >= p.killAfterMs;
+    // Without watermarks, "short" means less than the target is available at all.
+    const short = m.watermarks ? m.freeBytes < m.watermarks.lowBytes : m.availableBytes < target;
+    let trigger: string;
+    if (swapExhausted && cacheLeft < target && short) trigger = `swap exhausted (${formatBytes(m.swapFreeBytes)} free) and ${formatBytes(cacheLeft)} of page cache left`;
+    else if (sustainedCritical) trigger = `critical for ${formatDuration(now - this.criticalSince!)}`;
+    else return null;
 
     let best: { r: RankedProcess; score: number; growth: number; footprint: number } | null = null;
     for (const r of ranked) {
@@ -146,7 +159,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       appKey: proc.appKey,
       requestedBytes: best.footprint,
       reason:
-        `last resort: critical for ${formatDuration(now - this.criticalSince!)}, reclaim can free only ${formatBytes(planned)}; ` +
+        `last resort: ${trigger}, reclaim can free only ${formatBytes(planned)}; ` +
         `${proc.appKey} holds ${formatBytes(best.footprint)}${growthText} (${proc.importance}, adj ${best.r.effectiveAdj})`,
       dryRun: false,
     };

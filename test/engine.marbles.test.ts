@@ -1,0 +1,131 @@
+import { Observable, map, timer, type SchedulerLike } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { createEngine } from '../policy-engine/engine';
+import type { Host } from '../policy-engine/host-contract';
+import { createBuiltinRegistry } from '../policy-engine/policies/index';
+import type { ReclaimPolicy } from '../policy-engine/policy';
+import { rankProcesses } from '../policy-engine/ranking';
+import type { ActionOutcome, PlannedAction, PressureLevel, PressureSignal, ProcessSnapshot } from '../policy-engine/types';
+import { proc, signal } from './helpers/processes';
+
+/**
+ * A host whose pressure events come from a marble diagram and whose reclaims take a fixed
+ * time on the test scheduler: it isolates the engine's timing rules.
+ */
+class ScriptedHost implements Host {
+  readonly name = 'scripted';
+  executions: PlannedAction[] = [];
+  constructor(
+    readonly pressure$: Observable<PressureSignal>,
+    private readonly procs: ProcessSnapshot[],
+    private readonly scheduler: SchedulerLike,
+    private readonly reclaimMs: number,
+  ) {}
+  sample(): PressureSignal {
+    return signal('none', {}, 'timer');
+  }
+  snapshot(): ProcessSnapshot[] {
+    return this.procs;
+  }
+  execute(action: PlannedAction): Observable<ActionOutcome> {
+    this.executions.push(action);
+    return timer(this.reclaimMs, this.scheduler).pipe(
+      map(() => ({ action, result: 'ok' as const, message: 'done', reclaimedAnonBytes: 0, reclaimedFileBytes: action.requestedBytes, durationMs: this.reclaimMs, at: this.scheduler.now() })),
+    );
+  }
+}
+
+/** Plans one reclaim of pid 1 per signal, ignoring ctx.busy, to test the engine's own guard. */
+const stubborn = (dryRun: boolean): ReclaimPolicy => ({
+  name: 'stubborn',
+  rank: (procs, ctx) => rankProcesses(procs, ctx.now),
+  plan: (s) => [{ type: 'reclaim', pid: 1, startTime: 1, appKey: 'a', kind: 'file', mode: 'pageout', requestedBytes: 1, reason: s.level, dryRun }],
+});
+
+const levels: Record<string, PressureLevel> = { l: 'low', m: 'medium', c: 'critical', n: 'none' };
+
+function makeScheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+describe('engine (marble tests)', () => {
+  it('throttles a storm of same-level events but lets escalation through at once', () => {
+    const ts = makeScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const signals = cold('l 50ms l 50ms l 99ms l 10ms m 5ms c 5ms n', levels).pipe(map((level) => signal(level)));
+      const host = new ScriptedHost(signals, [proc({ pid: 1, startTime: 1 })], ts, 0);
+      const engine = createEngine({ host, policy: stubborn(true), scheduler: ts, throttleMs: 200 });
+      expectObservable(engine.decisions$.pipe(map((d) => `${d.signal.level}:${d.outcome.result}`))).toBe('a 201ms b 10ms c 5ms d', {
+        a: 'low:dry-run',
+        b: 'low:dry-run',
+        c: 'medium:dry-run',
+        d: 'critical:dry-run',
+      });
+      ts.flush();
+      expect(engine.stats).toMatchObject({ seen: 7, passed: 4, dropped: 3 });
+    });
+  });
+
+  it('never overlaps two actions on one process: the second is refused while the first runs', () => {
+    const ts = makeScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const signals = cold('l 249ms l 349ms l', levels).pipe(map((level) => signal(level)));
+      const host = new ScriptedHost(signals, [proc({ pid: 1, startTime: 1 })], ts, 300);
+      const engine = createEngine({ host, policy: stubborn(false), scheduler: ts, throttleMs: 200 });
+      expectObservable(engine.decisions$.pipe(map((d) => d.outcome.result))).toBe('250ms a 49ms b 599ms c', { a: 'refused', b: 'ok', c: 'ok' });
+      flush();
+      expect(host.executions).toHaveLength(2);
+      expect(engine.stats.overlapsRefused).toBe(1);
+      expect(engine.busy.size).toBe(0);
+    });
+  });
+
+  it('escalates reclaim with the level: file, then anon and file, then everything eligible', () => {
+    const ts = makeScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const procs = [
+        proc({ pid: 1, appKey: 'fg', importance: 'foreground', isForeground: true }),
+        proc({ pid: 2, appKey: 'service', importance: 'service' }),
+        proc({ pid: 3, appKey: 'previous', importance: 'previous' }),
+        proc({ pid: 4, appKey: 'cached' }),
+      ];
+      const signals = cold('l 999ms m 999ms c', levels).pipe(map((level) => signal(level)));
+      const host = new ScriptedHost(signals, procs, ts, 0);
+      const policy = createBuiltinRegistry().create('reclaim', { cooldownMs: 0, maxActionsPerSignal: 64, lowTargetPct: 50, mediumTargetPct: 50, criticalTargetPct: 50 });
+      const engine = createEngine({ host, policy, scheduler: ts });
+      const seen = engine.decisions$.pipe(map((d) => `${d.action.type === 'reclaim' ? d.action.kind : 'kill'}:${d.action.appKey}`));
+      expectObservable(seen).toBe('a 999ms (bc) 996ms (def)', {
+        a: 'file:cached',
+        b: 'all:cached',
+        c: 'all:previous',
+        d: 'all:cached',
+        e: 'all:previous',
+        f: 'all:service',
+      });
+    });
+  });
+
+  it('turns a host that throws into an error outcome and a throwing policy into a counted skip', () => {
+    const ts = makeScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const signals = cold('l 300ms l', levels).pipe(map((level) => signal(level)));
+      const host = new ScriptedHost(signals, [proc({ pid: 1, startTime: 1 })], ts, 0);
+      host.execute = () => {
+        throw new Error('EIO');
+      };
+      let calls = 0;
+      const policy: ReclaimPolicy = {
+        ...stubborn(false),
+        plan: (s, r, c) => {
+          if (calls++ === 1) throw new Error('policy bug');
+          return stubborn(false).plan(s, r, c);
+        },
+      };
+      const engine = createEngine({ host, policy, scheduler: ts });
+      expectObservable(engine.decisions$.pipe(map((d) => `${d.outcome.result}:${d.outcome.message}`))).toBe('a', { a: 'error:EIO' });
+      flush();
+      expect(engine.stats.policyErrors).toBe(1);
+      expect(engine.stats.lastPolicyError).toBe('policy bug');
+    });
+  });
+});

@@ -1,0 +1,149 @@
+import { createBuiltinRegistry } from '../policy-engine/policies/index';
+import type { PolicyContext, ReclaimPolicy } from '../policy-engine/policy';
+import { MiB, type PlannedAction, type ProcessSnapshot } from '../policy-engine/types';
+import { proc, signal } from './helpers/processes';
+
+const registry = createBuiltinRegistry();
+const ctx = (now: number, busy: string[] = []): PolicyContext => ({ now, busy: new Set(busy) });
+
+function plan(policy: ReclaimPolicy, procs: ProcessSnapshot[], s: ReturnType<typeof signal>, now = 600_000, busy: string[] = []): PlannedAction[] {
+  const c = ctx(now, busy);
+  return policy.plan({ ...s, at: now }, policy.rank(procs, c), c);
+}
+
+const summary = (actions: PlannedAction[]) => actions.map((a) => (a.type === 'kill' ? `kill ${a.appKey}` : `${a.kind} ${a.appKey}`));
+
+describe('reclaim policy', () => {
+  const apps = () => [
+    proc({ pid: 1, appKey: 'fg', importance: 'foreground', isForeground: true, oomScoreAdj: 0 }),
+    proc({ pid: 2, appKey: 'visible', importance: 'visible', oomScoreAdj: 100 }),
+    proc({ pid: 3, appKey: 'service', importance: 'service', oomScoreAdj: 500 }),
+    proc({ pid: 4, appKey: 'previous', importance: 'previous', oomScoreAdj: 700, lastForegroundAt: 590_000 }),
+    proc({ pid: 5, appKey: 'cached-old', lastForegroundAt: 0 }),
+    proc({ pid: 6, appKey: 'cached-new', lastForegroundAt: 300_000 }),
+    proc({ pid: 7, appKey: 'protected', priority: 'protected' }),
+  ];
+
+  it('escalates: low → file of cached; medium → anon too, previous included; critical → all but fg/visible/protected', () => {
+    const config = { maxActionsPerSignal: 64, lowTargetPct: 50, mediumTargetPct: 50, criticalTargetPct: 50 };
+    expect(summary(plan(registry.create('reclaim', config), apps(), signal('low')))).toEqual(['file cached-old', 'file cached-new']);
+    expect(summary(plan(registry.create('reclaim', config), apps(), signal('medium')))).toEqual(['all cached-old', 'all cached-new', 'all previous']);
+    expect(summary(plan(registry.create('reclaim', config), apps(), signal('critical')))).toEqual(['all cached-old', 'all cached-new', 'all previous', 'all service']);
+  });
+
+  it('stops once the target is planned and prefers the app idle longest', () => {
+    const actions = plan(registry.create('reclaim'), apps(), signal('low', { totalBytes: 3000 * MiB }));
+    expect(summary(actions)).toEqual(['file cached-old']); // 1% of 3000 MiB is covered by its 40 MiB
+    expect(actions[0]).toMatchObject({ type: 'reclaim', pid: 5, startTime: 1, mode: 'pageout', requestedBytes: 40 * MiB, dryRun: false });
+    expect((actions[0] as { reason: string }).reason).toMatch(/^low pressure \(psi\): cached \(adj 900\), never foreground|idle/);
+  });
+
+  it('keeps a per-process cooldown and skips processes already busy', () => {
+    const policy = registry.create('reclaim', { cooldownMs: 10_000, maxActionsPerSignal: 64, mediumTargetPct: 50 });
+    expect(summary(plan(policy, apps(), signal('medium'), 600_000))).toHaveLength(3);
+    expect(plan(policy, apps(), signal('medium'), 605_000)).toEqual([]);
+    expect(summary(plan(policy, apps(), signal('medium'), 611_000, ['5:1']))).toEqual(['all cached-new', 'all previous']);
+  });
+
+  it('skips targets too small to be worth it and anon when swap is full', () => {
+    const small = [proc({ pid: 9, rssAnonBytes: 5 * MiB, rssFileBytes: 3 * MiB })];
+    expect(plan(registry.create('reclaim'), small, signal('critical'))).toEqual([]);
+    const big = [proc({ pid: 10, rssAnonBytes: 300 * MiB, rssFileBytes: 50 * MiB })];
+    expect(summary(plan(registry.create('reclaim'), big, signal('medium', { swapFreeBytes: 4 * MiB })))).toEqual(['file app-10']);
+  });
+
+  it('kills only after critical pressure persists with reclaim exhausted, never the foreground', () => {
+    const policy = registry.create('reclaim', { killAfterMs: 3000 });
+    const exhausted = [
+      proc({ pid: 1, appKey: 'fg', importance: 'foreground', isForeground: true, rssAnonBytes: 2000 * MiB }),
+      proc({ pid: 2, appKey: 'bg', rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: 300 * MiB }),
+    ];
+    const s = signal('critical', { swapFreeBytes: 500 * MiB, freeBytes: 500 * MiB });
+    expect(plan(policy, exhausted, s, 10_000)).toEqual([]);
+    expect(plan(policy, exhausted, s, 12_000)).toEqual([]);
+    const kill = plan(policy, exhausted, s, 13_000);
+    expect(summary(kill)).toEqual(['kill bg']);
+    expect((kill[0] as { reason: string }).reason).toMatch(/^last resort: critical for 3s/);
+    expect(plan(policy, exhausted, s, 14_000)).toEqual([]); // killIntervalMs
+    expect(plan(registry.create('reclaim', { allowKill: false }), exhausted, s, 20_000)).toEqual([]);
+  });
+
+  it('kills at once when swap is exhausted, cache is gone and free memory is below the low watermark', () => {
+    const procs = [proc({ pid: 2, appKey: 'bg', rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: 300 * MiB })];
+    const s = signal('medium', { swapFreeBytes: 0, freeBytes: 10 * MiB, fileCacheBytes: 2 * MiB, watermarks: { minBytes: 8 * MiB, lowBytes: 32 * MiB, highBytes: 64 * MiB } });
+    const actions = plan(registry.create('reclaim'), procs, s, 1000);
+    expect(summary(actions)).toEqual(['kill bg']);
+    expect((actions[0] as { reason: string }).reason).toMatch(/^last resort: swap exhausted \(0B free\) and 2.0MiB of page cache left/);
+    // Above the low watermark the device copes: no kill.
+    expect(plan(registry.create('reclaim'), procs, { ...s, memory: { ...s.memory, freeBytes: 40 * MiB } }, 1000)).toEqual([]);
+  });
+
+  it('chooses a growing app as the victim over a larger cached one', () => {
+    const policy = registry.create('reclaim', { killAfterMs: 0 });
+    const at = (t: number, leak: number) => [
+      proc({ pid: 3, appKey: 'leaky-service', importance: 'service', rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: leak }),
+      proc({ pid: 4, appKey: 'cached', rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: 500 * MiB, lastForegroundAt: t - 60_000 }),
+    ];
+    const s = signal('critical', { swapFreeBytes: 0, freeBytes: 500 * MiB });
+    for (let t = 0; t < 60_000; t += 5000) policy.rank(at(t, 100 * MiB + t * 10_000), ctx(t));
+    expect(summary(plan(policy, at(60_000, 100 * MiB + 600_000_000), s, 60_000))).toEqual(['kill leaky-service']);
+  });
+});
+
+describe('lmkd baseline', () => {
+  const procs = () => [
+    proc({ pid: 1, appKey: 'fg', importance: 'foreground', isForeground: true, oomScoreAdj: 0 }),
+    proc({ pid: 2, appKey: 'perceptible', importance: 'perceptible', oomScoreAdj: 200 }),
+    proc({ pid: 3, appKey: 'previous', importance: 'previous', oomScoreAdj: 700 }),
+    proc({ pid: 4, appKey: 'cached-lru', oomScoreAdj: 905, lastForegroundAt: 1000 }),
+    proc({ pid: 5, appKey: 'cached-mru', oomScoreAdj: 905, lastForegroundAt: 9000 }),
+    proc({ pid: 6, appKey: 'cached-newest', oomScoreAdj: 900, lastForegroundAt: 9500 }),
+  ];
+  const wm = { minBytes: 16 * MiB, lowBytes: 64 * MiB, highBytes: 128 * MiB };
+
+  it('never reclaims; kills the highest adj, least recently used first, one per event', () => {
+    const lmkd = registry.create('lmkd');
+    const s = signal('medium', { swapFreeBytes: 50 * MiB, freeBytes: 100 * MiB, watermarks: wm });
+    expect(summary(plan(lmkd, procs(), s, 10_000))).toEqual(['kill cached-lru']);
+    expect(plan(lmkd, procs(), s, 10_050)).toEqual([]); // kill timeout 100 ms
+    expect(summary(plan(lmkd, procs().slice(0, 4).concat(procs()[4]).filter((p) => p.pid !== 4), s, 10_200))).toEqual(['kill cached-mru']);
+  });
+
+  it('does nothing while swap and watermarks are fine', () => {
+    const s = signal('medium', { swapFreeBytes: 1500 * MiB, freeBytes: 300 * MiB, watermarks: wm });
+    expect(plan(registry.create('lmkd'), procs(), s)).toEqual([]);
+  });
+
+  it('goes as deep as the previous app when swap is low, and to adj 0 on a full stall', () => {
+    const lmkd = registry.create('lmkd');
+    const low = signal('medium', { swapFreeBytes: 10 * MiB, freeBytes: 100 * MiB, watermarks: wm });
+    const onlyImportant = procs().filter((p) => p.oomScoreAdj < 900);
+    expect(summary(plan(lmkd, onlyImportant, low, 1000))).toEqual(['kill previous']);
+    const critical = signal('critical', { freeBytes: 300 * MiB, watermarks: wm });
+    expect(summary(plan(registry.create('lmkd'), onlyImportant.filter((p) => p.pid !== 3), critical, 1000))).toEqual(['kill perceptible']);
+  });
+});
+
+describe('none and proactive', () => {
+  it('none plans what reclaim would, as dry runs', () => {
+    const procs = [proc({ pid: 5 }), proc({ pid: 6 })];
+    const none = plan(registry.create('none'), procs, signal('medium'));
+    const reclaim = plan(registry.create('reclaim'), procs, signal('medium'));
+    expect(none.map((a) => ({ ...a, dryRun: false }))).toEqual(reclaim);
+    expect(none.every((a) => a.dryRun)).toBe(true);
+  });
+
+  it('proactive trims cold apps by the Senpai step and not warm ones', () => {
+    const p = registry.create('proactive');
+    expect(p.tickIntervalMs).toBe(6000);
+    const now = 1_000_000;
+    const procs = [proc({ pid: 1, appKey: 'cold', lastForegroundAt: 0 }), proc({ pid: 2, appKey: 'warm', lastForegroundAt: now - 10_000 })];
+    const tick = { ...signal('none', { totalBytes: 4096 * MiB, availableBytes: 2048 * MiB }, 'timer'), psi: { someAvg10: 0, fullAvg10: 0, someAvg60: 0, fullAvg60: 0, someWindowMs: 0, fullWindowMs: 0, windowMs: 1000 } };
+    const actions = plan(p, procs, tick, now);
+    // used 2048 MiB × 0.0005 × (1 − 0/0.1) = 1.024 MiB, capped by 1% of RAM.
+    expect(summary(actions)).toEqual(['all cold']);
+    expect(actions[0].requestedBytes).toBe(Math.ceil(2048 * MiB * 0.0005));
+    const pressured = { ...tick, psi: { ...tick.psi, someAvg10: 0.2 } };
+    expect(plan(registry.create('proactive'), procs, pressured, now)).toEqual([]);
+  });
+});

@@ -32,6 +32,40 @@ function sizeScore(p: ProcessSnapshot): number {
 }
 
 /**
+ * A ranked process whose "why" text is built on first read: a ranking of 1,000 processes
+ * is read for a handful of them. toJSON keeps it a plain record when logged or sent.
+ */
+class Ranked implements RankedProcess {
+  readonly eligible: boolean;
+  private text: string | undefined;
+
+  constructor(
+    readonly process: ProcessSnapshot,
+    readonly score: number,
+    readonly effectiveAdj: number,
+    private readonly blocked: string | null,
+    private readonly now: number,
+  ) {
+    this.eligible = blocked === null;
+  }
+
+  get why(): string {
+    return (this.text ??= describeRank(this.process, this.effectiveAdj, this.blocked, this.now));
+  }
+
+  toJSON(): RankedProcess {
+    return { process: this.process, score: this.score, effectiveAdj: this.effectiveAdj, eligible: this.eligible, why: this.why };
+  }
+}
+
+function describeRank(p: ProcessSnapshot, effectiveAdj: number, blocked: string | null, now: number): string {
+  if (blocked !== null) return `not a candidate: ${blocked}`;
+  const idleText = p.lastForegroundAt === null ? 'never foreground' : `idle ${formatDuration(now - p.lastForegroundAt)}`;
+  const priorityText = p.priority === 'normal' ? '' : `, ${p.priority}`;
+  return `${p.importance} (adj ${effectiveAdj}${priorityText}), ${idleText}, ${formatBytes(p.rssAnonBytes + p.rssFileBytes)} resident`;
+}
+
+/**
  * Rank processes best victim first: by importance band, then time since last foreground
  * use, then size; user priorities shift the band. Ties break by pid so the order is total
  * and a replay is reproducible.
@@ -39,17 +73,9 @@ function sizeScore(p: ProcessSnapshot): number {
 export function rankProcesses(procs: readonly ProcessSnapshot[], now: number): RankedProcess[] {
   const ranked = procs.map((p): RankedProcess => {
     const effectiveAdj = BAND_ADJ[p.importance] + PRIORITY_ADJ_SHIFT[p.priority];
-    const idle = idleScore(p, now);
-    const size = sizeScore(p);
     const blocked = ineligibleReason(p);
-    const score = blocked === null ? effectiveAdj + idle + size : -Infinity;
-    const idleText = p.lastForegroundAt === null ? 'never foreground' : `idle ${formatDuration(now - p.lastForegroundAt)}`;
-    const priorityText = p.priority === 'normal' ? '' : `, ${p.priority}`;
-    const why =
-      blocked === null
-        ? `${p.importance} (adj ${effectiveAdj}${priorityText}), ${idleText}, ${formatBytes(p.rssAnonBytes + p.rssFileBytes)} resident`
-        : `not a candidate: ${blocked}`;
-    return { process: p, score, effectiveAdj, eligible: blocked === null, why };
+    const score = blocked === null ? effectiveAdj + idleScore(p, now) + sizeScore(p) : -Infinity;
+    return new Ranked(p, score, effectiveAdj, blocked, now);
   });
   ranked.sort((a, b) => b.score - a.score || a.process.pid - b.process.pid);
   return ranked;

@@ -8,9 +8,11 @@ export interface ThrottleStats {
 }
 
 /**
- * Storm control for pressure events: at most one signal per `intervalMs`, except that a
- * signal of a higher level than the last one passed goes through at once, so escalation
- * is never delayed by a storm of lower-level events. `none` signals are dropped.
+ * Storm control for pressure events: at most one signal per `intervalMs` from each source
+ * (PSI and vmpressure are separate kernel interfaces; a storm of one must not hide the
+ * other), except that a signal of a higher level than the last one passed goes through at
+ * once, so escalation is never delayed by a storm of lower-level events. `none` signals
+ * are dropped.
  */
 export function throttlePressure(
   intervalMs: number,
@@ -19,16 +21,15 @@ export function throttlePressure(
 ): MonoTypeOperatorFunction<PressureSignal> {
   return (source) =>
     new Observable<PressureSignal>((subscriber) => {
-      let lastAt = -Infinity;
-      let lastRank = -1;
+      const last = new Map<PressureSignal['source'], { at: number; rank: number }>();
       return source.subscribe({
         next(signal) {
           stats.seen++;
           const rank = levelRank(signal.level);
           const now = scheduler.now();
-          if (rank > 0 && (rank > lastRank || now - lastAt >= intervalMs)) {
-            lastAt = now;
-            lastRank = rank;
+          const prev = last.get(signal.source) ?? { at: -Infinity, rank: -1 };
+          if (rank > 0 && (rank > prev.rank || now - prev.at >= intervalMs)) {
+            last.set(signal.source, { at: now, rank });
             stats.passed++;
             subscriber.next(signal);
           } else stats.dropped++;

@@ -48,7 +48,7 @@ export function generateScenario(o: GenerateOptions): Record<string, unknown> {
   const recent: string[] = [];
   let t = 1000;
   while (t < o.durationMs && user.length > 0) {
-    const app = recent.length > 2 && rng.next() < 0.6 ? rng.pick(recent.slice(-5)) : rng.pick(user);
+    const app = recent.length > 2 && rng.next() < 0.5 ? rng.pick(recent.slice(-5)) : rng.pick(user);
     timeline.push({ at: `${t}ms`, do: 'foreground', app });
     recent.push(app);
     if (recent.length > 10) recent.shift();
@@ -56,7 +56,7 @@ export function generateScenario(o: GenerateOptions): Record<string, unknown> {
     if (r < 0.15) timeline.push({ at: `${t + 2000}ms`, do: 'allocate', app, size: `${rng.int(20, 300)}MiB`, over: `${rng.int(1, 20)}s` });
     else if (r < 0.2) timeline.push({ at: `${t + 2000}ms`, do: 'free', app, size: `${rng.int(10, 100)}MiB` });
     else if (r < 0.22) timeline.push({ at: `${t + 1000}ms`, do: 'priority', app: rng.pick(user), priority: rng.pick(['low', 'normal', 'high'] as const) });
-    t += rng.int(10, 180) * 1000;
+    t += rng.int(5, 90) * 1000;
   }
   const valid = timeline.filter((s) => parseMs(s.at as string) <= o.durationMs);
   return {

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Keeps the architecture visible: the policy engine stays pure (no Node, Electron, DB, FFI,
+// no clock or randomness of its own), and lower layers never import upper ones.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const rules = [
+  {
+    dir: 'policy-engine',
+    allowedBare: ['rxjs'],
+    forbiddenRelative: ['host/', 'db/', 'main/', 'renderer/'],
+    forbiddenCode: [
+      [/\bDate\.now\s*\(/, 'reads the clock (take it from the scheduler)'],
+      [/\bnew Date\s*\(/, 'reads the clock (take it from the scheduler)'],
+      [/\bperformance\.now\s*\(/, 'reads the clock (inject a wall clock)'],
+      [/\bMath\.random\s*\(/, 'uses unseeded randomness'],
+      [/(^|[^.\w])process\./, 'touches the Node process'],
+      [/\brequire\s*\(/, 'uses require()'],
+    ],
+  },
+  { dir: 'host', allowedBare: null, forbiddenRelative: ['main/', 'renderer/', 'db/'], forbiddenCode: [] },
+  { dir: 'db', allowedBare: null, forbiddenRelative: ['main/', 'renderer/'], forbiddenCode: [] },
+];
+
+function walk(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' ? [] : walk(p);
+    return e.name.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const problems = [];
+for (const rule of rules) {
+  for (const file of walk(path.join(root, rule.dir))) {
+    const rel = path.relative(root, file);
+    const text = fs.readFileSync(file, 'utf8');
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    for (const m of code.matchAll(/(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\s*['"]([^'"]+)['"]/g)) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith('.')) {
+        const target = path.relative(root, path.resolve(path.dirname(file), spec)) + '/';
+        const bad = rule.forbiddenRelative.find((f) => target.startsWith(f));
+        if (bad) problems.push(`${rel}: imports ${spec} (${rule.dir}/ must not depend on ${bad})`);
+      } else if (rule.allowedBare && !rule.allowedBare.some((a) => spec === a || spec.startsWith(a + '/'))) {
+        problems.push(`${rel}: imports "${spec}" (${rule.dir}/ may import only ${rule.allowedBare.join(', ')})`);
+      }
+    }
+    for (const [re, why] of rule.forbiddenCode) {
+      const lines = code.split('\n');
+      lines.forEach((line, i) => {
+        if (re.test(line)) problems.push(`${rel}:${i + 1}: ${why}`);
+      });
+    }
+  }
+}
+
+if (problems.length > 0) {
+  process.stderr.write(`layering check failed:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+  process.exit(1);
+}
+process.stdout.write('layering check: ok\n');

@@ -1,0 +1,107 @@
+import { bundledScenarioFiles, loadScenario } from '../host/scenario/load';
+import { validateScenario } from '../host/scenario/validate';
+import { foregroundAt, run } from './helpers/replay';
+
+const SCENARIOS = bundledScenarioFiles();
+const name = (f: string) => f.split('/').pop()!.replace('.json', '');
+
+describe('replay: what the policies do on the bundled scenarios', () => {
+  it('game-call: lmkd kills the game and loses its state; reclaim keeps it warm and the user waits less', () => {
+    const reclaim = run('game-call', 'reclaim');
+    const lmkd = run('game-call', 'lmkd');
+    expect(reclaim.metrics).toMatchObject({ agentKills: 0, oomKills: 0, stateLoss: 0, coldStarts: 0 });
+    expect(reclaim.metrics.warmResumes).toBeGreaterThanOrEqual(1);
+    expect(reclaim.events).toContainEqual(expect.objectContaining({ type: 'warm-resume', app: 'game' }));
+    expect(lmkd.metrics.stateLoss).toBeGreaterThanOrEqual(1);
+    expect(lmkd.metrics.coldStarts).toBeGreaterThanOrEqual(1);
+    expect(lmkd.events).toContainEqual(expect.objectContaining({ type: 'agent-kill', app: 'game' }));
+    expect(lmkd.events).toContainEqual(expect.objectContaining({ type: 'state-loss', app: 'game' }));
+    expect(reclaim.metrics.userWaitMs).toBeLessThan(lmkd.metrics.userWaitMs);
+    expect(lmkd.metrics.reclaimedBytes).toBe(0);
+    expect(reclaim.metrics.reclaimedBytes).toBeGreaterThan(0);
+  });
+
+  it.each(SCENARIOS.map(name))('%s: reclaim kills no more than lmkd, and loses no state', (scenario) => {
+    const reclaim = run(scenario, 'reclaim');
+    const lmkd = run(scenario, 'lmkd');
+    const kills = (m: typeof reclaim.metrics) => m.agentKills + m.oomKills;
+    if (kills(lmkd.metrics) === 0) expect(kills(reclaim.metrics)).toBe(0);
+    else expect(kills(reclaim.metrics)).toBeLessThan(kills(lmkd.metrics));
+    expect(reclaim.metrics.stateLoss).toBe(0);
+    expect(reclaim.violations).toEqual([]);
+  });
+
+  it('quiet: a good policy does nothing', () => {
+    for (const policy of ['reclaim', 'lmkd', 'none']) {
+      const r = run('quiet', policy);
+      expect([policy, r.metrics.decisions, r.metrics.reclaimedBytes, r.metrics.agentKills]).toEqual([policy, 0, 0, 0]);
+    }
+  });
+
+  it('leak: the leaker is the one killed, and nothing else', () => {
+    const r = run('leak', 'reclaim');
+    const kills = r.events.filter((e) => e.type === 'agent-kill' || e.type === 'oom-kill');
+    expect(kills).toEqual([expect.objectContaining({ type: 'agent-kill', app: 'sync' })]);
+    const killDecision = r.decisions.find((d) => d.action.type === 'kill')!;
+    expect(killDecision.action.reason).toMatch(/^last resort: .*sync holds .* grew/);
+  });
+
+  it('never reclaims the foreground app or a protected one', () => {
+    const raw = JSON.parse(require('node:fs').readFileSync(SCENARIOS.find((f) => f.endsWith('tabs.json'))!, 'utf8'));
+    raw.apps.find((a: { id: string }) => a.id === 'tab-3').priority = 'protected';
+    const protectedTabs = validateScenario(raw);
+    for (const scenario of [...SCENARIOS.map((f) => loadScenario(f)), protectedTabs]) {
+      for (const policy of ['reclaim', 'proactive']) {
+        const r = run(scenario, policy);
+        for (const d of r.decisions) {
+          if (d.action.type !== 'reclaim' || d.outcome.result !== 'ok') continue;
+          expect([scenario.name, d.action.appKey, foregroundAt(r, d.at)]).not.toEqual([scenario.name, d.action.appKey, d.action.appKey]);
+          expect([scenario.name, d.action.appKey, foregroundAt(r, d.outcome.at)]).not.toEqual([scenario.name, d.action.appKey, d.action.appKey]);
+        }
+        if (scenario === protectedTabs) expect(r.decisions.filter((d) => d.action.appKey === 'tab-3')).toEqual([]);
+      }
+    }
+  });
+
+  it('none logs what it would do and changes nothing', () => {
+    const none = run('camera-burst', 'none');
+    expect(none.metrics.decisions).toBeGreaterThan(0);
+    expect(none.decisions.every((d) => d.action.dryRun && d.outcome.result === 'dry-run')).toBe(true);
+    expect(none.metrics.reclaimedBytes).toBe(0);
+  });
+
+  it('each decision carries the signal, ranked candidates with scores and reasons, the action and its outcome', () => {
+    const d = run('game-call', 'reclaim').decisions[0];
+    expect(d.signal.memory.totalBytes).toBe(2 * 1024 ** 3);
+    expect(d.candidates.length).toBeGreaterThan(0);
+    expect(d.candidates[0]).toEqual(expect.objectContaining({ score: expect.any(Number), why: expect.any(String), eligible: true }));
+    expect(d.action.reason).toMatch(/pressure/);
+    expect(d.outcome.action).toBe(d.action);
+    expect(d.outcome.reclaimedAnonBytes + d.outcome.reclaimedFileBytes).toBeGreaterThan(0);
+    expect(d.outcome.durationMs).toBeGreaterThan(0);
+  });
+});
+
+describe('replay: reproducibility', () => {
+  const stable = (m: ReturnType<typeof run>['metrics']) => ({ ...m, decisionLatencyUs: null });
+
+  it('gives identical metrics for the same scenario and seed', () => {
+    for (const scenario of ['day-2g', 'tabs']) {
+      const a = run(scenario, 'reclaim', { wallClock: () => performance.now() });
+      const b = run(scenario, 'reclaim', { wallClock: () => performance.now() });
+      expect(stable(a.metrics)).toEqual(stable(b.metrics));
+      expect(a.decisions.map((d) => d.action)).toEqual(b.decisions.map((d) => d.action));
+    }
+  });
+
+  it('lets the seed change the run', () => {
+    const a = run('tabs', 'reclaim', { seed: 1 });
+    const b = run('tabs', 'reclaim', { seed: 2 });
+    expect(stable(a.metrics)).not.toEqual(stable(b.metrics));
+  });
+
+  it('matches the golden numbers of game-call (update deliberately when the model changes)', () => {
+    const m = run('game-call', 'reclaim').metrics;
+    expect({ ...m, decisionLatencyUs: undefined }).toMatchSnapshot();
+  });
+});

@@ -33,7 +33,7 @@ export function loadScenario(ref: string): Scenario {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw new ScenarioError(ref, [{ path: '(file)', message: `cannot read: ${why}` }]);
   }
-  return parseScenarioText(text, ref);
+  return { ...parseScenarioText(text, ref), sourcePath: path };
 }
 
 function resolveScenarioPath(ref: string): string {

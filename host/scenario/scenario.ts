@@ -11,6 +11,8 @@ export interface Scenario {
   apps: AppSpec[];
   /** Sorted by time; steps at the same time keep their file order. */
   timeline: TimelineStep[];
+  /** The file it was loaded from, when it came from one. */
+  sourcePath?: string;
 }
 
 export interface AppSpec {

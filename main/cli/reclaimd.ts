@@ -1,7 +1,11 @@
 import { ParamError } from '../../policy-engine/params';
 import { UnknownPolicyError } from '../../policy-engine/registry';
 import { ScenarioError } from '../../host/scenario/scenario';
+import { DatabaseError } from '../../db/errors';
+import { CursorError } from '../../db/history';
+import { PriorityError } from '../../db/priorities';
 import { UsageError } from './args';
+import { historyCommand, prioritiesCommand, runsCommand } from './db-commands';
 import { processIO, type CommandIO } from './io';
 import { policiesCommand } from './policies-command';
 import { replayCommand } from './replay-command';
@@ -16,6 +20,14 @@ commands:
   scenario validate <file>
   scenario generate [--apps 50] [--duration 1h] [--seed 1] [--device phone-4g] [--out FILE]
   policies [--json]      list the policies with their parameters and defaults
+  history [--db FILE] [--app X] [--since 1h] [--kind anon] [--action kill] [--level critical]
+          [--result ok] [--run N | --live] [--limit N] [--after CURSOR] [--totals | --hourly] [--json | --csv]
+                         the decision log, newest first
+  priorities list | set <app> <protected|high|normal|low|expendable> [--note T] | clear <app>  [--db FILE]
+  runs [--db FILE] [--json]  stored replay runs
+
+replay --db FILE stores each run and every decision. The default database is
+$XDG_DATA_HOME/reclaimd/reclaimd.db (~/.local/share/reclaimd/reclaimd.db).
 
 A scenario is a file path or the name of a bundled one (e.g. game-call).`;
 
@@ -32,6 +44,12 @@ export function main(argv: readonly string[], io: CommandIO = processIO): number
         return scenarioCommand(rest, io);
       case 'policies':
         return policiesCommand(rest, io);
+      case 'history':
+        return historyCommand(rest, io);
+      case 'priorities':
+        return prioritiesCommand(rest, io);
+      case 'runs':
+        return runsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -57,7 +75,7 @@ function reportError(err: unknown, io: CommandIO): number {
     io.err(`run "reclaimd help" for usage`);
     return 2;
   }
-  if (err instanceof UnknownPolicyError || err instanceof ParamError) {
+  if (err instanceof UnknownPolicyError || err instanceof ParamError || err instanceof DatabaseError || err instanceof PriorityError || err instanceof CursorError) {
     io.err(`reclaimd: ${err.message}`);
     return 2;
   }

@@ -4,6 +4,11 @@ import type { PolicyRegistry } from '../../policy-engine/registry';
 import { loadScenario } from '../../host/scenario/load';
 import { replay, type ReplayResult } from '../../host/sim/replay';
 import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
+import { readFileSync } from 'node:fs';
+import { DatabaseError } from '../../db/errors';
+import { openDatabase, type Db } from '../../db/open';
+import { RunRecorder } from '../../db/run-recorder';
+import { scenarioHash } from '../../db/runs';
 import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args';
 import type { CommandIO } from './io';
 
@@ -13,11 +18,12 @@ export const REPLAY_FLAGS: Record<string, FlagSpec> = {
   seed: { value: true, description: "override the scenario's seed" },
   params: { value: true, description: 'JSON object of policy parameters by policy name, e.g. {"reclaim":{"allowKill":false}}' },
   json: { value: false, description: 'print one JSON object' },
+  db: { value: true, description: 'store the runs and every decision in this SQLite file' },
 };
 
 export interface ReplayReport {
   scenario: string;
-  runs: { policy: string; seed: number; metrics: ReplayMetrics }[];
+  runs: { policy: string; seed: number; metrics: ReplayMetrics; runId?: number | null }[];
 }
 
 export function replayCommand(argv: readonly string[], io: CommandIO, registry: PolicyRegistry = createBuiltinRegistry()): number {
@@ -34,10 +40,31 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
   const params = parsePolicyParams(stringFlag(args, 'params'));
 
   const scenario = loadScenario(args.positionals[0]);
-  const results: ReplayResult[] = policies.map((policy) =>
-    replay(scenario, { registry, policy, policyConfig: params[policy], seed, wallClock: () => performance.now() }),
-  );
-  const report: ReplayReport = { scenario: scenario.name, runs: results.map((r) => ({ policy: r.policy, seed: r.seed, metrics: r.metrics })) };
+  const dbFile = stringFlag(args, 'db');
+  const db = dbFile === undefined ? null : openLogOrWarn(dbFile, io);
+  const hash = db ? scenarioHash(readFileSync(scenario.sourcePath ?? args.positionals[0], 'utf8')) : '';
+  let results: ReplayResult[];
+  const stored: { runId: number | null }[] = [];
+  try {
+    results = policies.map((policy) => {
+      const recorder = db
+        ? new RunRecorder(db, { scenario: scenario.name, scenarioHash: hash, policy, params: params[policy] ?? {}, seed: seed ?? scenario.seed, host: 'sim' })
+        : null;
+      const result = replay(scenario, { registry, policy, policyConfig: params[policy], seed, wallClock: () => performance.now(), onDecision: recorder?.onDecision });
+      if (recorder) {
+        const rec = recorder.finish({ ...result.metrics });
+        stored.push({ runId: rec.runId });
+        if (rec.log.lastError) io.err(`reclaimd: decision log for ${policy}: ${rec.log.lastError}; ${rec.log.written} of ${result.metrics.decisions} decisions stored`);
+      }
+      return result;
+    });
+  } finally {
+    db?.close();
+  }
+  const report: ReplayReport = {
+    scenario: scenario.name,
+    runs: results.map((r, i) => ({ policy: r.policy, seed: r.seed, metrics: r.metrics, ...(db ? { runId: stored[i]?.runId ?? null } : {}) })),
+  };
   if (args.flags.has('json')) {
     io.out(JSON.stringify(report));
     return 0;
@@ -46,6 +73,19 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
   io.out(formatMetricsTable(report));
   io.out(verdict(report));
   return 0;
+}
+
+/** The replay still runs when the disk refuses the log; a damaged or newer file is an error. */
+function openLogOrWarn(file: string, io: CommandIO): Db | null {
+  try {
+    return openDatabase(file);
+  } catch (err) {
+    if (err instanceof DatabaseError && err.kind === 'storage') {
+      io.err(`reclaimd: decision log disabled: ${err.message}`);
+      return null;
+    }
+    throw err;
+  }
 }
 
 function parsePolicyParams(text: string | undefined): Record<string, unknown> {

@@ -1,0 +1,20 @@
+/** The database cannot be used; the message says why and what to do. Nothing was changed. */
+export class DatabaseError extends Error {
+  /** storage: the disk refused (read-only, full, no permission) — the data may be fine. */
+  constructor(readonly file: string, message: string, readonly kind: 'damaged' | 'newer' | 'storage' | 'other' = 'other') {
+    super(`${file}: ${message}`);
+    this.name = 'DatabaseError';
+  }
+}
+
+/** SQLite error codes that mean "the disk, not the data": the agent goes on, logging is degraded. */
+export function isStorageFailure(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  return /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|PERM)/.test(code);
+}
+
+export function errorText(err: unknown): string {
+  const code = (err as { code?: string } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return code ? `${code}: ${message}` : message;
+}

@@ -15,6 +15,8 @@ export function isStorageFailure(err: unknown): boolean {
 
 export function errorText(err: unknown): string {
   const code = (err as { code?: string } | null)?.code;
-  const message = err instanceof Error ? err.message : String(err);
+  // Not instanceof Error: errors from a native module may come from another realm (jest).
+  const raw = (err as { message?: unknown } | null)?.message;
+  const message = typeof raw === 'string' ? raw : String(err);
   return code ? `${code}: ${message}` : message;
 }

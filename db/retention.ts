@@ -1,3 +1,4 @@
+import { errorText } from './errors';
 import type { Db } from './open';
 
 export interface RetentionPolicy {
@@ -43,7 +44,7 @@ export function pruneInBackground(db: Db, policy: RetentionPolicy, now: number, 
         if (n > 0) setImmediate(step);
         else resolve({ deleted, error: null });
       } catch (err) {
-        resolve({ deleted, error: err instanceof Error ? err.message : String(err) });
+        resolve({ deleted, error: errorText(err) });
       }
     };
     setImmediate(step);

@@ -9,3 +9,4 @@ export * from './throttle';
 export * from './host-contract';
 export * from './format';
 export { createBuiltinRegistry, DEFAULT_POLICY } from './policies/index';
+export { dryRun } from './dry-run';

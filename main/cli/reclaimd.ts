@@ -6,6 +6,7 @@ import { CursorError } from '../../db/history';
 import { PriorityError } from '../../db/priorities';
 import { UsageError } from './args';
 import { historyCommand, prioritiesCommand, runsCommand } from './db-commands';
+import { doctorCommand, reclaimCommand, runCommand } from './linux-commands';
 import { processIO, type CommandIO } from './io';
 import { policiesCommand } from './policies-command';
 import { replayCommand } from './replay-command';
@@ -26,13 +27,20 @@ commands:
   priorities list | set <app> <protected|high|normal|low|expendable> [--note T] | clear <app>  [--db FILE]
   runs [--db FILE] [--json]  stored replay runs
 
+live (Linux):
+  run [--policy reclaim] [--dry-run] [--memcg PATH] [--db FILE | --no-db] [--foreground PID,...] [--duration 30s] [--json]
+                         the live agent: kernel pressure events → per-process reclaim; Ctrl-C stops
+  doctor [--json]        what this machine offers (PSI, vmpressure, process_madvise, swap, privileges)
+  reclaim <pid> file|anon|all [--cold] [--json]
+                         reclaim one process now, printing before/after; exit 1 with the reason if refused
+
 replay --db FILE stores each run and every decision. The default database is
 $XDG_DATA_HOME/reclaimd/reclaimd.db (~/.local/share/reclaimd/reclaimd.db).
 
 A scenario is a file path or the name of a bundled one (e.g. game-call).`;
 
-/** Runs one CLI invocation; returns the exit code (2 for bad input, 1 for internal errors). */
-export function main(argv: readonly string[], io: CommandIO = processIO): number {
+/** Runs one CLI invocation; resolves to the exit code (2 for bad input, 1 for internal errors). */
+export async function main(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -50,6 +58,12 @@ export function main(argv: readonly string[], io: CommandIO = processIO): number
         return prioritiesCommand(rest, io);
       case 'runs':
         return runsCommand(rest, io);
+      case 'run':
+        return await runCommand(rest, io);
+      case 'doctor':
+        return await doctorCommand(rest, io);
+      case 'reclaim':
+        return reclaimCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -85,5 +99,5 @@ function reportError(err: unknown, io: CommandIO): number {
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

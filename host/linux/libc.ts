@@ -1,0 +1,80 @@
+import koffi from 'koffi';
+
+// New system calls share one number on every architecture since Linux 5.1 (the unified
+// table), so x86_64, arm64, arm and riscv agree; older ABIs are refused explicitly.
+const SYSCALLS: Readonly<Record<string, { pidfd_open: number; process_madvise: number; pidfd_send_signal: number }>> = {
+  x64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
+  arm64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
+  arm: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
+  riscv64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
+  ia32: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
+};
+
+export const MADV_COLD = 20;
+export const MADV_PAGEOUT = 21;
+export const POLLIN = 0x1;
+export const POLLPRI = 0x2;
+export const POLLERR = 0x8;
+export const EFD_NONBLOCK = 0o4000;
+export const EFD_CLOEXEC = 0o2000000;
+/** The kernel's UIO_MAXIOV: process_madvise takes at most this many ranges a call. */
+export const IOV_MAX = 1024;
+
+export const ERRNO = { EPERM: 1, ESRCH: 3, EINTR: 4, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EINVAL: 22, ENOSYS: 38 } as const;
+
+export interface Libc {
+  syscallNumbers: (typeof SYSCALLS)[string];
+  pidfdOpen(pid: number): { fd: number; errno: number };
+  /** process_madvise over `count` iovecs in `iovecs` (16 bytes each); bytes advised or -1 with errno. */
+  processMadvise(pidfd: number, iovecs: Buffer, count: number, advice: number): { bytes: number; errno: number };
+  pidfdSendSignal(pidfd: number, signal: number): { ok: boolean; errno: number };
+  eventfd(flags: number): { fd: number; errno: number };
+  /** poll() on a worker thread: never blocks the event loop. */
+  pollAsync(fds: Buffer, count: number, timeoutMs: number): Promise<number>;
+  close(fd: number): void;
+}
+
+let cached: Libc | null = null;
+
+/** libc through koffi; throws a clear error where there is no Linux libc or no syscall table. */
+export function libc(): Libc {
+  if (cached) return cached;
+  if (process.platform !== 'linux') throw new Error(`per-process reclaim needs Linux (this is ${process.platform})`);
+  const numbers = SYSCALLS[process.arch];
+  if (!numbers) throw new Error(`no system call table for architecture ${process.arch}`);
+  const lib = koffi.load('libc.so.6');
+  // syscall() is variadic; integer arguments travel in the same registers either way on
+  // the 64-bit Linux ABIs, so fixed prototypes are safe and callable from any thread.
+  const sys1 = lib.func('syscall', 'long', ['long', 'int', 'uint']);
+  const sysMadvise = lib.func('syscall', 'long', ['long', 'int', 'void *', 'size_t', 'int', 'uint']);
+  const sysSignal = lib.func('syscall', 'long', ['long', 'int', 'int', 'void *', 'uint']);
+  const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
+  const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
+  const close = lib.func('int close(int fd)');
+  cached = {
+    syscallNumbers: numbers,
+    pidfdOpen(pid) {
+      const fd = Number(sys1(numbers.pidfd_open, pid, 0));
+      return { fd, errno: fd < 0 ? koffi.errno() : 0 };
+    },
+    processMadvise(pidfd, iovecs, count, advice) {
+      const bytes = Number(sysMadvise(numbers.process_madvise, pidfd, iovecs, count, advice, 0));
+      return { bytes, errno: bytes < 0 ? koffi.errno() : 0 };
+    },
+    pidfdSendSignal(pidfd, signal) {
+      const r = Number(sysSignal(numbers.pidfd_send_signal, pidfd, signal, null, 0));
+      return { ok: r === 0, errno: r < 0 ? koffi.errno() : 0 };
+    },
+    eventfd(flags) {
+      const fd = eventfd(0, flags) as number;
+      return { fd, errno: fd < 0 ? koffi.errno() : 0 };
+    },
+    pollAsync(fds, count, timeoutMs) {
+      return new Promise((resolve, reject) => poll.async(fds, count, timeoutMs, (err: unknown, n: number) => (err ? reject(err) : resolve(n))));
+    },
+    close(fd) {
+      close(fd);
+    },
+  };
+  return cached;
+}

@@ -1,0 +1,147 @@
+import { from, map, Observable, share, type Subscription } from 'rxjs';
+import type { Host } from '../../policy-engine/host-contract';
+import type { ActionOutcome, ActionResult, PlannedAction, PressureSignal, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
+import { CombinedForeground, MarkedForeground, X11Foreground, type ForegroundSource } from './foreground';
+import { readMemcgMemory, readPsi, readSystemMemory } from './meminfo';
+import { kernelPressureEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
+import { ProcessScanner } from './process-scanner';
+import { ReclaimRunner } from './reclaim-runner';
+
+export interface LinuxHostOptions {
+  /** memcg v1 directory: its vmpressure events, its memory as the total, only its processes. */
+  memcg?: string;
+  /** PSI file; default /proc/pressure/memory (a cgroup v2 memory.pressure where there is one). */
+  psiPath?: string | null;
+  /** Pids never to touch besides pid 1 and the agent (its UI). */
+  protectedPids?: number[];
+  /** Where foreground comes from; default: marked pids plus the X11 active window if any. */
+  foreground?: ForegroundSource;
+  /** The user's priorities by app key (from the database), read at every scan. */
+  priorities?: () => ReadonlyMap<string, UserPriority>;
+  /** A snapshot older than this is rescanned; pressure paths use the recent one. */
+  scanMaxAgeMs?: number;
+  onSourceInfo?: PressureSourceOptions['onInfo'];
+}
+
+/**
+ * The real machine as a Host: /proc for processes, the kernel's PSI triggers and vmpressure
+ * for events, process_madvise on a worker thread for reclaim, pidfd for kills.
+ */
+export class LinuxHost implements Host {
+  readonly name = 'linux';
+  readonly pressure$: Observable<PressureSignal>;
+  readonly marked = new MarkedForeground();
+  /** Wall ms from the kernel's event to the first process_madvise, per reclaim (for benchmarks). */
+  readonly eventToMadviseMs: number[] = [];
+  private readonly runner = new ReclaimRunner();
+  private readonly scanner: ProcessScanner;
+  private readonly foreground: ForegroundSource;
+  private readonly memcgScope: string | undefined;
+  private cached: { at: number; procs: ProcessSnapshot[] } | null = null;
+  private lastEvent: KernelEvent | null = null;
+  private refresher: Subscription | null = null;
+
+  constructor(private readonly options: LinuxHostOptions = {}) {
+    this.memcgScope = options.memcg ? memcgPath(options.memcg) : undefined;
+    this.scanner = new ProcessScanner({ scopeCgroup: this.memcgScope, protectedPids: options.protectedPids });
+    this.foreground = options.foreground ?? new CombinedForeground(X11Foreground.available() ? [this.marked, new X11Foreground()] : [this.marked]);
+    this.pressure$ = kernelPressureEvents({ psiPath: options.psiPath, memcg: options.memcg ?? '/sys/fs/cgroup/memory', onInfo: options.onSourceInfo }).pipe(
+      map((e) => {
+        this.lastEvent = e;
+        return this.signalFor(e);
+      }),
+      share(),
+    );
+  }
+
+  private memory(): PressureSignal['memory'] {
+    return this.options.memcg ? readMemcgMemory(this.options.memcg) : readSystemMemory();
+  }
+
+  private signalFor(e: KernelEvent): PressureSignal {
+    const psi = readPsi(this.options.psiPath ?? '/proc/pressure/memory');
+    return {
+      at: Date.now(),
+      source: e.source,
+      level: e.level,
+      psi,
+      vmpressure: e.source === 'vmpressure' ? { level: e.level, pressurePct: e.level === 'critical' ? 95 : e.level === 'medium' ? 60 : 0 } : undefined,
+      memory: this.memory(),
+    };
+  }
+
+  sample(): PressureSignal {
+    const psi = readPsi(this.options.psiPath ?? '/proc/pressure/memory');
+    const level = psi && psi.fullAvg10 >= 70 ? 'critical' : psi && psi.someAvg10 >= 7 ? 'medium' : 'none';
+    return { at: Date.now(), source: 'timer', level, psi, memory: this.memory() };
+  }
+
+  /** Processes now; a scan younger than scanMaxAgeMs is reused so an event is answered fast. */
+  snapshot(): ProcessSnapshot[] {
+    const now = Date.now();
+    if (this.cached && now - this.cached.at < (this.options.scanMaxAgeMs ?? 1000)) return this.cached.procs;
+    const procs = this.scanner.scan(now, this.foreground.foregroundPids(), this.options.priorities?.() ?? new Map());
+    this.cached = { at: now, procs };
+    return procs;
+  }
+
+  /** Keep the snapshot warm in the background so events never wait for a /proc scan. */
+  startBackgroundScan(intervalMs = 500): void {
+    if (this.refresher) return;
+    const timer = setInterval(() => {
+      this.cached = null;
+      this.snapshot();
+    }, intervalMs);
+    timer.unref();
+    this.refresher = { unsubscribe: () => clearInterval(timer) } as Subscription;
+  }
+
+  execute(action: PlannedAction): Observable<ActionOutcome> {
+    const started = Date.now();
+    const event = this.lastEvent;
+    const outcome = (result: ActionResult, message: string, anon = 0, file = 0): ActionOutcome => ({
+      action,
+      result,
+      message,
+      reclaimedAnonBytes: anon,
+      reclaimedFileBytes: file,
+      durationMs: Date.now() - started,
+      at: Date.now(),
+    });
+    const guard = this.mechanismRefusal(action);
+    if (guard) return from([outcome('refused', guard)]);
+    const protectedPids = this.options.protectedPids ?? [];
+    if (action.type === 'kill') {
+      return from(this.runner.kill(action.pid, action.startTime, protectedPids).then((r) => outcome(r.result, r.message)));
+    }
+    return from(
+      this.runner
+        .reclaim({ pid: action.pid, startTime: action.startTime, kind: action.kind, mode: action.mode, budgetBytes: action.requestedBytes, protectedPids })
+        .then((r) => {
+          if (event && r.firstCallAtMs !== null) this.eventToMadviseMs.push(r.firstCallAtMs - event.wokeAtMs);
+          return { ...outcome(r.result, r.message, r.reclaimedAnonBytes, r.reclaimedFileBytes), durationMs: r.durationMs };
+        }),
+    );
+  }
+
+  /** Defence in depth: the mechanism re-checks what policy should never ask for. */
+  private mechanismRefusal(action: PlannedAction): string | null {
+    if (this.foreground.foregroundPids().has(action.pid)) return `pid ${action.pid} is in the foreground`;
+    const proc = this.cached?.procs.find((p) => p.pid === action.pid && p.startTime === action.startTime);
+    if (proc?.priority === 'protected') return `${proc.appKey} is protected`;
+    if (proc?.untouchable) return `pid ${action.pid} is ${proc.untouchable}`;
+    return null;
+  }
+
+  async close(): Promise<void> {
+    this.refresher?.unsubscribe();
+    await this.runner.close();
+  }
+}
+
+/** The memcg's path as /proc/PID/cgroup shows it ("/lab" for /sys/fs/cgroup/memory/lab). */
+export function memcgPath(dir: string): string {
+  const m = /\/sys\/fs\/cgroup\/memory(\/.*)?$/.exec(dir.replace(/\/+$/, ''));
+  if (!m) throw new Error(`${dir} is not under /sys/fs/cgroup/memory`);
+  return m[1] ?? '/';
+}

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import type { MemoryReading, PsiReading } from '../../policy-engine/types';
+
+function readKeyed(path: string, re: RegExp): Map<string, number> {
+  const out = new Map<string, number>();
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const m of text.matchAll(re)) out.set(m[1], Number(m[2]));
+  return out;
+}
+
+/** System memory from /proc/meminfo, /proc/zoneinfo and /proc/vmstat, as policies read it. */
+export function readSystemMemory(): MemoryReading {
+  const mi = readKeyed('/proc/meminfo', /^([\w()]+):\s+(\d+)/gm);
+  const kb = (k: string) => (mi.get(k) ?? 0) * 1024;
+  const vm = readKeyed('/proc/vmstat', /^(\w+) (\d+)$/gm);
+  return {
+    totalBytes: kb('MemTotal'),
+    availableBytes: kb('MemAvailable'),
+    freeBytes: kb('MemFree'),
+    swapTotalBytes: kb('SwapTotal'),
+    swapFreeBytes: kb('SwapFree'),
+    fileCacheBytes: kb('Active(file)') + kb('Inactive(file)'),
+    watermarks: readWatermarks(),
+    workingsetRefaultFile: vm.get('workingset_refault_file') ?? vm.get('workingset_refault') ?? 0,
+    pgscanDirect: vm.get('pgscan_direct') ?? 0,
+  };
+}
+
+/** Sum of the zones' min/low/high watermarks (pages) from /proc/zoneinfo, in bytes. */
+export function readWatermarks(): MemoryReading['watermarks'] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/zoneinfo', 'utf8');
+  } catch {
+    return undefined;
+  }
+  let min = 0;
+  let low = 0;
+  let high = 0;
+  for (const m of text.matchAll(/^\s+pages free\s+\d+\s*\n\s+(?:boost\s+\d+\s*\n\s+)?min\s+(\d+)\s*\n\s+low\s+(\d+)\s*\n\s+high\s+(\d+)/gm)) {
+    min += Number(m[1]);
+    low += Number(m[2]);
+    high += Number(m[3]);
+  }
+  return high > 0 ? { minBytes: min * 4096, lowBytes: low * 4096, highBytes: high * 4096 } : undefined;
+}
+
+/** A memory cgroup v1's view: its limit is the total, its usage what is taken. */
+export function readMemcgMemory(memcg: string): MemoryReading {
+  const system = readSystemMemory();
+  const num = (file: string) => {
+    try {
+      return Number(readFileSync(`${memcg}/${file}`, 'utf8').trim());
+    } catch {
+      return NaN;
+    }
+  };
+  const limit = Math.min(num('memory.limit_in_bytes'), system.totalBytes);
+  const usage = num('memory.usage_in_bytes');
+  const stat = readKeyed(`${memcg}/memory.stat`, /^(\w+) (\d+)$/gm);
+  const file = (stat.get('total_active_file') ?? 0) + (stat.get('total_inactive_file') ?? 0);
+  if (!Number.isFinite(limit) || !Number.isFinite(usage)) return system;
+  const free = Math.max(0, limit - usage);
+  return { ...system, totalBytes: limit, freeBytes: free, availableBytes: free + file, fileCacheBytes: file, watermarks: undefined };
+}
+
+/** PSI averages from a pressure file (/proc/pressure/memory or a cgroup's memory.pressure). */
+export function readPsi(path = '/proc/pressure/memory', windowMs = 1000): PsiReading | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = (kind: string) => new RegExp(`^${kind} avg10=([\\d.]+) avg60=([\\d.]+) avg300=[\\d.]+ total=(\\d+)`, 'm').exec(text);
+  const some = line('some');
+  const full = line('full');
+  return {
+    someAvg10: some ? Number(some[1]) : 0,
+    someAvg60: some ? Number(some[2]) : 0,
+    fullAvg10: full ? Number(full[1]) : 0,
+    fullAvg60: full ? Number(full[2]) : 0,
+    // The window values are what a trigger compares; averages approximate them here.
+    someWindowMs: some ? (Number(some[1]) / 100) * windowMs : 0,
+    fullWindowMs: full ? (Number(full[1]) / 100) * windowMs : 0,
+    windowMs,
+  };
+}

@@ -1,0 +1,190 @@
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { Observable } from 'rxjs';
+import type { PressureLevel } from '../../policy-engine/types';
+import { EFD_CLOEXEC, EFD_NONBLOCK, libc, POLLERR, POLLIN, POLLPRI } from './libc';
+
+/** lmkd's PSI thresholds: some 70 ms / full 700 ms in a 1 s window. */
+export const LMKD_TRIGGERS = { someMs: 70, fullMs: 700, windowMs: 1000 };
+
+export interface KernelEvent {
+  source: 'psi' | 'vmpressure';
+  level: Exclude<PressureLevel, 'none'>;
+  /** performance.timeOrigin + performance.now() when poll() returned: for latency measurements. */
+  wokeAtMs: number;
+}
+
+export interface PsiTriggerInfo {
+  path: string;
+  /** The window the kernel accepted (1 s, or 2 s where it refuses shorter ones). */
+  windowUs: number;
+  some: string;
+  full: string;
+}
+
+interface Watch {
+  fd: number;
+  events: number;
+  source: KernelEvent['source'];
+  level: KernelEvent['level'];
+  eventfd: boolean;
+}
+
+/**
+ * Register a PSI trigger. lmkd's 1 s window first; where the kernel answers EINVAL (it only
+ * grants unprivileged-style windows that are multiples of 2 s), the same ratio over 2 s.
+ */
+export function openPsiTrigger(path: string, kind: 'some' | 'full', stallMs: number, windowMs: number): { fd: number; spec: string; windowUs: number } {
+  const windows = [windowMs * 1000, 2_000_000].filter((w, i, all) => all.indexOf(w) === i);
+  let lastError: unknown = null;
+  for (const windowUs of windows) {
+    const stallUs = Math.round((stallMs * 1000 * windowUs) / (windowMs * 1000));
+    const spec = `${kind} ${stallUs} ${windowUs}`;
+    const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      writeSync(fd, spec + '\0');
+      return { fd, spec, windowUs };
+    } catch (err) {
+      closeSync(fd);
+      lastError = err;
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') break;
+    }
+  }
+  throw new Error(`cannot set a PSI trigger on ${path}: ${(lastError as Error)?.message ?? 'unknown error'}`);
+}
+
+/** Register a vmpressure listener on a memcg v1 through an eventfd. */
+export function openVmpressure(memcg: string, level: Exclude<PressureLevel, 'none'>): number {
+  const c = libc();
+  const { fd: efd, errno } = c.eventfd(EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0) throw new Error(`eventfd failed: errno ${errno}`);
+  const plfd = openSync(`${memcg}/memory.pressure_level`, constants.O_RDONLY);
+  try {
+    const ctl = openSync(`${memcg}/cgroup.event_control`, constants.O_WRONLY);
+    try {
+      writeSync(ctl, `${efd} ${plfd} ${level}`);
+    } finally {
+      closeSync(ctl);
+    }
+  } catch (err) {
+    c.close(efd);
+    throw new Error(`cannot listen to vmpressure on ${memcg}: ${(err as Error).message}`);
+  } finally {
+    // The kernel holds its own reference to the pressure_level file once registered.
+    closeSync(plfd);
+  }
+  return efd;
+}
+
+export interface PressureSourceOptions {
+  /** PSI file: /proc/pressure/memory, or a cgroup v2 memory.pressure. null disables PSI. */
+  psiPath?: string | null;
+  /** memcg v1 directory for vmpressure (the root memcg by default). null disables it. */
+  memcg?: string | null;
+  triggers?: typeof LMKD_TRIGGERS;
+  /** poll() timeout, so a stop is noticed within this long. */
+  pollTimeoutMs?: number;
+  onInfo?: (info: { psi: PsiTriggerInfo | null; vmpressure: string | null; errors: string[] }) => void;
+}
+
+/**
+ * The kernel's own pressure events, without a busy poll: PSI triggers (POLLPRI) and
+ * vmpressure eventfds (POLLIN) waited on together by one poll() on a koffi worker thread.
+ * Subscribing registers them; unsubscribing closes every descriptor.
+ */
+export function kernelPressureEvents(options: PressureSourceOptions = {}): Observable<KernelEvent> {
+  return new Observable<KernelEvent>((subscriber) => {
+    const c = libc();
+    const watches: Watch[] = [];
+    const errors: string[] = [];
+    const triggers = options.triggers ?? LMKD_TRIGGERS;
+    let psiInfo: PsiTriggerInfo | null = null;
+    const psiPath = options.psiPath === undefined ? '/proc/pressure/memory' : options.psiPath;
+    if (psiPath) {
+      try {
+        const some = openPsiTrigger(psiPath, 'some', triggers.someMs, triggers.windowMs);
+        watches.push({ fd: some.fd, events: POLLPRI, source: 'psi', level: 'medium', eventfd: false });
+        const full = openPsiTrigger(psiPath, 'full', triggers.fullMs, triggers.windowMs);
+        watches.push({ fd: full.fd, events: POLLPRI, source: 'psi', level: 'critical', eventfd: false });
+        psiInfo = { path: psiPath, windowUs: some.windowUs, some: some.spec, full: full.spec };
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+    const memcg = options.memcg === undefined ? '/sys/fs/cgroup/memory' : options.memcg;
+    if (memcg) {
+      for (const level of ['low', 'medium', 'critical'] as const) {
+        try {
+          watches.push({ fd: openVmpressure(memcg, level), events: POLLIN, source: 'vmpressure', level, eventfd: true });
+        } catch (err) {
+          errors.push((err as Error).message);
+          break;
+        }
+      }
+    }
+    options.onInfo?.({ psi: psiInfo, vmpressure: watches.some((w) => w.eventfd) ? memcg : null, errors });
+    if (watches.length === 0) {
+      subscriber.error(new Error(`no pressure source available: ${errors.join('; ')}`));
+      return;
+    }
+
+    const pollfds = Buffer.alloc(8 * watches.length);
+    let stopped = false;
+    const counter = Buffer.alloc(8);
+    const loop = async () => {
+      while (!stopped) {
+        watches.forEach((w, i) => {
+          pollfds.writeInt32LE(w.fd, 8 * i);
+          pollfds.writeInt16LE(w.events, 8 * i + 4);
+          pollfds.writeInt16LE(0, 8 * i + 6);
+        });
+        let n: number;
+        try {
+          n = await c.pollAsync(pollfds, watches.length, options.pollTimeoutMs ?? 250);
+        } catch (err) {
+          if (!stopped) subscriber.error(err);
+          return;
+        }
+        if (stopped) return;
+        const wokeAtMs = performance.timeOrigin + performance.now();
+        if (n <= 0) continue; // timeout, or EINTR
+        let psiLevel: KernelEvent['level'] | null = null;
+        let vmLevel: KernelEvent['level'] | null = null;
+        const rank = { low: 1, medium: 2, critical: 3 };
+        watches.forEach((w, i) => {
+          const revents = pollfds.readInt16LE(8 * i + 6);
+          if (revents === 0) return;
+          if (revents & POLLERR && !w.eventfd) {
+            // The trigger's cgroup went away: stop watching it.
+            w.events = 0;
+            return;
+          }
+          if (w.eventfd) {
+            try {
+              readSync(w.fd, counter, 0, 8, null);
+            } catch {
+              return; // EAGAIN: another wake consumed it
+            }
+            if (!vmLevel || rank[w.level] > rank[vmLevel]) vmLevel = w.level;
+          } else if (!psiLevel || rank[w.level] > rank[psiLevel]) psiLevel = w.level;
+        });
+        if (psiLevel) subscriber.next({ source: 'psi', level: psiLevel, wokeAtMs });
+        if (vmLevel) subscriber.next({ source: 'vmpressure', level: vmLevel, wokeAtMs });
+      }
+    };
+    void loop();
+    return () => {
+      stopped = true;
+      // Close after the pending poll() returns (within its timeout), not under its feet.
+      setTimeout(() => {
+        for (const w of watches) {
+          try {
+            if (w.eventfd) c.close(w.fd);
+            else closeSync(w.fd);
+          } catch {
+            /* already closed */
+          }
+        }
+      }, (options.pollTimeoutMs ?? 250) + 50).unref();
+    };
+  });
+}

@@ -1,0 +1,153 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** What /proc says about one process; sizes in bytes. */
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  /** Field 22 of /proc/PID/stat, in clock ticks since boot: with pid, a process's identity. */
+  startTime: number;
+  comm: string;
+  cmdline: string[];
+  uid: number;
+  oomScoreAdj: number;
+  cgroup: string;
+  kernelThread: boolean;
+  /** utime + stime in clock ticks: rising means the process is in use. */
+  cpuTicks: number;
+  rssAnonBytes: number;
+  rssFileBytes: number;
+  rssShmemBytes: number;
+  swapBytes: number;
+}
+
+const PF_KTHREAD = 0x00200000;
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null; // the process went away between listing and reading: normal on a live system
+  }
+}
+
+/** pid, ppid, start time, comm and flags from /proc/PID/stat (comm may hold spaces and parens). */
+export function readStat(pid: number): { ppid: number; startTime: number; comm: string; flags: number; cpuTicks: number } | null {
+  const text = read(`/proc/${pid}/stat`);
+  if (!text) return null;
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state): field N is fields[N - 3].
+  return {
+    comm: text.slice(open + 1, close),
+    ppid: Number(fields[1]),
+    flags: Number(fields[6]),
+    cpuTicks: Number(fields[11]) + Number(fields[12]), // utime + stime
+    startTime: Number(fields[19]),
+  };
+}
+
+export function readStartTime(pid: number): number | null {
+  return readStat(pid)?.startTime ?? null;
+}
+
+function kib(status: string, key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Memory of one process from /proc/PID/status (RssAnon, RssFile, RssShmem, VmSwap). */
+export function readMemory(pid: number): { rssAnonBytes: number; rssFileBytes: number; rssShmemBytes: number; swapBytes: number } | null {
+  const status = read(`/proc/${pid}/status`);
+  if (!status) return null;
+  return { rssAnonBytes: kib(status, 'RssAnon'), rssFileBytes: kib(status, 'RssFile'), rssShmemBytes: kib(status, 'RssShmem'), swapBytes: kib(status, 'VmSwap') };
+}
+
+/** Exact numbers from smaps_rollup (slower; on request). */
+export function readSmapsRollup(pid: number): Record<string, number> | null {
+  const text = read(`/proc/${pid}/smaps_rollup`);
+  if (!text) return null;
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^(\w+):\s+(\d+) kB$/gm)) out[m[1]] = Number(m[2]) * 1024;
+  return out;
+}
+
+export function readProc(pid: number): ProcInfo | null {
+  const stat = readStat(pid);
+  const status = read(`/proc/${pid}/status`);
+  if (!stat || !status) return null;
+  const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
+  const uidMatch = /^Uid:\s+(\d+)/m.exec(status);
+  // The memory controller's path (v1), else the unified one (v2).
+  const lines = (read(`/proc/${pid}/cgroup`) ?? '').split('\n');
+  const cgroup = lines.find((l) => /^\d+:memory:/.test(l)) ?? lines.find((l) => l.startsWith('0::')) ?? '';
+  return {
+    pid,
+    ppid: stat.ppid,
+    startTime: stat.startTime,
+    comm: stat.comm,
+    cmdline,
+    uid: uidMatch ? Number(uidMatch[1]) : -1,
+    oomScoreAdj: Number((read(`/proc/${pid}/oom_score_adj`) ?? '0').trim()),
+    cgroup: cgroup.slice(cgroup.lastIndexOf(':') + 1),
+    kernelThread: (stat.flags & PF_KTHREAD) !== 0 || pid === 2 || stat.ppid === 2,
+    cpuTicks: stat.cpuTicks,
+    rssAnonBytes: kib(status, 'RssAnon'),
+    rssFileBytes: kib(status, 'RssFile'),
+    rssShmemBytes: kib(status, 'RssShmem'),
+    swapBytes: kib(status, 'VmSwap'),
+  };
+}
+
+export function listPids(): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
+}
+
+/** A stable identity for priorities: the executable's name, or the cgroup scope for apps in one. */
+export function appKeyOf(p: ProcInfo): string {
+  const scope = /\/(app-[^/]+\.scope|[^/]+\.slice\/[^/]+\.scope)$/.exec(p.cgroup);
+  if (scope) return scope[1].replace(/^.*\//, '');
+  const exe = p.cmdline[0] ? p.cmdline[0].split('/').pop()! : p.comm;
+  return exe || p.comm;
+}
+
+/** The executable path (for the agent to recognise itself and its UI). */
+export function exePath(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return null;
+  }
+}
+
+export interface Vma {
+  start: bigint;
+  end: bigint;
+  kind: 'anon' | 'file';
+}
+
+/**
+ * The VMAs of /proc/PID/maps that reclaim may touch, by kind. Special mappings ([vdso],
+ * [vvar], [vsyscall]) are skipped; [heap] and [stack] and unnamed ones are anonymous.
+ */
+export function readVmas(pid: number): Vma[] | null {
+  const text = read(`/proc/${pid}/maps`);
+  if (text === null) return null;
+  const out: Vma[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const parts = line.split(/\s+/);
+    const [range, perms, , , inode] = parts;
+    const path = parts.slice(5).join(' ');
+    if (path === '[vdso]' || path === '[vvar]' || path === '[vsyscall]' || path === '[vvar_vclock]') continue;
+    if (perms[0] !== 'r' && perms[1] !== 'w' && perms[2] !== 'x') continue; // guard pages
+    const dash = range.indexOf('-');
+    const start = BigInt('0x' + range.slice(0, dash));
+    const end = BigInt('0x' + range.slice(dash + 1));
+    const isFile = inode !== '0' && path.startsWith('/') && !path.startsWith('/memfd:') && !path.startsWith('/dev/');
+    out.push({ start, end, kind: isFile ? 'file' : 'anon' });
+  }
+  return out;
+}

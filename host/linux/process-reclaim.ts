@@ -48,7 +48,7 @@ export function refusal(pid: number, startTime: number, protectedPids: readonly 
   if (pid === process.pid) return { result: 'refused', message: 'the agent never reclaims itself' };
   if (protectedPids.includes(pid)) return { result: 'refused', message: `pid ${pid} is protected (the agent or its UI)` };
   const stat = readStat(pid);
-  if (!stat) return { result: 'gone', message: `process ${pid} is gone` };
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return { result: 'gone', message: `process ${pid} is gone` };
   if ((stat.flags & 0x00200000) !== 0 || pid === 2 || stat.ppid === 2) return { result: 'refused', message: `pid ${pid} (${stat.comm}) is a kernel thread` };
   if (stat.startTime !== startTime) return { result: 'refused', message: `pid ${pid} was reused (start time ${stat.startTime}, expected ${startTime})` };
   return null;
@@ -124,7 +124,11 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
     if (startNow !== req.startTime) return done('refused', `pid ${req.pid} was reused (start time ${startNow}, expected ${req.startTime})`);
     const before = readMemory(req.pid);
     const vmas = readVmas(req.pid);
-    if (!before || !vmas) return done('gone', `process ${req.pid} exited`);
+    if (!before || !vmas) {
+      // Still there but unreadable: /proc/PID/maps needs ptrace read access to the target.
+      if (readStartTime(req.pid) === req.startTime) return done('denied', `cannot read /proc/${req.pid}/maps — ${CAP_HINT}, and ptrace read access to the target`);
+      return done('gone', `process ${req.pid} exited`);
+    }
     const advice = req.mode === 'cold' ? MADV_COLD : MADV_PAGEOUT;
     let advised = 0;
     let calls = 0;
@@ -151,7 +155,7 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
       }
     }
     const after = readMemory(req.pid);
-    if (!after) return done('gone', `process ${req.pid} exited during reclaim`, { before, advisedBytes: advised, calls });
+    if (!after || readStartTime(req.pid) !== req.startTime) return done('gone', `process ${req.pid} exited during reclaim`, { before, advisedBytes: advised, calls, firstCallAtMs });
     const anon = Math.max(0, before.rssAnonBytes - after.rssAnonBytes);
     const file = Math.max(0, before.rssFileBytes - after.rssFileBytes);
     const mib = (b: number) => (b / 1048576).toFixed(1);

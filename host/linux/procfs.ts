@@ -31,7 +31,7 @@ function read(path: string): string | null {
 }
 
 /** pid, ppid, start time, comm and flags from /proc/PID/stat (comm may hold spaces and parens). */
-export function readStat(pid: number): { ppid: number; startTime: number; comm: string; flags: number; cpuTicks: number } | null {
+export function readStat(pid: number): { state: string; ppid: number; startTime: number; comm: string; flags: number; cpuTicks: number } | null {
   const text = read(`/proc/${pid}/stat`);
   if (!text) return null;
   const open = text.indexOf('(');
@@ -39,6 +39,7 @@ export function readStat(pid: number): { ppid: number; startTime: number; comm: 
   const fields = text.slice(close + 2).split(' ');
   // fields[0] is field 3 (state): field N is fields[N - 3].
   return {
+    state: fields[0],
     comm: text.slice(open + 1, close),
     ppid: Number(fields[1]),
     flags: Number(fields[6]),
@@ -47,8 +48,10 @@ export function readStat(pid: number): { ppid: number; startTime: number; comm: 
   };
 }
 
+/** The start time of a live process; null when it is gone or only a zombie is left. */
 export function readStartTime(pid: number): number | null {
-  return readStat(pid)?.startTime ?? null;
+  const stat = readStat(pid);
+  return stat && stat.state !== 'Z' && stat.state !== 'X' ? stat.startTime : null;
 }
 
 function kib(status: string, key: string): number {

@@ -1,0 +1,143 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asyncScheduler, interval, map, Observable, take, type Subscription } from 'rxjs';
+import { DecisionLog } from '../../db/decision-log';
+import { queryHistory } from '../../db/history';
+import { openDatabase } from '../../db/open';
+import { LinuxHost } from '../../host/linux/linux-host';
+import { createEngine } from '../../policy-engine/engine';
+import { createBuiltinRegistry } from '../../policy-engine/policies/index';
+import type { ActionOutcome, Decision, PlannedAction, PressureSignal } from '../../policy-engine/types';
+import { ensureZramSwap, kernelTestsUnavailable, Memcg, skipNote } from '../helpers/kernel';
+import { Memhogs } from '../helpers/memhog';
+
+const unavailable = kernelTestsUnavailable();
+const d = unavailable ? describe.skip : describe;
+if (unavailable) skipNote('live agent tests', unavailable);
+
+d('the live agent on the real kernel', () => {
+  let hogs: Memhogs;
+  let undoSwap: (() => void) | string;
+  let memcg: Memcg | null = null;
+  let dir: string;
+  beforeAll(() => {
+    hogs = new Memhogs();
+    dir = mkdtempSync(join(tmpdir(), 'reclaimd-agent-'));
+    undoSwap = ensureZramSwap('1G');
+    if (typeof undoSwap === 'string') throw new Error(undoSwap);
+  });
+  afterEach(() => {
+    memcg?.remove();
+    memcg = null;
+  });
+  afterAll(() => {
+    hogs?.dispose();
+    if (typeof undoSwap === 'function') undoSwap();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hears vmpressure and PSI from a limited memcg, reclaims a background child, logs it, never touches the foreground', async () => {
+    memcg = new Memcg(`reclaimd-test-${process.pid}`, 256 * 1024 * 1024);
+    const background = await hogs.start(80, 40, memcg.wrap());
+    const foreground = await hogs.start(60, 20, memcg.wrap());
+    const host = new LinuxHost({ memcg: memcg.path, scanMaxAgeMs: 200 });
+    host.marked.mark(foreground.pid);
+    const db = openDatabase(join(dir, 'agent.db'));
+    const log = new DecisionLog(db, { batchSize: 1 });
+    const signals: PressureSignal[] = [];
+    const decisions: Decision[] = [];
+    const sources = new Set<string>();
+    const heard = host.pressure$.subscribe((s) => sources.add(`${s.source}:${s.level}`));
+    const engine = createEngine({ host, policy: createBuiltinRegistry().create('reclaim', { cooldownMs: 2000 }), scheduler: asyncScheduler });
+    host.snapshot();
+    const sub = engine.decisions$.subscribe((dec) => {
+      decisions.push(dec);
+      signals.push(dec.signal);
+      log.append(dec, dec.at);
+    });
+    try {
+      // The allocator pushes the cgroup over its limit: the kernel reclaims and reports pressure.
+      const allocator = await hogs.start(300, 0, memcg.wrap());
+      const deadline = Date.now() + 20_000;
+      const done = () => decisions.some((x) => x.action.pid === background.pid && x.outcome.result === 'ok') && [...sources].some((s) => s.startsWith('psi:'));
+      while (Date.now() < deadline && !done()) {
+        // Keep the allocator using all its memory: refaults from zram are stalls, which PSI sees.
+        allocator.kill('SIGUSR1');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      sub.unsubscribe();
+      heard.unsubscribe();
+      log.close();
+      await host.close();
+    }
+    process.stdout.write(`kernel events heard: ${[...sources].join(", ")}\n`);
+    expect([...sources].some((s) => s.startsWith('vmpressure:'))).toBe(true);
+    expect([...sources].some((s) => s.startsWith('psi:'))).toBe(true);
+    const onBackground = decisions.filter((x) => x.action.pid === background.pid && x.outcome.result === 'ok');
+    expect(onBackground.length).toBeGreaterThan(0);
+    expect(onBackground[0].outcome.reclaimedAnonBytes + onBackground[0].outcome.reclaimedFileBytes).toBeGreaterThan(0);
+    expect(decisions.filter((x) => x.action.pid === foreground.pid)).toEqual([]);
+    const rows = queryHistory(db, { app: 'memhog', limit: 1000 }).rows;
+    expect(rows.length).toBe(decisions.length);
+    expect(rows.some((r) => r.pid === background.pid && r.result === 'ok' && r.host === 'linux')).toBe(true);
+    db.close();
+  });
+
+  it('an event storm of 10,000 events in a second: bounded memory, never two reclaims on one pid at once', async () => {
+    const target = await hogs.start(64, 32);
+    const host = new LinuxHost({ memcg: undefined, scanMaxAgeMs: 100 });
+    // The same host, with its kernel events replaced by a storm at every level.
+    const levels = ['low', 'medium', 'critical'] as const;
+    const storm$: Observable<PressureSignal> = interval(0, asyncScheduler).pipe(
+      take(100),
+      map((i) => i),
+      (src) =>
+        new Observable<PressureSignal>((sub) =>
+          src.subscribe({
+            next: (i) => {
+              for (let j = 0; j < 100; j++) sub.next({ ...host.sample(), source: 'psi', level: levels[(i + j) % 3] });
+            },
+            complete: () => sub.complete(),
+          }),
+        ),
+    );
+    const stormHost = Object.assign(Object.create(host) as LinuxHost, { pressure$: storm$ });
+    // Only our workload is a candidate, and the policy asks for it every time (no cooldown).
+    const snapshot = host.snapshot.bind(host);
+    stormHost.snapshot = () => snapshot().filter((p) => p.pid === target.pid).map((p) => ({ ...p, importance: 'cached' as const }));
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const execute = host.execute.bind(host);
+    stormHost.execute = (a: PlannedAction): Observable<ActionOutcome> => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      return new Observable((sub) => {
+        const inner = execute(a).subscribe(sub);
+        return () => {
+          inner.unsubscribe();
+          inFlight--; // the engine is done with this action (outcome taken, or torn down)
+        };
+      });
+    };
+    const engine = createEngine({ host: stormHost, policy: createBuiltinRegistry().create('reclaim', { cooldownMs: 0, minFileBytes: 0, minAnonBytes: 0 }), scheduler: asyncScheduler });
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const results: string[] = [];
+    let sub: Subscription | null = null;
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      sub = engine.decisions$.subscribe({ next: (x) => results.push(x.outcome.result), complete: resolve });
+    });
+    sub!.unsubscribe();
+    await host.close();
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    expect(engine.stats.seen).toBe(10_000);
+    expect(engine.stats.passed).toBeLessThan(200);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(maxInFlight).toBe(1);
+    expect(results.filter((r) => r === 'ok').length).toBeGreaterThan(0);
+    expect(heapGrowth).toBeLessThan(64 * 1024 * 1024);
+  });
+});

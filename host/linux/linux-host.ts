@@ -98,7 +98,9 @@ export class LinuxHost implements Host {
 
   execute(action: PlannedAction): Observable<ActionOutcome> {
     const started = Date.now();
+    // Latency is measured for the first action after each kernel event only.
     const event = this.lastEvent;
+    this.lastEvent = null;
     const outcome = (result: ActionResult, message: string, anon = 0, file = 0): ActionOutcome => ({
       action,
       result,

@@ -1,6 +1,6 @@
 import { bandForAdj } from '../../policy-engine/importance';
 import type { ImportanceBand, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
-import { appKeyOf, listPids, readProc, type ProcInfo } from './procfs';
+import { appKeyOf, listPids, readProc, readStartTime, type ProcIdentity, type ProcInfo } from './procfs';
 
 export interface ScanOptions {
   /** Only processes in this memory cgroup (v1 path relative to the hierarchy, e.g. "/lab"). */
@@ -19,19 +19,30 @@ interface Seen {
   lastActiveAt: number | null;
 }
 
+
+
 /** Scans /proc into snapshots, remembering activity between scans. */
 export class ProcessScanner {
   private readonly seen = new Map<string, Seen>();
+  private readonly identities = new Map<number, ProcIdentity>();
 
   constructor(private readonly options: ScanOptions = {}) {}
 
   scan(now: number, foreground: ReadonlySet<number>, priorities: ReadonlyMap<string, UserPriority>): ProcessSnapshot[] {
     const out: ProcessSnapshot[] = [];
     const alive = new Set<string>();
-    for (const pid of listPids()) {
-      const p = readProc(pid);
-      if (!p || p.kernelThread) continue;
-      if (this.options.scopeCgroup !== undefined && !inScope(p.cgroup, this.options.scopeCgroup)) continue;
+    const pids = listPids();
+    const livePids = new Set(pids);
+    const scope = this.options.scopeCgroup;
+    for (const pid of pids) {
+      const known = this.identities.get(pid);
+      // A known process outside the scope costs one stat read (is it still the same one?).
+      if (scope !== undefined && known && !inScope(known.cgroup, scope) && readStartTime(pid) === known.startTime) continue;
+      const p = readProc(pid, known);
+      if (!p) continue;
+      this.identities.set(pid, { startTime: p.startTime, cmdline: p.cmdline, cgroup: p.cgroup });
+      if (p.kernelThread) continue;
+      if (scope !== undefined && !inScope(p.cgroup, scope)) continue;
       const key = `${p.pid}:${p.startTime}`;
       alive.add(key);
       const prev = this.seen.get(key);
@@ -41,6 +52,7 @@ export class ProcessScanner {
       out.push(this.snapshotOf(p, now, foreground.has(pid), lastActiveAt, priorities));
     }
     for (const key of this.seen.keys()) if (!alive.has(key)) this.seen.delete(key);
+    for (const pid of this.identities.keys()) if (!livePids.has(pid)) this.identities.delete(pid);
     return out;
   }
 

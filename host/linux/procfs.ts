@@ -75,30 +75,61 @@ export function readSmapsRollup(pid: number): Record<string, number> | null {
   return out;
 }
 
-export function readProc(pid: number): ProcInfo | null {
+/** The parts of a process that do not change while it lives: read once per identity. */
+export interface ProcIdentity {
+  startTime: number;
+  cmdline: string[];
+  cgroup: string;
+}
+
+function readIdentity(pid: number, startTime: number): ProcIdentity {
+  const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
+  // The memory controller's path (v1), else the unified one (v2).
+  const lines = (read(`/proc/${pid}/cgroup`) ?? '').split('\n');
+  const line = lines.find((l) => /^\d+:memory:/.test(l)) ?? lines.find((l) => l.startsWith('0::')) ?? '';
+  return { startTime, cmdline, cgroup: line.slice(line.lastIndexOf(':') + 1) };
+}
+
+/** Fields of /proc/PID/status in one pass (kB values in bytes, Uid's first value). */
+function parseStatus(status: string): { uid: number; rssAnon: number; rssFile: number; rssShmem: number; swap: number } {
+  const out = { uid: -1, rssAnon: 0, rssFile: 0, rssShmem: 0, swap: 0 };
+  for (const line of status.split('\n')) {
+    const colon = line.indexOf(':');
+    const key = line.slice(0, colon);
+    if (key === 'Uid') out.uid = parseInt(line.slice(colon + 1), 10);
+    else if (key === 'RssAnon') out.rssAnon = parseInt(line.slice(colon + 1), 10) * 1024;
+    else if (key === 'RssFile') out.rssFile = parseInt(line.slice(colon + 1), 10) * 1024;
+    else if (key === 'RssShmem') out.rssShmem = parseInt(line.slice(colon + 1), 10) * 1024;
+    else if (key === 'VmSwap') out.swap = parseInt(line.slice(colon + 1), 10) * 1024;
+  }
+  return out;
+}
+
+/**
+ * One process from /proc. `known` is its identity from an earlier scan: when the start
+ * time still matches, cmdline and cgroup are not read again (a scan reads 3 files, not 5).
+ */
+export function readProc(pid: number, known?: ProcIdentity): ProcInfo | null {
   const stat = readStat(pid);
   const status = read(`/proc/${pid}/status`);
   if (!stat || !status) return null;
-  const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
-  const uidMatch = /^Uid:\s+(\d+)/m.exec(status);
-  // The memory controller's path (v1), else the unified one (v2).
-  const lines = (read(`/proc/${pid}/cgroup`) ?? '').split('\n');
-  const cgroup = lines.find((l) => /^\d+:memory:/.test(l)) ?? lines.find((l) => l.startsWith('0::')) ?? '';
+  const id = known && known.startTime === stat.startTime ? known : readIdentity(pid, stat.startTime);
+  const st = parseStatus(status);
   return {
     pid,
     ppid: stat.ppid,
     startTime: stat.startTime,
     comm: stat.comm,
-    cmdline,
-    uid: uidMatch ? Number(uidMatch[1]) : -1,
+    cmdline: id.cmdline,
+    uid: st.uid,
     oomScoreAdj: Number((read(`/proc/${pid}/oom_score_adj`) ?? '0').trim()),
-    cgroup: cgroup.slice(cgroup.lastIndexOf(':') + 1),
+    cgroup: id.cgroup,
     kernelThread: (stat.flags & PF_KTHREAD) !== 0 || pid === 2 || stat.ppid === 2,
     cpuTicks: stat.cpuTicks,
-    rssAnonBytes: kib(status, 'RssAnon'),
-    rssFileBytes: kib(status, 'RssFile'),
-    rssShmemBytes: kib(status, 'RssShmem'),
-    swapBytes: kib(status, 'VmSwap'),
+    rssAnonBytes: st.rssAnon,
+    rssFileBytes: st.rssFile,
+    rssShmemBytes: st.rssShmem,
+    swapBytes: st.swap,
   };
 }
 

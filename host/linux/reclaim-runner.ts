@@ -18,49 +18,59 @@ type WorkerMessage = WorkerRequest extends infer R ? (R extends WorkerRequest ? 
 
 type Pending = { resolve: (r: unknown) => void; reject: (e: Error) => void };
 
+interface Slot {
+  worker: Worker | null;
+  pending: Map<number, Pending>;
+}
+
 /**
- * A worker thread that performs reclaims and kills one at a time, off the event loop.
- * Requests queue in the worker; the engine already guarantees one action per process.
+ * Worker threads that perform reclaims and kills off the event loop. A reclaim of a
+ * thrashing process can take seconds (it waits on the target's mmap lock), so there are
+ * several and each request goes to the least busy; the engine already keeps one action
+ * per process.
  */
 export class ReclaimRunner {
-  private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly slots: Slot[];
 
-  private ensure(): Worker {
-    if (this.worker) return this.worker;
+  constructor(workers = 2) {
+    this.slots = Array.from({ length: Math.max(1, workers) }, () => ({ worker: null, pending: new Map() }));
+  }
+
+  private start(slot: Slot): Worker {
+    if (slot.worker) return slot.worker;
     const w = new Worker(workerScript());
     w.unref();
     w.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
-      const p = this.pending.get(msg.id);
+      const p = slot.pending.get(msg.id);
       if (!p) return;
-      this.pending.delete(msg.id);
+      slot.pending.delete(msg.id);
       if (msg.error !== undefined) p.reject(new Error(msg.error));
       else p.resolve(msg.result);
     });
-    w.on('error', (err) => this.failAll(err));
+    const fail = (err: Error) => {
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+    };
+    w.on('error', fail);
     w.on('exit', (code) => {
-      this.worker = null;
-      if (this.pending.size) this.failAll(new Error(`reclaim worker exited with code ${code}`));
+      slot.worker = null;
+      if (slot.pending.size) fail(new Error(`reclaim worker exited with code ${code}`));
     });
-    this.worker = w;
+    slot.worker = w;
     return w;
   }
 
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
   private call<T>(msg: WorkerMessage): Promise<T> {
+    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const w = this.start(slot);
     const id = this.nextId++;
-    const w = this.ensure();
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
-      if (this.pending.size === 1) w.ref(); // keep the process alive while work is queued
+      slot.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      if (slot.pending.size === 1) w.ref(); // keep the process alive while work is queued
       w.postMessage({ ...msg, id } as WorkerRequest);
     }).finally(() => {
-      if (this.pending.size === 0) this.worker?.unref();
+      if (slot.pending.size === 0) slot.worker?.unref();
     });
   }
 
@@ -73,8 +83,12 @@ export class ReclaimRunner {
   }
 
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const w = slot.worker;
+        slot.worker = null;
+        if (w) await w.terminate();
+      }),
+    );
   }
 }

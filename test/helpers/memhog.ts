@@ -1,7 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** Builds test/fixtures/memhog.c and runs workloads, killing every one at dispose(). */
 export class Memhogs {
@@ -13,7 +12,7 @@ export class Memhogs {
     // Not tmpfs: the file mapping must be real page cache on a disk filesystem.
     this.dir = mkdtempSync(join('/var/tmp', 'reclaimd-memhog-'));
     this.bin = join(this.dir, 'memhog');
-    execFileSync('cc', ['-O2', '-o', this.bin, join(__dirname, '..', 'fixtures', 'memhog.c')], { stdio: 'pipe' });
+    execFileSync('cc', ['-O2', '-o', this.bin, projectFile('test/fixtures/memhog.c')], { stdio: 'pipe' });
   }
 
   /**
@@ -44,3 +43,11 @@ export class Memhogs {
   }
 }
 
+
+/** A file of the project, found from the sources (ts-jest) or from dist/ (benchmarks). */
+export function projectFile(relative: string): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, relative))) return join(dir, relative);
+  }
+  throw new Error(`${relative} not found above ${__dirname}`);
+}

@@ -9,6 +9,7 @@ import { LinuxHost } from '../host/linux/linux-host';
 import { ProcessScanner } from '../host/linux/process-scanner';
 import { reclaimProcess } from '../host/linux/process-reclaim';
 import { readStartTime } from '../host/linux/procfs';
+import { libc } from '../host/linux/libc';
 import { percentiles } from '../host/sim/replay';
 import { createEngine } from '../policy-engine/engine';
 import { createBuiltinRegistry } from '../policy-engine/policies/index';
@@ -34,10 +35,11 @@ async function retouch(child: ChildProcess): Promise<void> {
 async function throughput(hogs: Memhogs, baselineBin: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const child = await hogs.start(256, 256);
+  libc(); // load the FFI library before timing anything
   for (const kind of ['file', 'anon'] as const) {
     const ours: number[] = [];
     const theirs: number[] = [];
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 16; round++) {
       await retouch(child);
       if (round % 2 === 0) {
         const r = reclaimProcess({ pid: child.pid, startTime: readStartTime(child.pid)!, kind, mode: 'pageout', budgetBytes: 0 });

@@ -5,6 +5,7 @@ import { libc, MADV_COLD } from './libc';
 import { openPsiTrigger, openVmpressure, LMKD_TRIGGERS } from './pressure-sources';
 import { readStartTime } from './procfs';
 import { reclaimProcess } from './process-reclaim';
+import { CAP_KILL, CAP_SYS_NICE, effectiveCapabilities, hasCapability } from './privileges';
 
 export interface Check {
   name: string;
@@ -20,17 +21,7 @@ export interface DoctorReport {
   plan: { pressure: string[]; reclaim: string; kill: string; mode: 'act' | 'observe-only' };
 }
 
-const CAP_KILL = 5;
-const CAP_SYS_NICE = 23;
-
-function capabilities(): bigint {
-  const m = /^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? BigInt('0x' + m[1]) : 0n;
-}
-
-function hasCap(caps: bigint, bit: number): boolean {
-  return (caps & (1n << BigInt(bit))) !== 0n;
-}
+const hasCap = (caps: bigint, bit: number) => hasCapability(bit, caps);
 
 /** Probe what this machine offers, for real: triggers are set, a throwaway process is advised. */
 export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<DoctorReport> {
@@ -68,7 +59,7 @@ export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<Doctor
   } else add('vmpressure', false, `no memcg v1 memory.pressure_level at ${memcg}`);
 
   // process_madvise on a throwaway child (MADV_COLD: harmless).
-  const caps = capabilities();
+  const caps = effectiveCapabilities();
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     await new Promise((r) => setTimeout(r, 50));

@@ -7,6 +7,9 @@ import { defaultDatabasePath } from '../../db/paths';
 import { priorityMap } from '../../db/priorities';
 import { runDoctor } from '../../host/linux/doctor';
 import { LinuxHost } from '../../host/linux/linux-host';
+import { reclaimImpossible } from '../../host/linux/privileges';
+import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
+import type { Host } from '../../policy-engine/host-contract';
 import { reclaimProcess } from '../../host/linux/process-reclaim';
 import { readStartTime } from '../../host/linux/procfs';
 import { parseDuration } from '../../host/scenario/units';
@@ -102,20 +105,31 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
   }
   const log = db ? new DecisionLog(db, { flushIntervalMs: 1000, onStatus: (s) => io.err(s.lastError ? `reclaimd: decision log failing: ${s.lastError} (${s.buffered} waiting)` : 'reclaimd: decision log writing again') }) : null;
   const priorities = db ? () => priorityMap(db!) : undefined;
-  const host = new LinuxHost({
-    memcg: stringFlag(args, 'memcg'),
-    priorities,
-    onSourceInfo: (info) => {
-      if (info.psi) io.err(`reclaimd: PSI trigger ${info.psi.some} / ${info.psi.full} on ${info.psi.path}`);
-      if (info.vmpressure) io.err(`reclaimd: vmpressure on ${info.vmpressure}`);
-      for (const e of info.errors) io.err(`reclaimd: pressure source unavailable: ${e}`);
-    },
-  });
-  for (const pid of foreground) host.marked.mark(pid);
-  host.snapshot();
-  host.startBackgroundScan();
+  const cannot = reclaimImpossible();
+  let host: Host & { close(): Promise<void> };
+  if (cannot) {
+    // Observe-only: decisions are still made and logged, as dry runs.
+    io.err(`reclaimd: observe-only: ${cannot}; decisions are logged as dry runs`);
+    policy = dryRun(policy);
+    const observer = new ObserveOnlyHost();
+    host = Object.assign(observer, { close: async () => undefined });
+  } else {
+    const linux = new LinuxHost({
+      memcg: stringFlag(args, 'memcg'),
+      priorities,
+      onSourceInfo: (info) => {
+        if (info.psi) io.err(`reclaimd: PSI trigger ${info.psi.some} / ${info.psi.full} on ${info.psi.path}`);
+        if (info.vmpressure) io.err(`reclaimd: vmpressure on ${info.vmpressure}`);
+        for (const e of info.errors) io.err(`reclaimd: pressure source unavailable: ${e}`);
+      },
+    });
+    for (const pid of foreground) linux.marked.mark(pid);
+    linux.snapshot();
+    linux.startBackgroundScan();
+    host = linux;
+  }
   const engine = createEngine({ host, policy, scheduler: asyncScheduler, wallClock: () => performance.now() });
-  io.err(`reclaimd: running policy ${policy.name}${args.flags.has('dry-run') ? ' (dry run: nothing is touched)' : ''}; Ctrl-C stops`);
+  io.err(`reclaimd: running policy ${policy.name} on the ${host.name} host${args.flags.has('dry-run') || cannot ? ' (dry run: nothing is touched)' : ''}; Ctrl-C stops`);
   let decisions = 0;
   await new Promise<void>((resolve) => {
     const sub = engine.decisions$.subscribe({

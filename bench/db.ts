@@ -20,7 +20,7 @@ function writerRate(): number {
   const decisions = Array.from({ length: 1000 }, (_, i) => makeDecision(i));
   const log = new DecisionLog(db, { batchSize: BATCH });
   const t0 = performance.now();
-  for (let i = 0; i < ROWS; i++) log.append(decisions[i % 1000], 1_700_000_000_000 + i);
+  for (let i = 0; i < ROWS; i++) log.appendDecision(decisions[i % 1000], 1_700_000_000_000 + i);
   log.close();
   const s = (performance.now() - t0) / 1000;
   db.close();

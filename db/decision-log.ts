@@ -1,99 +1,19 @@
-import type { Statement } from 'better-sqlite3';
 import type { Decision } from '../policy-engine/types';
-import { decisionToInsert, INSERT_SQL, type DecisionInsert } from './decision-rows';
-import { errorText } from './errors';
+import { BatchedWriter, type BatchedWriterOptions, type WriterStatus } from './batched-writer';
+import { decisionToInsert, INSERT_SQL } from './decision-rows';
 import type { Db } from './open';
 
-export interface DecisionLogOptions {
-  /** Rows per transaction; a full batch is written at once. */
-  batchSize?: number;
-  /** Write what is buffered at least this often (live agent); 0 = only on batch/flush/close. */
-  flushIntervalMs?: number;
-  /** Rows kept in memory while the disk refuses writes; the oldest go first beyond this. */
-  maxBuffered?: number;
-  /** Told once per distinct failure, and again when writing works again (error null). */
-  onStatus?: (status: DecisionLogStatus) => void;
-}
+export type DecisionLogOptions = BatchedWriterOptions;
+export type DecisionLogStatus = WriterStatus;
 
-export interface DecisionLogStatus {
-  written: number;
-  buffered: number;
-  /** Rows given up because the buffer was full while writes failed. */
-  dropped: number;
-  /** Why the last write failed; null once writing works. */
-  lastError: string | null;
-}
-
-/**
- * Batched writer of the decision log: the agent appends without waiting on the disk; rows
- * go to SQLite a transaction per batch. A full or read-only disk never stops the agent:
- * rows wait in a bounded buffer and the failure is reported; close() writes what is left.
- */
-export class DecisionLog {
-  private readonly insert: Statement;
-  private readonly writeBatch: (rows: readonly DecisionInsert[]) => void;
-  private buffer: DecisionInsert[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private readonly batchSize: number;
-  private readonly maxBuffered: number;
-  readonly status: DecisionLogStatus = { written: 0, buffered: 0, dropped: 0, lastError: null };
-
-  constructor(db: Db, private readonly options: DecisionLogOptions = {}) {
-    this.batchSize = options.batchSize ?? 500;
-    this.maxBuffered = options.maxBuffered ?? 100_000;
-    this.insert = db.prepare(INSERT_SQL);
-    this.writeBatch = db.transaction((rows: readonly DecisionInsert[]) => {
-      for (const row of rows) this.insert.run(row);
-    });
-    if (options.flushIntervalMs) {
-      this.timer = setInterval(() => this.flush(), options.flushIntervalMs);
-      this.timer.unref();
-    }
+/** The decision log's writer: one row per decision, batched (see BatchedWriter). */
+export class DecisionLog extends BatchedWriter {
+  constructor(db: Db, options: DecisionLogOptions = {}) {
+    super(db, INSERT_SQL, options);
   }
 
   /** Queue one decision; `ts` is its wall-clock time in ms, `runId` the replay run it belongs to. */
-  append(decision: Decision, ts: number, runId: number | null = null): void {
-    this.buffer.push(decisionToInsert(decision, ts, runId));
-    if (this.buffer.length > this.maxBuffered) {
-      const over = this.buffer.length - this.maxBuffered;
-      this.buffer.splice(0, over);
-      this.status.dropped += over;
-    }
-    this.status.buffered = this.buffer.length;
-    if (this.buffer.length >= this.batchSize && this.status.lastError === null) this.flush();
-  }
-
-  /** Write everything buffered, a transaction per batch. Returns rows written; never throws. */
-  flush(): number {
-    let written = 0;
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, this.batchSize);
-      try {
-        this.writeBatch(batch);
-      } catch (err) {
-        this.report(errorText(err));
-        break;
-      }
-      this.buffer.splice(0, batch.length);
-      written += batch.length;
-      this.status.written += batch.length;
-      if (this.status.lastError !== null) this.report(null);
-    }
-    this.status.buffered = this.buffer.length;
-    return written;
-  }
-
-  /** Stop the timer and write what is left (a clean shutdown loses nothing the disk accepts). */
-  close(): DecisionLogStatus {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.flush();
-    return { ...this.status };
-  }
-
-  private report(error: string | null): void {
-    if (this.status.lastError === error) return;
-    this.status.lastError = error;
-    this.options.onStatus?.({ ...this.status, buffered: this.buffer.length });
+  appendDecision(decision: Decision, ts: number, runId: number | null = null): void {
+    this.append(decisionToInsert(decision, ts, runId));
   }
 }

@@ -34,7 +34,7 @@ export class RunRecorder {
   }
 
   readonly onDecision = (d: Decision): void => {
-    if (this.runId !== null) this.log.append(d, this.startedAt + d.at, this.runId);
+    if (this.runId !== null) this.log.appendDecision(d, this.startedAt + d.at, this.runId);
   };
 
   finish(metrics: Record<string, unknown>): RecordedRun {

@@ -59,7 +59,7 @@ describe('reclaimd history, runs and priorities', () => {
     // A decision from two hours ago, written by the live agent's writer.
     const handle = openDatabase(db);
     const log = new DecisionLog(handle);
-    log.append(makeDecision(3), Date.now() - 2 * 3_600_000);
+    log.appendDecision(makeDecision(3), Date.now() - 2 * 3_600_000);
     log.close();
     handle.close();
     const all = JSON.parse(cli(['history', '--db', db, '--limit', '10000', '--json']).out);

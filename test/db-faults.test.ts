@@ -75,10 +75,10 @@ describe('a disk that refuses writes', () => {
     const db = openDatabase(join(fs.dir, 'log.db'));
     const statuses: DecisionLogStatus[] = [];
     const log = new DecisionLog(db, { batchSize: 100, onStatus: (s) => statuses.push(s) });
-    for (let i = 0; i < 100; i++) log.append(makeDecision(i), 1000 + i);
+    for (let i = 0; i < 100; i++) log.appendDecision(makeDecision(i), 1000 + i);
     expect(count(db)).toBe(100);
     const filler = fs.fill();
-    for (let i = 100; i < 1500; i++) expect(() => log.append(makeDecision(i), 1000 + i)).not.toThrow();
+    for (let i = 100; i < 1500; i++) expect(() => log.appendDecision(makeDecision(i), 1000 + i)).not.toThrow();
     expect(log.status.lastError).toMatch(/SQLITE_FULL/);
     expect(statuses[0].lastError).toMatch(/SQLITE_FULL: database or disk is full/);
     expect(log.status.buffered).toBeGreaterThan(0);

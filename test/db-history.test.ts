@@ -28,25 +28,25 @@ const count = () => (db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as 
 
 function fill(n: number, t0 = 1_700_000_000_000): void {
   const log = new DecisionLog(db, { batchSize: 1000 });
-  for (let i = 0; i < n; i++) log.append(makeDecision(i), t0 + i * 60_000);
+  for (let i = 0; i < n; i++) log.appendDecision(makeDecision(i), t0 + i * 60_000);
   log.close();
 }
 
 describe('decision log writer', () => {
   it('batches: nothing is written until a batch fills or flush/close', () => {
     const log = new DecisionLog(db, { batchSize: 10 });
-    for (let i = 0; i < 9; i++) log.append(makeDecision(i), 1000 + i);
+    for (let i = 0; i < 9; i++) log.appendDecision(makeDecision(i), 1000 + i);
     expect(count()).toBe(0);
-    log.append(makeDecision(9), 1009);
+    log.appendDecision(makeDecision(9), 1009);
     expect(count()).toBe(10);
-    log.append(makeDecision(10), 1010);
+    log.appendDecision(makeDecision(10), 1010);
     expect(log.close()).toMatchObject({ written: 11, buffered: 0, dropped: 0, lastError: null });
     expect(count()).toBe(11);
   });
 
   it('flushes on its interval for a live agent', async () => {
     const log = new DecisionLog(db, { batchSize: 1000, flushIntervalMs: 20 });
-    log.append(makeDecision(0), 1);
+    log.appendDecision(makeDecision(0), 1);
     await new Promise((r) => setTimeout(r, 80));
     expect(count()).toBe(1);
     log.close();
@@ -54,7 +54,7 @@ describe('decision log writer', () => {
 
   it('stores every field of a decision and reads it back', () => {
     const log = new DecisionLog(db);
-    log.append(makeDecision(4, 5000), 1_700_000_000_123, null);
+    log.appendDecision(makeDecision(4, 5000), 1_700_000_000_123, null);
     log.close();
     const [row] = queryHistory(db).rows;
     expect(row).toMatchObject({
@@ -126,7 +126,7 @@ describe('history queries', () => {
     const log = new DecisionLog(db);
     const d = makeDecision(1);
     (d.action as { reason: string }).reason = '=HYPERLINK("x"), and "quotes"';
-    log.append(d, 1_700_000_000_000);
+    log.appendDecision(d, 1_700_000_000_000);
     log.close();
     const line = csvLine(queryHistory(db).rows[0]);
     expect(csvHeader().split(',')).toHaveLength(line.match(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)!.length);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { asyncScheduler } from 'rxjs';
 import { DecisionLog } from '../../db/decision-log';
+import { PressureLog } from '../../db/pressure-log';
 import { DatabaseError } from '../../db/errors';
 import { openDatabase, type Db } from '../../db/open';
 import { defaultDatabasePath } from '../../db/paths';
@@ -129,13 +130,17 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
     host = linux;
   }
   const engine = createEngine({ host, policy, scheduler: asyncScheduler, wallClock: () => performance.now() });
+  // Pressure over time for history and charts: every event heard, and a sample every 10 s.
+  const pressureLog = db ? new PressureLog(db, { flushIntervalMs: 5000 }) : null;
+  const heard = pressureLog ? host.pressure$.subscribe({ next: (s) => pressureLog.appendSignal(s, host.name), error: () => undefined }) : null;
+  const sampler = pressureLog ? setInterval(() => pressureLog.appendSignal(host.sample(), host.name), 10_000) : null;
   io.err(`reclaimd: running policy ${policy.name} on the ${host.name} host${args.flags.has('dry-run') || cannot ? ' (dry run: nothing is touched)' : ''}; Ctrl-C stops`);
   let decisions = 0;
   await new Promise<void>((resolve) => {
     const sub = engine.decisions$.subscribe({
       next: (d) => {
         decisions++;
-        log?.append(d, d.at);
+        log?.appendDecision(d, d.at);
         if (args.flags.has('json')) io.out(JSON.stringify({ ts: d.at, policy: d.policy, level: d.signal.level, source: d.signal.source, app: d.action.appKey, pid: d.action.pid, action: d.action.type, kind: d.action.type === 'reclaim' ? d.action.kind : null, requestedBytes: d.action.requestedBytes, reclaimedBytes: d.outcome.reclaimedAnonBytes + d.outcome.reclaimedFileBytes, result: d.outcome.result, message: d.outcome.message }));
         else io.out(`${new Date(d.at).toISOString()} ${d.signal.source}/${d.signal.level}: ${describeAction(d.action)} → ${d.outcome.result}: ${d.outcome.message}`);
       },
@@ -153,6 +158,10 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
     if (durationMs !== null) setTimeout(finish, durationMs);
     void stop?.then(finish);
   });
+  heard?.unsubscribe();
+  if (sampler) clearInterval(sampler);
+  pressureLog?.appendSignal(host.sample(), host.name);
+  pressureLog?.close();
   const status = log?.close();
   db?.close();
   await host.close();

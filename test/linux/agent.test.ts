@@ -54,7 +54,7 @@ d('the live agent on the real kernel', () => {
     const sub = engine.decisions$.subscribe((dec) => {
       decisions.push(dec);
       signals.push(dec.signal);
-      log.append(dec, dec.at);
+      log.appendDecision(dec, dec.at);
     });
     try {
       // The allocator pushes the cgroup over its limit: the kernel reclaims and reports pressure.

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queryHistory } from '../../db/history';
 import { openDatabase } from '../../db/open';
+import { pressureSamples } from '../../db/pressure-log';
 import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
 import { ensureZramSwap, kernelTestsUnavailable, Memcg, skipNote } from '../helpers/kernel';
 import { Memhogs } from '../helpers/memhog';
@@ -77,6 +78,9 @@ d('reclaimd run, doctor and the observe-only mode', () => {
     expect(lines.some((l) => l.pid === fg.pid)).toBe(false);
     const handle = openDatabase(db);
     expect(queryHistory(handle, { limit: 10_000 }).rows).toHaveLength(lines.length);
+    const samples = pressureSamples(handle, 0);
+    expect(samples.length).toBeGreaterThan(0);
+    expect(samples.some((x) => x.source === 'vmpressure' && x.host === 'linux')).toBe(true);
     handle.close();
   });
 

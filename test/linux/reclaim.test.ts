@@ -38,7 +38,7 @@ d('per-process reclaim on the real kernel', () => {
     expect(after.rssFileBytes).toBeLessThan(before.rssFileBytes * 0.1);
     expect(after.rssAnonBytes).toBeGreaterThan(before.rssAnonBytes * 0.95);
     expect(r.reclaimedFileBytes).toBeGreaterThan(90 * MiB);
-    expect(r.before).toEqual(expect.objectContaining({ rssFileBytes: before.rssFileBytes }));
+    expect(r.before!.rssFileBytes).toBeGreaterThan(95 * MiB); // the outcome carries its own before/after counters
   });
 
   it('anon (zram swap on): drops RssAnon by ≥ 90% and raises VmSwap', async () => {

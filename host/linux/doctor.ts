@@ -4,6 +4,7 @@ import { release } from 'node:os';
 import { libc, MADV_COLD } from './libc';
 import { openPsiTrigger, openVmpressure, LMKD_TRIGGERS } from './pressure-sources';
 import { readStartTime } from './procfs';
+import { procReclaimAvailable } from './kernel-reclaim-files';
 import { reclaimProcess } from './process-reclaim';
 import { CAP_KILL, CAP_SYS_NICE, effectiveCapabilities, hasCapability } from './privileges';
 
@@ -74,7 +75,7 @@ export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<Doctor
   add('pidfd_send_signal', hasCap(caps, CAP_KILL) || process.getuid?.() === 0, hasCap(caps, CAP_KILL) ? 'CAP_KILL: kills go through pidfd_send_signal' : 'no CAP_KILL: only own processes can be killed');
   plan.kill = 'pidfd_send_signal(SIGKILL), only as a last resort';
 
-  add('/proc/PID/reclaim', existsSync('/proc/self/reclaim'), existsSync('/proc/self/reclaim') ? 'present (Android kernel)' : 'absent (an Android kernel patch; process_madvise covers it)');
+  add('/proc/PID/reclaim', procReclaimAvailable(), procReclaimAvailable() ? 'present (Android kernel): used where process_madvise is missing' : 'absent (an Android kernel patch; process_madvise covers it)');
   const v2 = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'].find((d) => existsSync(`${d}/cgroup.controllers`));
   const hasReclaim = v2 !== undefined && existsSync(`${v2}/memory.reclaim`);
   add('memory.reclaim', hasReclaim, hasReclaim ? `${v2}/memory.reclaim (cgroup v2)` : `no cgroup v2 memory controller${v2 ? ` at ${v2}` : ''}: whole-cgroup reclaim unavailable`);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ActionResult, ReclaimKind, ReclaimMode } from '../../policy-engine/types';
 import { ERRNO, IOV_MAX, libc, MADV_COLD, MADV_PAGEOUT } from './libc';
+import { procReclaimAvailable, reclaimThroughProcFile } from './kernel-reclaim-files';
 import { readMemory, readStartTime, readStat, readVmas, type Vma } from './procfs';
 
 export interface ReclaimRequest {
@@ -102,18 +103,32 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
     durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
   });
 
+  // Older Android kernels have /proc/PID/reclaim instead of process_madvise.
+  const viaProcFile = (why: string): ReclaimResult => {
+    if (req.mode === 'cold' || req.budgetBytes > 0 || !procReclaimAvailable(req.pid)) return done('unsupported', why);
+    const before = readMemory(req.pid);
+    const r = reclaimThroughProcFile(req.pid, req.kind);
+    const after = readMemory(req.pid);
+    return done(r.result, `${why}; ${r.message}`, {
+      before,
+      after,
+      reclaimedAnonBytes: before && after ? Math.max(0, before.rssAnonBytes - after.rssAnonBytes) : 0,
+      reclaimedFileBytes: before && after ? Math.max(0, before.rssFileBytes - after.rssFileBytes) : 0,
+    });
+  };
+
   const early = refusal(req.pid, req.startTime, req.protectedPids);
   if (early) return done(early.result, early.message);
   let c;
   try {
     c = libc();
   } catch (err) {
-    return done('unsupported', (err as Error).message);
+    return viaProcFile((err as Error).message);
   }
   const { fd, errno } = c.pidfdOpen(req.pid);
   if (fd < 0) {
     if (errno === ERRNO.ESRCH) return done('gone', `process ${req.pid} is gone`);
-    if (errno === ERRNO.ENOSYS) return done('unsupported', 'pidfd_open is not available (Linux 5.3+ needed)');
+    if (errno === ERRNO.ENOSYS) return viaProcFile('pidfd_open is not available (Linux 5.3+ needed)');
     return done('error', `pidfd_open: ${errnoText(errno)}`);
   }
   try {
@@ -144,7 +159,7 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
       }
       if (r.errno === ERRNO.ESRCH) return done('gone', `process ${req.pid} exited during reclaim`, { before, advisedBytes: advised, calls });
       if (r.errno === ERRNO.EPERM) return done('denied', `process_madvise: EPERM — ${CAP_HINT}`, { before, calls });
-      if (r.errno === ERRNO.ENOSYS) return done('unsupported', 'process_madvise is not available (Linux 5.10+ needed)', { before, calls });
+      if (r.errno === ERRNO.ENOSYS) return viaProcFile('process_madvise is not available (Linux 5.10+ needed)');
       if (r.errno === ERRNO.EINVAL && advice === MADV_COLD && calls === 1) return done('unsupported', 'MADV_COLD is not supported by this kernel', { before, calls });
       // A range changed since /proc/PID/maps was read (unmapped, locked): go one by one.
       for (let i = 0; i < count; i++) {

@@ -13,7 +13,8 @@ import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
 import type { Host } from '../../policy-engine/host-contract';
 import { reclaimProcess } from '../../host/linux/process-reclaim';
 import { readStartTime } from '../../host/linux/procfs';
-import { parseDuration } from '../../host/scenario/units';
+import { parseDuration, parseSize } from '../../host/scenario/units';
+import { reclaimCgroup } from '../../host/linux/kernel-reclaim-files';
 import { dryRun } from '../../policy-engine/dry-run';
 import { createEngine, describeAction } from '../../policy-engine/engine';
 import { formatBytes } from '../../policy-engine/format';
@@ -24,7 +25,21 @@ import type { CommandIO } from './io';
 
 /** `reclaimd reclaim <pid> file|anon|all [--cold] [--json]`: one reclaim, before and after. */
 export function reclaimCommand(argv: readonly string[], io: CommandIO): number {
-  const args = parseArgs(argv, { cold: { value: false, description: 'MADV_COLD instead of MADV_PAGEOUT' }, json: { value: false, description: 'print JSON' } });
+  const args = parseArgs(argv, {
+    cold: { value: false, description: 'MADV_COLD instead of MADV_PAGEOUT' },
+    json: { value: false, description: 'print JSON' },
+    cgroup: { value: true, description: 'reclaim SIZE from a whole cgroup v2 through memory.reclaim' },
+  });
+  const cgroup = stringFlag(args, 'cgroup');
+  if (cgroup !== undefined) {
+    const bytes = args.positionals.length === 1 ? parseSize(args.positionals[0]) : null;
+    if (bytes === null || bytes <= 0) throw new UsageError('usage: reclaimd reclaim --cgroup <dir> <size, e.g. 64MiB>');
+    const r = reclaimCgroup(cgroup, bytes);
+    if (args.flags.has('json')) io.out(JSON.stringify({ cgroup, bytes, ...r }));
+    else io.out(`${r.result}: ${r.message}`);
+    if (r.result !== 'ok') io.err(`reclaimd: reclaim --cgroup ${cgroup}: ${r.result}: ${r.message}`);
+    return r.result === 'ok' ? 0 : 1;
+  }
   const [pidText, kind] = args.positionals;
   if (args.positionals.length !== 2 || !/^\d+$/.test(pidText) || !['file', 'anon', 'all'].includes(kind)) {
     throw new UsageError('usage: reclaimd reclaim <pid> file|anon|all [--cold] [--json]');

@@ -33,6 +33,7 @@ live (Linux):
   doctor [--json]        what this machine offers (PSI, vmpressure, process_madvise, swap, privileges)
   reclaim <pid> file|anon|all [--cold] [--json]
                          reclaim one process now, printing before/after; exit 1 with the reason if refused
+  reclaim --cgroup <dir> <size>   ask a cgroup v2 memory.reclaim for that much
 
 replay --db FILE stores each run and every decision. The default database is
 $XDG_DATA_HOME/reclaimd/reclaimd.db (~/.local/share/reclaimd/reclaimd.db).

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { procReclaimAvailable, reclaimCgroup, reclaimThroughProcFile } from '../../host/linux/kernel-reclaim-files';
 import { reclaimProcess, killProcess } from '../../host/linux/process-reclaim';
 import { readMemory, readStartTime } from '../../host/linux/procfs';
 import { ReclaimRunner } from '../../host/linux/reclaim-runner';
@@ -129,5 +130,23 @@ d('per-process reclaim on the real kernel', () => {
     const exited = new Promise((r) => c.once('exit', (_code, sig) => r(sig)));
     expect(killProcess(c.pid, readStartTime(c.pid)!)).toMatchObject({ result: 'ok' });
     expect(await exited).toBe('SIGKILL');
+  });
+});
+
+d('the file interfaces of other kernels', () => {
+  it('/proc/PID/reclaim and cgroup v2 memory.reclaim are used where present, and say clearly when not', () => {
+    if (procReclaimAvailable()) {
+      expect(reclaimThroughProcFile(process.pid, 'file').result).toBe('ok');
+    } else {
+      expect(reclaimThroughProcFile(process.pid, 'file')).toEqual({ result: 'unsupported', message: `/proc/${process.pid}/reclaim does not exist (an Android kernel patch)` });
+    }
+    expect(reclaimThroughProcFile(999_999_999, 'all').result).toBe('gone');
+    expect(reclaimCgroup('/no/such/cgroup', 1 << 20).result).toBe('gone');
+    const v1 = reclaimCgroup('/sys/fs/cgroup/memory', 1 << 20);
+    expect(v1.result).toBe('unsupported');
+    expect(v1.message).toContain('needs cgroup v2 with the memory controller');
+    const cli = spawnSync(process.execPath, [BIN, 'reclaim', '--cgroup', '/sys/fs/cgroup/memory', '16MiB'], { encoding: 'utf8' });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain('memory.reclaim does not exist');
   });
 });

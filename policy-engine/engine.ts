@@ -1,6 +1,7 @@
 import { EMPTY, Observable, catchError, defer, finalize, from, interval, map, merge, mergeMap, of, take, type SchedulerLike } from 'rxjs';
 import type { Host } from './host-contract';
 import { processKey, type PolicyContext, type ReclaimPolicy } from './policy';
+import { pushBounded } from './bounded';
 import { throttlePressure, type ThrottleStats } from './throttle';
 import type { ActionOutcome, Decision, PlannedAction, PressureSignal } from './types';
 
@@ -21,6 +22,7 @@ export interface EngineStats extends ThrottleStats {
   decisions: number;
   /** Actions refused by the engine because the process already had one in flight. */
   overlapsRefused: number;
+  /** The most recent 10,000 decision latencies. */
   latenciesUs: number[];
   /** plan()/rank() threw: the signal is skipped and the engine goes on. */
   policyErrors: number;
@@ -64,7 +66,7 @@ export function createEngine(options: EngineOptions): Engine {
     const ranked = policy.rank(host.snapshot(), ctx);
     const actions = policy.plan(signal, ranked, ctx);
     const latencyUs = started === undefined || !wallClock ? null : Math.round((wallClock() - started) * 1000);
-    if (latencyUs !== null && actions.length > 0) stats.latenciesUs.push(latencyUs);
+    if (latencyUs !== null && actions.length > 0) pushBounded(stats.latenciesUs, latencyUs);
     const candidates = ranked.slice(0, keep);
     const thisBatch = ++batch;
     return from(actions).pipe(

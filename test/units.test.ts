@@ -27,3 +27,12 @@ describe('durations', () => {
 
   it.each(['10', 'soon', '5 minutes', 's', '1m1', '', '-1s', null, true])('rejects %p', (input) => expect(parseDuration(input)).toBeNull());
 });
+
+describe('bounded sample lists', () => {
+  it('keeps only the newest samples', () => {
+    const { pushBounded } = jest.requireActual('../policy-engine/bounded') as typeof import('../policy-engine/bounded');
+    const list: number[] = [];
+    for (let i = 0; i < 25; i++) pushBounded(list, i, 10);
+    expect(list).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
+  });
+});

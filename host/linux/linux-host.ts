@@ -1,4 +1,5 @@
-import { from, map, Observable, share, type Subscription } from 'rxjs';
+import { from, map, Observable, share } from 'rxjs';
+import { pushBounded } from '../../policy-engine/bounded';
 import type { Host } from '../../policy-engine/host-contract';
 import type { ActionOutcome, ActionResult, PlannedAction, PressureSignal, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
 import { CombinedForeground, MarkedForeground, X11Foreground, type ForegroundSource } from './foreground';
@@ -39,7 +40,7 @@ export class LinuxHost implements Host {
   private readonly memcgScope: string | undefined;
   private cached: { at: number; procs: ProcessSnapshot[] } | null = null;
   private lastEvent: KernelEvent | null = null;
-  private refresher: Subscription | null = null;
+  private refresher: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: LinuxHostOptions = {}) {
     this.memcgScope = options.memcg ? memcgPath(options.memcg) : undefined;
@@ -65,6 +66,7 @@ export class LinuxHost implements Host {
       source: e.source,
       level: e.level,
       psi,
+      // The kernel reports only the level; its lower bound stands in for the percentage.
       vmpressure: e.source === 'vmpressure' ? { level: e.level, pressurePct: e.level === 'critical' ? 95 : e.level === 'medium' ? 60 : 0 } : undefined,
       memory: this.memory(),
     };
@@ -72,6 +74,7 @@ export class LinuxHost implements Host {
 
   sample(): PressureSignal {
     const psi = readPsi(this.options.psiPath ?? '/proc/pressure/memory');
+    // lmkd's trigger ratios as averages: some 70 ms/s is 7%, full 700 ms/s is 70%.
     const level = psi && psi.fullAvg10 >= 70 ? 'critical' : psi && psi.someAvg10 >= 7 ? 'medium' : 'none';
     return { at: Date.now(), source: 'timer', level, psi, memory: this.memory() };
   }
@@ -88,12 +91,11 @@ export class LinuxHost implements Host {
   /** Keep the snapshot warm in the background so events never wait for a /proc scan. */
   startBackgroundScan(intervalMs = 500): void {
     if (this.refresher) return;
-    const timer = setInterval(() => {
+    this.refresher = setInterval(() => {
       this.cached = null;
       this.snapshot();
     }, intervalMs);
-    timer.unref();
-    this.refresher = { unsubscribe: () => clearInterval(timer) } as Subscription;
+    this.refresher.unref();
   }
 
   execute(action: PlannedAction): Observable<ActionOutcome> {
@@ -120,7 +122,7 @@ export class LinuxHost implements Host {
       this.runner
         .reclaim({ pid: action.pid, startTime: action.startTime, kind: action.kind, mode: action.mode, budgetBytes: action.requestedBytes, protectedPids })
         .then((r) => {
-          if (event && r.firstCallAtMs !== null) this.eventToMadviseMs.push(r.firstCallAtMs - event.wokeAtMs);
+          if (event && r.firstCallAtMs !== null) pushBounded(this.eventToMadviseMs, r.firstCallAtMs - event.wokeAtMs);
           return { ...outcome(r.result, r.message, r.reclaimedAnonBytes, r.reclaimedFileBytes), durationMs: r.durationMs };
         }),
     );
@@ -136,7 +138,8 @@ export class LinuxHost implements Host {
   }
 
   async close(): Promise<void> {
-    this.refresher?.unsubscribe();
+    if (this.refresher) clearInterval(this.refresher);
+    this.refresher = null;
     await this.runner.close();
   }
 }

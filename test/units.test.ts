@@ -1,3 +1,4 @@
+import { pushBounded } from '../policy-engine/bounded';
 import { parseDuration, parseSize } from '../host/scenario/units';
 
 describe('sizes', () => {
@@ -30,7 +31,6 @@ describe('durations', () => {
 
 describe('bounded sample lists', () => {
   it('keeps only the newest samples', () => {
-    const { pushBounded } = jest.requireActual('../policy-engine/bounded') as typeof import('../policy-engine/bounded');
     const list: number[] = [];
     for (let i = 0; i < 25; i++) pushBounded(list, i, 10);
     expect(list).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);

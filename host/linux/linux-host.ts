@@ -120,7 +120,7 @@ export class LinuxHost implements Host {
     }
     return from(
       this.runner
-        .reclaim({ pid: action.pid, startTime: action.startTime, kind: action.kind, mode: action.mode, budgetBytes: action.requestedBytes, protectedPids })
+        .reclaim({ pid: action.pid, startTime: action.startTime, kind: action.kind, mode: action.mode, budgetBytes: action.requestedBytes, protectedPids }, event !== null)
         .then((r) => {
           if (event && r.firstCallAtMs !== null) pushBounded(this.eventToMadviseMs, r.firstCallAtMs - event.wokeAtMs);
           return { ...outcome(r.result, r.message, r.reclaimedAnonBytes, r.reclaimedFileBytes), durationMs: r.durationMs };

@@ -14,7 +14,7 @@ function readKeyed(path: string, re: RegExp): Map<string, number> {
 }
 
 /** System memory from /proc/meminfo, /proc/zoneinfo and /proc/vmstat, as policies read it. */
-export function readSystemMemory(): MemoryReading {
+export function readSystemMemory(withWatermarks = true): MemoryReading {
   const mi = readKeyed('/proc/meminfo', /^([\w()]+):\s+(\d+)/gm);
   const kb = (k: string) => (mi.get(k) ?? 0) * 1024;
   const vm = readKeyed('/proc/vmstat', /^(\w+) (\d+)$/gm);
@@ -25,7 +25,7 @@ export function readSystemMemory(): MemoryReading {
     swapTotalBytes: kb('SwapTotal'),
     swapFreeBytes: kb('SwapFree'),
     fileCacheBytes: kb('Active(file)') + kb('Inactive(file)'),
-    watermarks: readWatermarks(),
+    watermarks: withWatermarks ? readWatermarks() : undefined,
     workingsetRefaultFile: vm.get('workingset_refault_file') ?? vm.get('workingset_refault') ?? 0,
     pgscanDirect: vm.get('pgscan_direct') ?? 0,
   };
@@ -52,7 +52,8 @@ export function readWatermarks(): MemoryReading['watermarks'] {
 
 /** A memory cgroup v1's view: its limit is the total, its usage what is taken. */
 export function readMemcgMemory(memcg: string): MemoryReading {
-  const system = readSystemMemory();
+  // Zone watermarks mean nothing inside a cgroup; skipping /proc/zoneinfo keeps this cheap.
+  const system = readSystemMemory(false);
   const num = (file: string) => {
     try {
       return Number(readFileSync(`${memcg}/${file}`, 'utf8').trim());

@@ -13,76 +13,92 @@ function workerScript(): string {
   throw new Error(`reclaim worker not built (${built}); run "npm run build"`);
 }
 
-// Omit over a union would merge its members; distribute it so each op keeps its fields.
-type WorkerMessage = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
-
-type Pending = { resolve: (r: unknown) => void; reject: (e: Error) => void };
+interface Job {
+  msg: WorkerRequest;
+  resolve: (r: unknown) => void;
+  reject: (e: Error) => void;
+}
 
 interface Slot {
   worker: Worker | null;
-  pending: Map<number, Pending>;
+  /** The one job this worker is doing, if any: a worker holds no queue of its own. */
+  current: Job | null;
 }
 
 /**
  * Worker threads that perform reclaims and kills off the event loop. A reclaim of a
- * thrashing process can take seconds (it waits on the target's mmap lock), so there are
- * several and each request goes to the least busy; the engine already keeps one action
- * per process.
+ * thrashing process can take long (it competes for the target's mmap lock), so there are
+ * several; each does one job at a time and the queue stays here, where an urgent job —
+ * the first answer to a new pressure event — goes to the front instead of waiting behind
+ * the rest of the previous event's plan. The engine already keeps one action per process.
  */
 export class ReclaimRunner {
-  private nextId = 1;
   private readonly slots: Slot[];
+  private readonly queue: Job[] = [];
 
   constructor(workers = 2) {
-    this.slots = Array.from({ length: Math.max(1, workers) }, () => ({ worker: null, pending: new Map() }));
+    this.slots = Array.from({ length: Math.max(1, workers) }, () => ({ worker: null, current: null }));
   }
 
   private start(slot: Slot): Worker {
     if (slot.worker) return slot.worker;
     const w = new Worker(workerScript());
     w.unref();
-    w.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
-      const p = slot.pending.get(msg.id);
-      if (!p) return;
-      slot.pending.delete(msg.id);
-      if (msg.error !== undefined) p.reject(new Error(msg.error));
-      else p.resolve(msg.result);
+    w.on('message', (msg: { result?: unknown; error?: string }) => {
+      const job = slot.current;
+      slot.current = null;
+      if (job) {
+        if (msg.error !== undefined) job.reject(new Error(msg.error));
+        else job.resolve(msg.result);
+      }
+      this.dispatch();
     });
     const fail = (err: Error) => {
-      for (const p of slot.pending.values()) p.reject(err);
-      slot.pending.clear();
+      slot.current?.reject(err);
+      slot.current = null;
     };
     w.on('error', fail);
     w.on('exit', (code) => {
       slot.worker = null;
-      if (slot.pending.size) fail(new Error(`reclaim worker exited with code ${code}`));
+      if (slot.current) fail(new Error(`reclaim worker exited with code ${code}`));
+      this.dispatch();
     });
     slot.worker = w;
     return w;
   }
 
-  private call<T>(msg: WorkerMessage): Promise<T> {
-    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    const w = this.start(slot);
-    const id = this.nextId++;
+  /** Give queued jobs to idle workers; keep the process alive only while there is work. */
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.current || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      const w = this.start(slot);
+      slot.current = job;
+      w.ref();
+      w.postMessage(job.msg);
+    }
+    for (const slot of this.slots) if (!slot.current) slot.worker?.unref();
+  }
+
+  private call<T>(msg: WorkerRequest, urgent: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      slot.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
-      if (slot.pending.size === 1) w.ref(); // keep the process alive while work is queued
-      w.postMessage({ ...msg, id } as WorkerRequest);
-    }).finally(() => {
-      if (slot.pending.size === 0) slot.worker?.unref();
+      const job: Job = { msg, resolve: resolve as (r: unknown) => void, reject };
+      if (urgent) this.queue.unshift(job);
+      else this.queue.push(job);
+      this.dispatch();
     });
   }
 
-  reclaim(req: ReclaimRequest): Promise<ReclaimResult> {
-    return this.call<ReclaimResult>({ op: 'reclaim', req });
+  reclaim(req: ReclaimRequest, urgent = false): Promise<ReclaimResult> {
+    return this.call<ReclaimResult>({ op: 'reclaim', req }, urgent);
   }
 
   kill(pid: number, startTime: number, protectedPids: number[]): Promise<{ result: ReclaimResult['result']; message: string }> {
-    return this.call({ op: 'kill', pid, startTime, protectedPids });
+    return this.call({ op: 'kill', pid, startTime, protectedPids }, true);
   }
 
   async close(): Promise<void> {
+    for (const job of this.queue.splice(0)) job.reject(new Error('reclaim runner closed'));
     await Promise.all(
       this.slots.map(async (slot) => {
         const w = slot.worker;

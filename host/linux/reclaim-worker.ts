@@ -3,13 +3,13 @@
 import { parentPort } from 'node:worker_threads';
 import { killProcess, reclaimProcess, type ReclaimRequest } from './process-reclaim';
 
-export type WorkerRequest = { id: number; op: 'reclaim'; req: ReclaimRequest } | { id: number; op: 'kill'; pid: number; startTime: number; protectedPids: number[] };
+export type WorkerRequest = { op: 'reclaim'; req: ReclaimRequest } | { op: 'kill'; pid: number; startTime: number; protectedPids: number[] };
 
 parentPort?.on('message', (msg: WorkerRequest) => {
   try {
     const result = msg.op === 'reclaim' ? reclaimProcess(msg.req) : killProcess(msg.pid, msg.startTime, msg.protectedPids);
-    parentPort!.postMessage({ id: msg.id, result });
+    parentPort!.postMessage({ result });
   } catch (err) {
-    parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+    parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err) });
   }
 });

@@ -24,6 +24,8 @@ export class RunRecorder {
     private readonly db: Db,
     run: { scenario: string; scenarioHash: string; policy: string; params: unknown; seed: number; host: string },
     private readonly startedAt = Date.now(),
+    /** Decision times are scenario ms from the start (a replay), or already wall-clock (a lab). */
+    private readonly relativeTimes = true,
   ) {
     this.log = new DecisionLog(db);
     try {
@@ -34,7 +36,7 @@ export class RunRecorder {
   }
 
   readonly onDecision = (d: Decision): void => {
-    if (this.runId !== null) this.log.appendDecision(d, this.startedAt + d.at, this.runId);
+    if (this.runId !== null) this.log.appendDecision(d, this.relativeTimes ? this.startedAt + d.at : d.at, this.runId);
   };
 
   finish(metrics: Record<string, unknown>): RecordedRun {

@@ -11,6 +11,8 @@ import { ReclaimRunner } from './reclaim-runner';
 export interface LinuxHostOptions {
   /** memcg v1 directory: its vmpressure events, its memory as the total, only its processes. */
   memcg?: string;
+  /** Watermarks to judge a memcg's free memory by (a lab device's), as zones have for the system. */
+  memcgWatermarks?: { minBytes: number; lowBytes: number; highBytes: number };
   /** PSI file; default /proc/pressure/memory (a cgroup v2 memory.pressure where there is one). */
   psiPath?: string | null;
   /** Pids never to touch besides pid 1 and the agent (its UI). */
@@ -56,7 +58,7 @@ export class LinuxHost implements Host {
   }
 
   private memory(): PressureSignal['memory'] {
-    return this.options.memcg ? readMemcgMemory(this.options.memcg) : readSystemMemory();
+    return this.options.memcg ? readMemcgMemory(this.options.memcg, this.options.memcgWatermarks) : readSystemMemory();
   }
 
   private signalFor(e: KernelEvent): PressureSignal {

@@ -51,7 +51,7 @@ export function readWatermarks(): MemoryReading['watermarks'] {
 }
 
 /** A memory cgroup v1's view: its limit is the total, its usage what is taken. */
-export function readMemcgMemory(memcg: string): MemoryReading {
+export function readMemcgMemory(memcg: string, watermarks?: MemoryReading['watermarks']): MemoryReading {
   // Zone watermarks mean nothing inside a cgroup; skipping /proc/zoneinfo keeps this cheap.
   const system = readSystemMemory(false);
   const num = (file: string) => {
@@ -67,7 +67,7 @@ export function readMemcgMemory(memcg: string): MemoryReading {
   const file = (stat.get('total_active_file') ?? 0) + (stat.get('total_inactive_file') ?? 0);
   if (!Number.isFinite(limit) || !Number.isFinite(usage)) return system;
   const free = Math.max(0, limit - usage);
-  return { ...system, totalBytes: limit, freeBytes: free, availableBytes: free + file, fileCacheBytes: file, watermarks: undefined };
+  return { ...system, totalBytes: limit, freeBytes: free, availableBytes: free + file, fileCacheBytes: file, watermarks };
 }
 
 /** PSI averages from a pressure file (/proc/pressure/memory or a cgroup's memory.pressure). */

@@ -7,6 +7,7 @@ import { PriorityError } from '../../db/priorities';
 import { UsageError } from './args';
 import { historyCommand, prioritiesCommand, runsCommand } from './db-commands';
 import { doctorCommand, reclaimCommand, runCommand } from './linux-commands';
+import { labCommand } from './lab-command';
 import { processIO, type CommandIO } from './io';
 import { policiesCommand } from './policies-command';
 import { replayCommand } from './replay-command';
@@ -34,6 +35,9 @@ live (Linux):
   reclaim <pid> file|anon|all [--cold] [--json]
                          reclaim one process now, printing before/after; exit 1 with the reason if refused
   reclaim --cgroup <dir> <size>   ask a cgroup v2 memory.reclaim for that much
+  lab <scenario> [--policy reclaim] [--compare lmkd,none] [--time-scale K] [--db FILE] [--json]
+                         play the scenario with real processes in a memcg the size of its device,
+                         beside the simulator's prediction (root)
 
 replay --db FILE stores each run and every decision. The default database is
 $XDG_DATA_HOME/reclaimd/reclaimd.db (~/.local/share/reclaimd/reclaimd.db).
@@ -65,6 +69,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
         return await doctorCommand(rest, io);
       case 'reclaim':
         return reclaimCommand(rest, io);
+      case 'lab':
+        return await labCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

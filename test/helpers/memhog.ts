@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectFile } from '../../host/lab/project-file';
 
 /** Builds test/fixtures/memhog.c and runs workloads, killing every one at dispose(). */
 export class Memhogs {
@@ -43,11 +44,4 @@ export class Memhogs {
   }
 }
 
-
-/** A file of the project, found from the sources (ts-jest) or from dist/ (benchmarks). */
-export function projectFile(relative: string): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, relative))) return join(dir, relative);
-  }
-  throw new Error(`${relative} not found above ${__dirname}`);
-}
+export { projectFile };

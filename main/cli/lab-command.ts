@@ -11,8 +11,9 @@ import { zramSwap } from '../../host/lab/zram-swap';
 import { loadScenario } from '../../host/scenario/load';
 import { replay } from '../../host/sim/replay';
 import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
-import { createBuiltinRegistry, DEFAULT_POLICY } from '../../policy-engine/policies/index';
+import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import { parseArgs, stringFlag, UsageError } from './args';
+import { paramsByPolicy, policiesFromArgs, POLICY_FLAGS } from './policy-args';
 import type { CommandIO } from './io';
 
 export const LAB_PREFIX = 'reclaimd-lab';
@@ -26,8 +27,7 @@ export interface LabReport {
 /** `reclaimd lab`: the scenario with real processes in a memcg the size of its device. */
 export async function labCommand(argv: readonly string[], io: CommandIO): Promise<number> {
   const args = parseArgs(argv, {
-    policy: { value: true, description: `policy (default ${DEFAULT_POLICY})` },
-    compare: { value: true, description: 'comma-separated policies to run after it' },
+    ...POLICY_FLAGS,
     'time-scale': { value: true, description: 'run scenario time K times faster (default 1)' },
     db: { value: true, description: 'store the runs and their decisions' },
     json: { value: false, description: 'print one JSON object' },
@@ -35,9 +35,8 @@ export async function labCommand(argv: readonly string[], io: CommandIO): Promis
   if (args.positionals.length !== 1) throw new UsageError('lab needs exactly one scenario');
   if (process.platform !== 'linux' || process.getuid?.() !== 0) throw new UsageError('lab needs Linux and root (it creates a memory cgroup and sets up zram swap)');
   const registry = createBuiltinRegistry();
-  const primary = stringFlag(args, 'policy') ?? DEFAULT_POLICY;
-  const policies = [primary, ...(stringFlag(args, 'compare') ?? '').split(',').map((s) => s.trim()).filter((p) => p && p !== primary)];
-  for (const p of policies) registry.get(p);
+  const policies = policiesFromArgs(args, registry);
+  const params = paramsByPolicy(args);
   const scaleText = stringFlag(args, 'time-scale') ?? '1';
   const timeScale = Number(scaleText);
   if (!Number.isFinite(timeScale) || timeScale <= 0 || timeScale > 1000) throw new UsageError(`--time-scale: expected a number above 0, got "${scaleText}"`);
@@ -80,10 +79,10 @@ export async function labCommand(argv: readonly string[], io: CommandIO): Promis
     for (const policy of policies) {
       if (aborted) break;
       io.err(`reclaimd: lab ${scenario.name} under ${policy} (${Math.round(scenario.durationMs / timeScale / 1000)} s)…`);
-      const recorder = db ? new RunRecorder(db, { scenario: scenario.name, scenarioHash: hash, policy, params: {}, seed: scenario.seed, host: 'lab' }, Date.now(), false) : null;
-      const result = await runLab(scenario, { registry, policy, timeScale, workerBin, dataDir: dir, cgroupPrefix: LAB_PREFIX, onDecision: recorder?.onDecision, aborted: () => aborted });
+      const recorder = db ? new RunRecorder(db, { scenario: scenario.name, scenarioHash: hash, policy, params: params[policy] ?? {}, seed: scenario.seed, host: 'lab' }, Date.now(), false) : null;
+      const result = await runLab(scenario, { registry, policy, policyConfig: params[policy], timeScale, workerBin, dataDir: dir, cgroupPrefix: LAB_PREFIX, onDecision: recorder?.onDecision, aborted: () => aborted });
       recorder?.finish({ ...result.metrics });
-      const prediction = replay(scenario, { registry, policy }).metrics;
+      const prediction = replay(scenario, { registry, policy, policyConfig: params[policy] }).metrics;
       report.runs.push({ policy, seed: scenario.seed, metrics: result.metrics, foregroundStall: result.foregroundStall, prediction: { metrics: prediction } });
     }
   } finally {

@@ -21,6 +21,7 @@ import { formatBytes } from '../../policy-engine/format';
 import { createBuiltinRegistry, DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import type { ReclaimKind } from '../../policy-engine/types';
 import { parseArgs, stringFlag, UsageError } from './args';
+import { jsonFlag } from './policy-args';
 import type { CommandIO } from './io';
 
 /** `reclaimd reclaim <pid> file|anon|all [--cold] [--json]`: one reclaim, before and after. */
@@ -90,16 +91,7 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
   });
   const registry = createBuiltinRegistry();
   const policyName = stringFlag(args, 'policy') ?? DEFAULT_POLICY;
-  let params: unknown;
-  const paramsText = stringFlag(args, 'params');
-  if (paramsText !== undefined) {
-    try {
-      params = JSON.parse(paramsText);
-    } catch (err) {
-      throw new UsageError(`--params: not valid JSON: ${(err as Error).message}`);
-    }
-  }
-  let policy = registry.create(policyName, params);
+  let policy = registry.create(policyName, jsonFlag(args, 'params'));
   if (args.flags.has('dry-run')) policy = dryRun(policy);
   const durationText = stringFlag(args, 'duration');
   const durationMs = durationText === undefined ? null : parseDuration(durationText);

@@ -35,7 +35,7 @@ live (Linux):
   reclaim <pid> file|anon|all [--cold] [--json]
                          reclaim one process now, printing before/after; exit 1 with the reason if refused
   reclaim --cgroup <dir> <size>   ask a cgroup v2 memory.reclaim for that much
-  lab <scenario> [--policy reclaim] [--compare lmkd,none] [--time-scale K] [--db FILE] [--json]
+  lab <scenario> [--policy reclaim] [--compare lmkd,none] [--params JSON] [--time-scale K] [--db FILE] [--json]
                          play the scenario with real processes in a memcg the size of its device,
                          beside the simulator's prediction (root)
 

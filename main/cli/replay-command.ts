@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createBuiltinRegistry, DEFAULT_POLICY } from '../../policy-engine/policies/index';
+import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import { loadScenario } from '../../host/scenario/load';
 import { replay, type ReplayResult } from '../../host/sim/replay';
@@ -10,13 +10,12 @@ import { openDatabase, type Db } from '../../db/open';
 import { RunRecorder } from '../../db/run-recorder';
 import { scenarioHash } from '../../db/runs';
 import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args';
+import { paramsByPolicy, policiesFromArgs, POLICY_FLAGS } from './policy-args';
 import type { CommandIO } from './io';
 
 export const REPLAY_FLAGS: Record<string, FlagSpec> = {
-  policy: { value: true, description: `policy to run (default ${DEFAULT_POLICY})` },
-  compare: { value: true, description: 'comma-separated policies to run beside it' },
+  ...POLICY_FLAGS,
   seed: { value: true, description: "override the scenario's seed" },
-  params: { value: true, description: 'JSON object of policy parameters by policy name, e.g. {"reclaim":{"allowKill":false}}' },
   json: { value: false, description: 'print one JSON object' },
   db: { value: true, description: 'store the runs and every decision in this SQLite file' },
 };
@@ -29,15 +28,9 @@ export interface ReplayReport {
 export function replayCommand(argv: readonly string[], io: CommandIO, registry: PolicyRegistry = createBuiltinRegistry()): number {
   const args = parseArgs(argv, REPLAY_FLAGS);
   if (args.positionals.length !== 1) throw new UsageError('replay needs exactly one scenario (a file or a bundled name)');
-  const primary = stringFlag(args, 'policy') ?? DEFAULT_POLICY;
-  const compare = (stringFlag(args, 'compare') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const policies = [primary, ...compare.filter((p) => p !== primary)];
-  for (const p of policies) registry.get(p); // unknown names fail before any work
+  const policies = policiesFromArgs(args, registry);
   const seed = intFlag(args, 'seed', 0, 0xffffffff);
-  const params = parsePolicyParams(stringFlag(args, 'params'));
+  const params = paramsByPolicy(args);
 
   const scenario = loadScenario(args.positionals[0]);
   const dbFile = stringFlag(args, 'db');
@@ -86,18 +79,6 @@ function openLogOrWarn(file: string, io: CommandIO): Db | null {
     }
     throw err;
   }
-}
-
-function parsePolicyParams(text: string | undefined): Record<string, unknown> {
-  if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--params: not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--params: expected a JSON object keyed by policy name');
-  return value as Record<string, unknown>;
 }
 
 function cell(metrics: ReplayMetrics, key: keyof ReplayMetrics): string {

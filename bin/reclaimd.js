@@ -11,6 +11,7 @@ try {
   }
   throw err;
 }
+cli.quietOnClosedPipe();
 cli.main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

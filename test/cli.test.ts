@@ -42,6 +42,12 @@ describe('reclaimd CLI', () => {
     expect(verdicts).toEqual([expect.stringMatching(/^verdict: reclaim against lmkd: 0 kills vs 2, state lost 0 vs 1, \d+% less user wait; against none: /)]);
   });
 
+  it('stops quietly when its reader goes away (| head)', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" replay day-2g --compare lmkd,none,proactive | head -1`], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^scenario day-2g/);
+    expect(r.stderr).toBe('');
+  });
+
   it('replay --seed overrides the scenario seed', () => {
     const r = cli('replay', 'tabs', '--seed', '9', '--json');
     expect(JSON.parse(r.out).runs[0].seed).toBe(9);

@@ -105,6 +105,17 @@ function reportError(err: unknown, io: CommandIO): number {
   return 1;
 }
 
+/** A reader that went away (`reclaimd history | head`) is not an error. */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
 if (require.main === module) {
+  quietOnClosedPipe();
   void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

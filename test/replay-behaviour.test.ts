@@ -1,3 +1,5 @@
+import { SimHost } from '../host/sim/sim-host';
+import { VirtualClockScheduler } from '../host/sim/virtual-scheduler';
 import { bundledScenarioFiles, loadScenario } from '../host/scenario/load';
 import { validateScenario } from '../host/scenario/validate';
 import { foregroundAt, run } from './helpers/replay';
@@ -103,5 +105,20 @@ describe('replay: reproducibility', () => {
   it('matches the golden numbers of game-call (update deliberately when the model changes)', () => {
     const m = run('game-call', 'reclaim').metrics;
     expect({ ...m, decisionLatencyUs: undefined }).toMatchSnapshot();
+  });
+});
+
+describe('looping simulated device (for a live demo)', () => {
+  it('plays the scenario again from the start when it ends, keeping its counters', () => {
+    const scenario = loadScenario('quiet');
+    const scheduler = new VirtualClockScheduler();
+    const host = new SimHost(scenario, scheduler, { loop: true, checkInvariants: true });
+    host.start();
+    scheduler.runUntil(scenario.durationMs * 2.5);
+    const launches = host.events.filter((e) => e.type === 'launch' && e.app === 'launcher');
+    expect(launches).toHaveLength(3);
+    expect(launches[1].at).toBeGreaterThan(scenario.durationMs);
+    expect(host.counters.warmResumes).toBeGreaterThan(0);
+    host.stop();
   });
 });

@@ -6,7 +6,9 @@ import { CombinedForeground, MarkedForeground, X11Foreground, type ForegroundSou
 import { readMemcgMemory, readPsi, readSystemMemory } from './meminfo';
 import { kernelPressureEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
 import { ProcessScanner } from './process-scanner';
-import { ReclaimRunner } from './reclaim-runner';
+import { compiledScript, ReclaimRunner } from './reclaim-runner';
+import type { ScanWorkerMessage } from './scan-worker';
+import { Worker } from 'node:worker_threads';
 
 export interface LinuxHostOptions {
   /** memcg v1 directory: its vmpressure events, its memory as the total, only its processes. */
@@ -42,7 +44,7 @@ export class LinuxHost implements Host {
   private readonly memcgScope: string | undefined;
   private cached: { at: number; procs: ProcessSnapshot[] } | null = null;
   private lastEvent: KernelEvent | null = null;
-  private refresher: NodeJS.Timeout | null = null;
+  private scanWorker: Worker | null = null;
 
   constructor(private readonly options: LinuxHostOptions = {}) {
     this.memcgScope = options.memcg ? memcgPath(options.memcg) : undefined;
@@ -81,23 +83,42 @@ export class LinuxHost implements Host {
     return { at: Date.now(), source: 'timer', level, psi, memory: this.memory() };
   }
 
-  /** Processes now; a scan younger than scanMaxAgeMs is reused so an event is answered fast. */
+  /** Processes now; a scan younger than scanMaxAgeMs (or the background scanner's latest) is reused. */
   snapshot(): ProcessSnapshot[] {
     const now = Date.now();
+    if (this.cached && this.scanWorker) return this.withCurrentForeground(this.cached.procs);
     if (this.cached && now - this.cached.at < (this.options.scanMaxAgeMs ?? 1000)) return this.cached.procs;
     const procs = this.scanner.scan(now, this.foreground.foregroundPids(), this.options.priorities?.() ?? new Map());
     this.cached = { at: now, procs };
     return procs;
   }
 
-  /** Keep the snapshot warm in the background so events never wait for a /proc scan. */
+  /** A background scan may predate the latest foreground change: apply the current one. */
+  private withCurrentForeground(procs: ProcessSnapshot[]): ProcessSnapshot[] {
+    const fg = this.foreground.foregroundPids();
+    return procs.map((p) =>
+      fg.has(p.pid) === p.isForeground ? p : { ...p, isForeground: fg.has(p.pid), importance: fg.has(p.pid) ? 'foreground' : 'previous', lastForegroundAt: Date.now() },
+    );
+  }
+
+  /**
+   * Keep the snapshot warm on a worker thread, so an event never waits for a /proc scan:
+   * snapshot() then answers from the latest scan, which is at most `intervalMs` old.
+   */
   startBackgroundScan(intervalMs = 500): void {
-    if (this.refresher) return;
-    this.refresher = setInterval(() => {
-      this.cached = null;
-      this.snapshot();
-    }, intervalMs);
-    this.refresher.unref();
+    if (this.scanWorker) return;
+    const worker = new Worker(compiledScript('scan-worker.js'), {
+      workerData: { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, intervalMs },
+    });
+    worker.unref();
+    worker.on('message', (msg: { at: number; procs: ProcessSnapshot[] }) => {
+      this.cached = msg;
+      // What the scanner must know comes from the main thread: the user's marks and priorities.
+      worker.postMessage({ type: 'foreground', pids: [...this.foreground.foregroundPids()] } satisfies ScanWorkerMessage);
+      worker.postMessage({ type: 'priorities', entries: [...(this.options.priorities?.() ?? new Map())] } satisfies ScanWorkerMessage);
+    });
+    worker.on('error', () => (this.scanWorker = null)); // fall back to scanning here
+    this.scanWorker = worker;
   }
 
   execute(action: PlannedAction): Observable<ActionOutcome> {
@@ -140,8 +161,8 @@ export class LinuxHost implements Host {
   }
 
   async close(): Promise<void> {
-    if (this.refresher) clearInterval(this.refresher);
-    this.refresher = null;
+    await this.scanWorker?.terminate();
+    this.scanWorker = null;
     await this.runner.close();
   }
 }

@@ -4,13 +4,13 @@ import { Worker } from 'node:worker_threads';
 import type { ReclaimRequest, ReclaimResult } from './process-reclaim';
 import type { WorkerRequest } from './reclaim-worker';
 
-/** The compiled worker script: dist/ next to this file, or dist/ at the project root under ts-jest. */
-function workerScript(): string {
-  const here = join(__dirname, 'reclaim-worker.js');
+/** A compiled worker script of host/linux: next to this file in dist/, or in dist/ under ts-jest. */
+export function compiledScript(name: string): string {
+  const here = join(__dirname, name);
   if (existsSync(here)) return here;
-  const built = join(__dirname, '..', '..', 'dist', 'host', 'linux', 'reclaim-worker.js');
+  const built = join(__dirname, '..', '..', 'dist', 'host', 'linux', name);
   if (existsSync(built)) return built;
-  throw new Error(`reclaim worker not built (${built}); run "npm run build"`);
+  throw new Error(`${name} not built (${built}); run "npm run build"`);
 }
 
 interface Job {
@@ -42,7 +42,7 @@ export class ReclaimRunner {
 
   private start(slot: Slot): Worker {
     if (slot.worker) return slot.worker;
-    const w = new Worker(workerScript());
+    const w = new Worker(compiledScript('reclaim-worker.js'));
     w.unref();
     w.on('message', (msg: { result?: unknown; error?: string }) => {
       const job = slot.current;

@@ -41,7 +41,7 @@ export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<Doctor
       const t = openPsiTrigger('/proc/pressure/memory', 'some', LMKD_TRIGGERS.someMs, LMKD_TRIGGERS.windowMs);
       closeSync(t.fd);
       const fallback = t.windowUs !== LMKD_TRIGGERS.windowMs * 1000;
-      add('psi', true, `/proc/pressure/memory trigger "${t.spec}"${fallback ? ' (the kernel refused a 1 s window: using 2 s with the same ratio)' : ' (lmkd 1 s window)'}`);
+      add('psi', true, `/proc/pressure/memory trigger "${t.spec}"${fallback ? ' (the kernel refused a 1 s window — it grants those with CAP_SYS_RESOURCE — so 2 s with the same ratio)' : ' (lmkd 1 s window)'}`);
       plan.pressure.push(`psi ${t.spec}`);
     } catch (err) {
       add('psi', false, (err as Error).message);

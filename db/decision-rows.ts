@@ -1,4 +1,5 @@
 import type { Decision } from '../policy-engine/types';
+import type { RowValues } from './batched-writer';
 
 /** One decision as stored and as history returns it (camelCase of the decisions table). */
 export interface DecisionRow {
@@ -37,7 +38,7 @@ export interface DecisionRow {
 }
 
 /** Column values for INSERT, in the order of INSERT_COLUMNS. */
-export type DecisionInsert = readonly (string | number | null)[];
+export type DecisionInsert = RowValues;
 
 export const INSERT_COLUMNS = [
   'ts', 'run_id', 'host', 'policy', 'level', 'source', 'psi_some_avg10', 'psi_full_avg10', 'psi_some_window_ms', 'psi_full_window_ms',

@@ -90,6 +90,9 @@ export class ObserveOnlyHost implements Host {
     return this.processes;
   }
 
+  /** Nothing to release: its sampling stops when pressure$ is unsubscribed. */
+  async close(): Promise<void> {}
+
   execute(action: PlannedAction): Observable<ActionOutcome> {
     return of({ action, result: 'unsupported', message: 'observe-only host: per-process reclaim needs Linux and CAP_SYS_NICE', reclaimedAnonBytes: 0, reclaimedFileBytes: 0, durationMs: 0, at: Date.now() });
   }

@@ -119,8 +119,7 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
     // Observe-only: decisions are still made and logged, as dry runs.
     io.err(`reclaimd: observe-only: ${cannot}; decisions are logged as dry runs`);
     policy = dryRun(policy);
-    const observer = new ObserveOnlyHost();
-    host = Object.assign(observer, { close: async () => undefined });
+    host = new ObserveOnlyHost();
   } else {
     const linux = new LinuxHost({
       memcg: stringFlag(args, 'memcg'),

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncScheduler, interval, map, Observable, take, type Subscription } from 'rxjs';
 import { DecisionLog } from '../../db/decision-log';
@@ -9,41 +7,23 @@ import { LinuxHost } from '../../host/linux/linux-host';
 import { createEngine } from '../../policy-engine/engine';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import type { ActionOutcome, Decision, PlannedAction, PressureSignal } from '../../policy-engine/types';
-import { ensureZramSwap, kernelTestsUnavailable, Memcg, skipNote } from '../helpers/kernel';
-import { Memhogs } from '../helpers/memhog';
+import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
+import { useKernelFixture } from '../helpers/kernel-fixture';
 
 const unavailable = kernelTestsUnavailable();
 const d = unavailable ? describe.skip : describe;
 if (unavailable) skipNote('live agent tests', unavailable);
 
 d('the live agent on the real kernel', () => {
-  let hogs: Memhogs;
-  let undoSwap: (() => void) | string;
-  let memcg: Memcg | null = null;
-  let dir: string;
-  beforeAll(() => {
-    hogs = new Memhogs();
-    dir = mkdtempSync(join(tmpdir(), 'reclaimd-agent-'));
-    undoSwap = ensureZramSwap('1G');
-    if (typeof undoSwap === 'string') throw new Error(undoSwap);
-  });
-  afterEach(() => {
-    memcg?.remove();
-    memcg = null;
-  });
-  afterAll(() => {
-    hogs?.dispose();
-    if (typeof undoSwap === 'function') undoSwap();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const k = useKernelFixture('agent');
 
   it('hears vmpressure and PSI from a limited memcg, reclaims a background child, logs it, never touches the foreground', async () => {
-    memcg = new Memcg(`reclaimd-test-${process.pid}`, 256 * 1024 * 1024);
-    const background = await hogs.start(80, 40, memcg.wrap());
-    const foreground = await hogs.start(60, 20, memcg.wrap());
+    const memcg = k.memcg(`reclaimd-test-${process.pid}`, 256 * 1024 * 1024);
+    const background = await k.hogs.start(80, 40, memcg.wrap());
+    const foreground = await k.hogs.start(60, 20, memcg.wrap());
     const host = new LinuxHost({ memcg: memcg.path, scanMaxAgeMs: 200 });
     host.marked.mark(foreground.pid);
-    const db = openDatabase(join(dir, 'agent.db'));
+    const db = openDatabase(join(k.dir, 'agent.db'));
     const log = new DecisionLog(db, { batchSize: 1 });
     const signals: PressureSignal[] = [];
     const decisions: Decision[] = [];
@@ -58,7 +38,7 @@ d('the live agent on the real kernel', () => {
     });
     try {
       // The allocator pushes the cgroup over its limit: the kernel reclaims and reports pressure.
-      const allocator = await hogs.start(300, 0, memcg.wrap());
+      const allocator = await k.hogs.start(300, 0, memcg.wrap());
       const deadline = Date.now() + 20_000;
       const done = () => decisions.some((x) => x.action.pid === background.pid && x.outcome.result === 'ok') && [...sources].some((s) => s.startsWith('psi:'));
       while (Date.now() < deadline && !done()) {
@@ -86,7 +66,7 @@ d('the live agent on the real kernel', () => {
   });
 
   it('an event storm of 10,000 events in a second: bounded memory, never two reclaims on one pid at once', async () => {
-    const target = await hogs.start(64, 32);
+    const target = await k.hogs.start(64, 32);
     const host = new LinuxHost({ memcg: undefined, scanMaxAgeMs: 100 });
     // The same host, with its kernel events replaced by a storm at every level.
     const levels = ['low', 'medium', 'critical'] as const;

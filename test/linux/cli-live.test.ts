@@ -1,13 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queryHistory } from '../../db/history';
 import { openDatabase } from '../../db/open';
 import { pressureSamples } from '../../db/pressure-log';
 import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
-import { ensureZramSwap, kernelTestsUnavailable, Memcg, skipNote } from '../helpers/kernel';
-import { Memhogs } from '../helpers/memhog';
+import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
+import { useKernelFixture } from '../helpers/kernel-fixture';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'reclaimd.js');
 const unavailable = kernelTestsUnavailable();
@@ -15,24 +13,7 @@ const d = unavailable ? describe.skip : describe;
 if (unavailable) skipNote('live CLI tests', unavailable);
 
 d('reclaimd run, doctor and the observe-only mode', () => {
-  let hogs: Memhogs;
-  let dir: string;
-  let memcg: Memcg | null = null;
-  let undoSwap: (() => void) | string;
-  beforeAll(() => {
-    hogs = new Memhogs();
-    dir = mkdtempSync(join(tmpdir(), 'reclaimd-run-'));
-    undoSwap = ensureZramSwap('1G');
-  });
-  afterEach(() => {
-    memcg?.remove();
-    memcg = null;
-  });
-  afterAll(() => {
-    hogs?.dispose();
-    if (typeof undoSwap === 'function') undoSwap();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const k = useKernelFixture('run');
 
   it('doctor reports PSI (and its window), vmpressure, process_madvise and privileges', () => {
     const r = spawnSync(process.execPath, [BIN, 'doctor', '--json'], { encoding: 'utf8' });
@@ -47,10 +28,10 @@ d('reclaimd run, doctor and the observe-only mode', () => {
   });
 
   it('runs the live agent on a memcg: reclaims the background, never the foreground, logs to the database, stops cleanly on SIGINT', async () => {
-    memcg = new Memcg(`reclaimd-run-${process.pid}`, 256 * 1024 * 1024);
-    const background = await hogs.start(80, 40, memcg.wrap());
-    const fg = await hogs.start(40, 10, memcg.wrap());
-    const db = join(dir, 'run.db');
+    const memcg = k.memcg(`reclaimd-run-${process.pid}`, 256 * 1024 * 1024);
+    const background = await k.hogs.start(80, 40, memcg.wrap());
+    const fg = await k.hogs.start(40, 10, memcg.wrap());
+    const db = join(k.dir, 'run.db');
     const agent = spawn(process.execPath, [BIN, 'run', '--memcg', memcg.path, '--db', db, '--foreground', String(fg.pid), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -59,7 +40,7 @@ d('reclaimd run, doctor and the observe-only mode', () => {
     const exited = new Promise<number | null>((resolve) => agent.on('exit', (code) => resolve(code)));
     try {
       await new Promise((r) => setTimeout(r, 1500));
-      const allocator = await hogs.start(300, 0, memcg.wrap());
+      const allocator = await k.hogs.start(300, 0, memcg.wrap());
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline && !out.includes(`"pid":${background.pid}`)) {
         allocator.kill('SIGUSR1');

@@ -4,8 +4,8 @@ import { procReclaimAvailable, reclaimCgroup, reclaimThroughProcFile } from '../
 import { reclaimProcess, killProcess } from '../../host/linux/process-reclaim';
 import { readMemory, readStartTime } from '../../host/linux/procfs';
 import { ReclaimRunner } from '../../host/linux/reclaim-runner';
-import { ensureZramSwap, kernelTestsUnavailable, skipNote } from '../helpers/kernel';
-import { Memhogs } from '../helpers/memhog';
+import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
+import { useKernelFixture } from '../helpers/kernel-fixture';
 
 const unavailable = kernelTestsUnavailable();
 const d = unavailable ? describe.skip : describe;
@@ -15,22 +15,12 @@ const BIN = join(__dirname, '..', '..', 'bin', 'reclaimd.js');
 const MiB = 1024 * 1024;
 
 d('per-process reclaim on the real kernel', () => {
-  let hogs: Memhogs;
-  let undoSwap: (() => void) | string;
-  beforeAll(() => {
-    hogs = new Memhogs();
-    undoSwap = ensureZramSwap('1G');
-    if (typeof undoSwap === 'string') throw new Error(`anon reclaim needs swap: ${undoSwap}`);
-  });
-  afterAll(() => {
-    hogs?.dispose();
-    if (typeof undoSwap === 'function') undoSwap();
-  });
+  const k = useKernelFixture('reclaim');
 
   const reclaim = (pid: number, kind: 'file' | 'anon' | 'all') => reclaimProcess({ pid, startTime: readStartTime(pid)!, kind, mode: 'pageout', budgetBytes: 0 });
 
   it('file: drops RssFile by ≥ 90% and leaves anon', async () => {
-    const c = await hogs.start(200, 100);
+    const c = await k.hogs.start(200, 100);
     const before = readMemory(c.pid)!;
     expect(before.rssFileBytes).toBeGreaterThan(95 * MiB);
     const r = reclaim(c.pid, 'file');
@@ -43,7 +33,7 @@ d('per-process reclaim on the real kernel', () => {
   });
 
   it('anon (zram swap on): drops RssAnon by ≥ 90% and raises VmSwap', async () => {
-    const c = await hogs.start(200, 100);
+    const c = await k.hogs.start(200, 100);
     const before = readMemory(c.pid)!;
     const r = reclaim(c.pid, 'anon');
     expect(r.result).toBe('ok');
@@ -54,7 +44,7 @@ d('per-process reclaim on the real kernel', () => {
   });
 
   it('all: does both, through the CLI with --json', async () => {
-    const c = await hogs.start(200, 100);
+    const c = await k.hogs.start(200, 100);
     const r = spawnSync(process.execPath, [BIN, 'reclaim', String(c.pid), 'all', '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -65,7 +55,7 @@ d('per-process reclaim on the real kernel', () => {
   });
 
   it('a budget stops after that many bytes; --cold deactivates without dropping', async () => {
-    const c = await hogs.start(200, 0);
+    const c = await k.hogs.start(200, 0);
     const r = reclaimProcess({ pid: c.pid, startTime: readStartTime(c.pid)!, kind: 'anon', mode: 'pageout', budgetBytes: 50 * MiB });
     expect(r.advisedBytes).toBeLessThanOrEqual(52 * MiB);
     expect(r.reclaimedAnonBytes).toBeGreaterThan(40 * MiB);
@@ -79,7 +69,7 @@ d('per-process reclaim on the real kernel', () => {
     expect(reclaimProcess({ pid: 1, startTime: readStartTime(1)!, kind: 'all', mode: 'pageout', budgetBytes: 0 })).toMatchObject({ result: 'refused', message: 'pid 1 (init) is never touched' });
     expect(reclaimProcess({ pid: 2, startTime: readStartTime(2)!, kind: 'all', mode: 'pageout', budgetBytes: 0 })).toMatchObject({ result: 'refused', message: expect.stringContaining('kernel thread') });
     expect(reclaimProcess({ pid: process.pid, startTime: readStartTime(process.pid)!, kind: 'all', mode: 'pageout', budgetBytes: 0 }).result).toBe('refused');
-    const c = await hogs.start(10, 0);
+    const c = await k.hogs.start(10, 0);
     const start = readStartTime(c.pid)!;
     expect(reclaimProcess({ pid: c.pid, startTime: start - 1, kind: 'all', mode: 'pageout', budgetBytes: 0 })).toMatchObject({ result: 'refused', message: expect.stringContaining('was reused') });
     expect(killProcess(c.pid, start - 1)).toMatchObject({ result: 'refused' });
@@ -90,14 +80,14 @@ d('per-process reclaim on the real kernel', () => {
   });
 
   it('a target gone before, or exiting during, a reclaim is "gone"', async () => {
-    const c = await hogs.start(10, 0);
+    const c = await k.hogs.start(10, 0);
     const start = readStartTime(c.pid)!;
     c.kill('SIGKILL');
     await new Promise((r) => c.once('exit', r));
     expect(reclaimProcess({ pid: c.pid, startTime: start, kind: 'all', mode: 'pageout', budgetBytes: 0 }).result).toBe('gone');
 
     // Mid-reclaim: 600 MiB take ~0.5 s to compress; the process dies 30 ms in.
-    const big = await hogs.start(600, 0);
+    const big = await k.hogs.start(600, 0);
     const runner = new ReclaimRunner();
     try {
       await runner.reclaim({ pid: 1, startTime: 0, kind: 'all', mode: 'pageout', budgetBytes: 0 }); // the worker is up
@@ -115,18 +105,18 @@ d('per-process reclaim on the real kernel', () => {
   it('without CAP_SYS_NICE the result is "denied" with the hint', async () => {
     // Target and agent both run as nobody: maps are readable, process_madvise needs the capability.
     const setpriv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
-    const c = await hogs.start(20, 0, setpriv);
+    const c = await k.hogs.start(20, 0, setpriv);
     const r = spawnSync(setpriv[0], [...setpriv.slice(1), process.execPath, BIN, 'reclaim', String(c.pid), 'anon', '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ result: 'denied', message: expect.stringContaining('CAP_SYS_NICE') });
     // And a root-owned target is denied at /proc/PID/maps already.
-    const rootOwned = await hogs.start(20, 0);
+    const rootOwned = await k.hogs.start(20, 0);
     const r2 = spawnSync(setpriv[0], [...setpriv.slice(1), process.execPath, BIN, 'reclaim', String(rootOwned.pid), 'anon', '--json'], { encoding: 'utf8' });
     expect(JSON.parse(r2.stdout)).toMatchObject({ result: 'denied', message: expect.stringContaining('CAP_SYS_NICE') });
   });
 
   it('kills through a pidfd', async () => {
-    const c = await hogs.start(10, 0);
+    const c = await k.hogs.start(10, 0);
     const exited = new Promise((r) => c.once('exit', (_code, sig) => r(sig)));
     expect(killProcess(c.pid, readStartTime(c.pid)!)).toMatchObject({ result: 'ok' });
     expect(await exited).toBe('SIGKILL');

@@ -1,41 +1,9 @@
 import type { Decision } from '../policy-engine/types';
 import type { RowValues } from './batched-writer';
+import type { DecisionRecord } from '../policy-engine/decision-record';
 
-/** One decision as stored and as history returns it (camelCase of the decisions table). */
-export interface DecisionRow {
-  id: number;
-  ts: number;
-  runId: number | null;
-  host: string;
-  policy: string;
-  level: string;
-  source: string;
-  psiSomeAvg10: number | null;
-  psiFullAvg10: number | null;
-  psiSomeWindowMs: number | null;
-  psiFullWindowMs: number | null;
-  vmpressurePct: number | null;
-  memTotalBytes: number;
-  memAvailableBytes: number;
-  swapFreeBytes: number;
-  candidates: { app: string; pid: number; score: number | null; eligible: boolean; why: string }[];
-  action: 'reclaim' | 'kill';
-  kind: 'file' | 'anon' | 'all' | null;
-  mode: string | null;
-  app: string;
-  pid: number;
-  startTime: number;
-  reason: string;
-  requestedBytes: number;
-  reclaimedAnonBytes: number;
-  reclaimedFileBytes: number;
-  reclaimedBytes: number;
-  durationMs: number;
-  result: string;
-  message: string;
-  dryRun: boolean;
-  latencyUs: number | null;
-}
+/** One decision as stored and as history returns it (the record shared with the API). */
+export type DecisionRow = DecisionRecord;
 
 /** Column values for INSERT, in the order of INSERT_COLUMNS. */
 export type DecisionInsert = RowValues;
@@ -111,4 +79,12 @@ export function rowToDecision(r: RawRow): DecisionRow {
     dryRun: r.dry_run === 1,
     latencyUs: r.latency_us as number | null,
   };
+}
+
+/** A live decision as the record history would return once it is written (id 0 until then). */
+export function decisionToRecord(d: Decision, ts: number, runId: number | null = null): DecisionRow {
+  const values = decisionToInsert(d, ts, runId);
+  const raw: RawRow = { id: 0 };
+  INSERT_COLUMNS.forEach((column, i) => (raw[column] = values[i]));
+  return rowToDecision(raw);
 }

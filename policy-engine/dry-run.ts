@@ -13,3 +13,15 @@ export function dryRun(policy: ReclaimPolicy, name = policy.name): ReclaimPolicy
     observe: policy.observe ? (outcome, ctx) => policy.observe!(outcome, ctx) : undefined,
   };
 }
+
+/**
+ * The same policy with kills forbidden (the user's "allow kill" switch off): a planned kill
+ * is logged as a dry run that says why, so the user still sees what would have happened.
+ */
+export function withoutKills(policy: ReclaimPolicy): ReclaimPolicy {
+  return {
+    ...dryRun(policy),
+    plan: (signal, ranked, ctx) =>
+      policy.plan(signal, ranked, ctx).map((a) => (a.type === 'kill' ? { ...a, dryRun: true, reason: `${a.reason} (kills are not allowed)` } : a)),
+  };
+}

@@ -54,6 +54,9 @@ export interface MemoryReading {
   swapFreeBytes: number;
   /** Resident page cache (file LRU), when the host knows it. */
   fileCacheBytes?: number;
+  /** Resident anonymous memory, and the RAM zram's compressed pages occupy, when known. */
+  anonBytes?: number;
+  zramBytes?: number;
   /** The zone watermarks (/proc/zoneinfo), when the host knows them. */
   watermarks?: { minBytes: number; lowBytes: number; highBytes: number };
   /** Cumulative counters from /proc/vmstat: file pages refaulted, pages scanned by direct reclaim. */

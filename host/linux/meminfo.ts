@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { MemoryReading, PsiReading } from '../../policy-engine/types';
 
 function readKeyed(path: string, re: RegExp): Map<string, number> {
@@ -25,6 +25,8 @@ export function readSystemMemory(withWatermarks = true): MemoryReading {
     swapTotalBytes: kb('SwapTotal'),
     swapFreeBytes: kb('SwapFree'),
     fileCacheBytes: kb('Active(file)') + kb('Inactive(file)'),
+    anonBytes: kb('AnonPages'),
+    zramBytes: readZramUsedBytes(),
     watermarks: withWatermarks ? readWatermarks() : undefined,
     workingsetRefaultFile: vm.get('workingset_refault_file') ?? vm.get('workingset_refault') ?? 0,
     pgscanDirect: vm.get('pgscan_direct') ?? 0,
@@ -67,7 +69,7 @@ export function readMemcgMemory(memcg: string, watermarks?: MemoryReading['water
   const file = (stat.get('total_active_file') ?? 0) + (stat.get('total_inactive_file') ?? 0);
   if (!Number.isFinite(limit) || !Number.isFinite(usage)) return system;
   const free = Math.max(0, limit - usage);
-  return { ...system, totalBytes: limit, freeBytes: free, availableBytes: free + file, fileCacheBytes: file, watermarks };
+  return { ...system, totalBytes: limit, freeBytes: free, availableBytes: free + file, fileCacheBytes: file, anonBytes: stat.get('total_rss') ?? system.anonBytes, watermarks };
 }
 
 /** PSI averages from a pressure file (/proc/pressure/memory or a cgroup's memory.pressure). */
@@ -91,4 +93,23 @@ export function readPsi(path = '/proc/pressure/memory', windowMs = 1000): PsiRea
     fullWindowMs: full ? (Number(full[1]) / 100) * windowMs : 0,
     windowMs,
   };
+}
+
+/** RAM used by every zram device (mm_stat's mem_used_total), 0 without zram. */
+export function readZramUsedBytes(): number {
+  let total = 0;
+  let names: string[] = [];
+  try {
+    names = readdirSync('/sys/block').filter((n) => n.startsWith('zram'));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    try {
+      total += Number(readFileSync(`/sys/block/${name}/mm_stat`, 'utf8').trim().split(/\s+/)[2]) || 0;
+    } catch {
+      // A zram device without a disksize has no mm_stat worth reading.
+    }
+  }
+  return total;
 }

@@ -19,6 +19,23 @@ export function bundledScenarioFiles(): string[] {
     .map((f) => join(dir, f));
 }
 
+/** What a person picks a bundled scenario by. */
+export interface ScenarioSummary {
+  name: string;
+  file: string;
+  description: string;
+  device: string;
+  durationMs: number;
+  apps: number;
+}
+
+export function bundledScenarios(): ScenarioSummary[] {
+  return bundledScenarioFiles().map((file) => {
+    const s = loadScenario(file);
+    return { name: basename(file, '.json'), file, device: s.device.name, durationMs: s.durationMs, apps: s.apps.length, description: s.description };
+  });
+}
+
 /**
  * Load a scenario from a path, or by the name of a bundled one ("game-call"). Errors are
  * ScenarioErrors naming the file and the JSON path.

@@ -1,3 +1,4 @@
+import { interval } from 'rxjs';
 import { createEngine, type EngineStats } from '../../policy-engine/engine';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import type { Decision } from '../../policy-engine/types';
@@ -22,6 +23,9 @@ export interface ReplayOptions {
   /** Stop after this much scenario time, even if the scenario is longer. */
   maxDurationMs?: number;
   sim?: SimHostOptions;
+  /** Called every `sampleEveryMs` of scenario time with the device (timelines for charts). */
+  onSample?: (host: SimHost) => void;
+  sampleEveryMs?: number;
 }
 
 export interface ReplayResult {
@@ -53,8 +57,10 @@ export function replay(scenario: Scenario, options: ReplayOptions): ReplayResult
     error: (err: unknown) => (failure = err),
   });
   host.start();
+  const sampling = options.onSample ? interval(options.sampleEveryMs ?? 1000, scheduler).subscribe(() => options.onSample!(host)) : null;
   const end = Math.min(seeded.durationMs, options.maxDurationMs ?? Infinity);
   scheduler.runUntil(end);
+  sampling?.unsubscribe();
   host.stop();
   // Let reclaims still in flight at the end finish, so every planned action has an outcome.
   scheduler.runUntil(end + 60_000);

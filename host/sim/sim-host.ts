@@ -335,6 +335,8 @@ export class SimHost implements Host {
       swapTotalBytes: m.zramCapacityPages * PAGE_SIZE,
       swapFreeBytes: m.zramFreePages * PAGE_SIZE,
       fileCacheBytes: m.fileCachePages * PAGE_SIZE,
+      anonBytes: this.apps.reduce((n, a) => n + (a.alive ? a.anonResident : 0), 0) * PAGE_SIZE,
+      zramBytes: m.zramFootprintPages * PAGE_SIZE,
       watermarks: { ...this.scenario.device.watermarks },
       workingsetRefaultFile: m.refaultsFile,
       pgscanDirect: m.pgscanDirect,

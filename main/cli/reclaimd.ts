@@ -12,6 +12,7 @@ import { processIO, type CommandIO } from './io';
 import { policiesCommand } from './policies-command';
 import { replayCommand } from './replay-command';
 import { scenarioCommand, scenariosCommand } from './scenario-commands';
+import { serveCommand } from './serve-command';
 
 const USAGE = `usage: reclaimd <command> [options]
 
@@ -27,6 +28,11 @@ commands:
                          the decision log, newest first
   priorities list | set <app> <protected|high|normal|low|expendable> [--note T] | clear <app>  [--db FILE]
   runs [--db FILE] [--json]  stored replay runs
+
+the app:
+  serve [--host sim|linux] [--scenario FILE] [--policy P] [--dry-run] [--port N] [--db FILE | --no-db]
+        [--bind ADDR] [--memcg PATH] [--api-file FILE]
+                         the agent + the local API + the UI; prints "reclaimd: UI at http://127.0.0.1:<port>/?token=…"
 
 live (Linux):
   run [--policy reclaim] [--dry-run] [--memcg PATH] [--db FILE | --no-db] [--foreground PID,...] [--duration 30s] [--json]
@@ -71,6 +77,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
         return reclaimCommand(rest, io);
       case 'lab':
         return await labCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { generateScenario } from '../../host/scenario/generate';
-import { bundledScenarioFiles, loadScenario } from '../../host/scenario/load';
+import { bundledScenarios, loadScenario } from '../../host/scenario/load';
 import { validateScenario } from '../../host/scenario/validate';
 import { parseDuration } from '../../host/scenario/units';
 import { DEVICE_PROFILES } from '../../host/sim/device-profiles';
@@ -11,10 +10,7 @@ import type { CommandIO } from './io';
 /** `reclaimd scenarios`: the bundled scenarios with their descriptions. */
 export function scenariosCommand(argv: readonly string[], io: CommandIO): number {
   const args = parseArgs(argv, { json: { value: false, description: 'print JSON' } });
-  const list = bundledScenarioFiles().map((file) => {
-    const s = loadScenario(file);
-    return { name: basename(file, '.json'), file, device: s.device.name, durationMs: s.durationMs, apps: s.apps.length, description: s.description };
-  });
+  const list = bundledScenarios();
   if (args.flags.has('json')) io.out(JSON.stringify(list));
   else for (const s of list) io.out(`${s.name.padEnd(16)} ${s.device.padEnd(14)} ${String(Math.round(s.durationMs / 1000)).padStart(6)} s  ${s.description}`);
   return 0;

@@ -1,0 +1,16 @@
+import { SchemaError } from './schema';
+
+/** A failed API call: the HTTP status, a message for a person, and the field at fault. */
+export class ApiError extends Error {
+  constructor(readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503, message: string, readonly field?: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Map any error from validation or a service method onto an ApiError. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof SchemaError) return new ApiError(400, err.message, err.path);
+  return new ApiError(500, err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,83 @@
+import { asyncScheduler } from 'rxjs';
+import { LinuxHost } from '../../host/linux/linux-host';
+import { reclaimImpossible } from '../../host/linux/privileges';
+import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
+import { withUserPriorities } from '../../host/priority-overlay';
+import type { Scenario } from '../../host/scenario/scenario';
+import { SimHost } from '../../host/sim/sim-host';
+import type { Host } from '../../policy-engine/host-contract';
+import type { UserPriority } from '../../policy-engine/types';
+import type { HostKind } from '../api/contract';
+
+/** The host an agent runs on, with what it is and what it cannot do. */
+export interface AgentHost {
+  kind: HostKind;
+  host: Host;
+  detail: string;
+  /** What this host cannot do here (missing capability…); empty when fully capable. */
+  limits: string[];
+  /** Decisions on this host are dry runs whatever the settings say (observe-only). */
+  forcedDryRun: boolean;
+  close(): Promise<void>;
+}
+
+export interface AgentHostOptions {
+  kind: 'sim' | 'linux';
+  /** The sim host's scenario; it plays in real time and loops. */
+  scenario?: Scenario;
+  memcg?: string;
+  priorities: () => ReadonlyMap<string, UserPriority>;
+  log: (line: string) => void;
+}
+
+/**
+ * The simulated device (real time, looping, so the UI has life without root), the real
+ * machine, or — where reclaim is impossible — the observe-only host with the reason.
+ */
+export function createAgentHost(options: AgentHostOptions): AgentHost {
+  if (options.kind === 'sim') {
+    if (!options.scenario) throw new Error('the sim host needs a scenario');
+    const sim = new SimHost(options.scenario, asyncScheduler, { loop: true });
+    sim.start();
+    return {
+      kind: 'sim',
+      host: withUserPriorities(sim, options.priorities),
+      detail: `simulated ${options.scenario.device.name} playing ${options.scenario.name} in real time (looping)`,
+      limits: [],
+      forcedDryRun: false,
+      close: async () => sim.stop(),
+    };
+  }
+  const cannot = reclaimImpossible();
+  if (cannot) {
+    const observe = new ObserveOnlyHost();
+    return {
+      kind: 'observe',
+      host: observe,
+      detail: 'this machine, observe-only (memory and processes from systeminformation)',
+      limits: [`observe-only: ${cannot}; decisions are logged as dry runs`],
+      forcedDryRun: true,
+      close: () => observe.close(),
+    };
+  }
+  const limits: string[] = [];
+  const linux = new LinuxHost({
+    memcg: options.memcg,
+    priorities: options.priorities,
+    onSourceInfo: (info) => {
+      if (info.psi) options.log(`PSI trigger ${info.psi.some} / ${info.psi.full} on ${info.psi.path}`);
+      if (info.vmpressure) options.log(`vmpressure on ${info.vmpressure}`);
+      for (const e of info.errors) limits.push(`pressure source unavailable: ${e}`);
+    },
+  });
+  linux.snapshot();
+  linux.startBackgroundScan();
+  return {
+    kind: 'linux',
+    host: linux,
+    detail: options.memcg ? `this machine, memcg ${options.memcg}` : 'this machine',
+    limits,
+    forcedDryRun: false,
+    close: () => linux.close(),
+  };
+}

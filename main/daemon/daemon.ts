@@ -1,0 +1,160 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DecisionLog } from '../../db/decision-log';
+import { DatabaseError } from '../../db/errors';
+import { openDatabase, type Db } from '../../db/open';
+import { PressureLog } from '../../db/pressure-log';
+import { priorityMap } from '../../db/priorities';
+import { DEFAULT_RETENTION, pruneInBackground } from '../../db/retention';
+import type { Scenario } from '../../host/scenario/scenario';
+import { DEFAULT_POLICY, createBuiltinRegistry } from '../../policy-engine/policies/index';
+import type { UserPriority } from '../../policy-engine/types';
+import type { Settings, StatusInfo } from '../api/contract';
+import { EventHub } from '../server/event-hub';
+import { startApiServer, type ApiServer } from '../server/http-server';
+import { prometheusText } from '../server/prometheus';
+import { newToken } from '../server/security';
+import { Agent } from './agent';
+import { createAgentHost } from './agent-host';
+import { createService, loadSettings } from './service';
+
+export interface DaemonOptions {
+  host: 'sim' | 'linux';
+  scenario: Scenario;
+  memcg?: string;
+  /** Command-line choices; they override the stored settings. */
+  overrides: Partial<Settings>;
+  dbPath: string | null;
+  port: number;
+  bindHost: string;
+  staticDir: string;
+  /** Where to write { url, port, token, pid } for the Electron window to find this daemon. */
+  apiFile?: string;
+  log: (line: string) => void;
+}
+
+export interface Daemon {
+  url: string;
+  port: number;
+  token: string;
+  agent: Agent;
+  server: ApiServer;
+  /** Stop serving, stop the agent, flush the decision log; resolves with what was written. */
+  stop(): Promise<{ written: number; lastError: string | null }>;
+}
+
+const STATUS_EVERY_MS = 2000;
+const RETENTION_EVERY_MS = 3_600_000;
+
+export const DEFAULT_SETTINGS: Settings = {
+  policy: DEFAULT_POLICY,
+  params: {},
+  dryRun: false,
+  allowKill: true,
+  retention: { maxAgeDays: DEFAULT_RETENTION.maxAgeMs / 86_400_000, maxRows: DEFAULT_RETENTION.maxRows },
+  host: 'sim',
+};
+
+/** The agent, the decision log and the API server, wired together. */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const registry = createBuiltinRegistry();
+  let db: Db | null = null;
+  let dbProblem: string | null = options.dbPath === null ? 'started with --no-db' : null;
+  if (options.dbPath !== null) {
+    try {
+      db = openDatabase(options.dbPath);
+    } catch (err) {
+      // A full or read-only disk still lets the agent run; a damaged or newer file is the user's to fix.
+      if (!(err instanceof DatabaseError) || err.kind !== 'storage') throw err;
+      dbProblem = err.message;
+      options.log(`decision log disabled: ${err.message}`);
+    }
+  }
+  const settings = loadSettings(db, DEFAULT_SETTINGS, options.overrides);
+  let priorities: ReadonlyMap<string, UserPriority> = new Map();
+  let prioritiesReadAt = 0;
+  // The priority editor writes to the database; the host re-reads it at most once a second.
+  const currentPriorities = () => {
+    if (db && Date.now() - prioritiesReadAt > 1000) {
+      priorities = priorityMap(db);
+      prioritiesReadAt = Date.now();
+    }
+    return priorities;
+  };
+  const host = createAgentHost({ kind: options.host, scenario: options.scenario, memcg: options.memcg, priorities: currentPriorities, log: options.log });
+  const decisionLog = db
+    ? new DecisionLog(db, { flushIntervalMs: 1000, onStatus: (s) => options.log(s.lastError ? `decision log failing: ${s.lastError} (${s.buffered} waiting)` : 'decision log writing again') })
+    : null;
+  const pressureLog = db ? new PressureLog(db, { flushIntervalMs: 5000 }) : null;
+  const agent = new Agent(host, { policy: settings.policy, params: settings.params, dryRun: settings.dryRun, allowKill: settings.allowKill }, registry, { decisions: decisionLog, pressure: pressureLog });
+  agent.start();
+
+  const version = packageVersion();
+  const service = createService({ agent, registry, db, dbPath: options.dbPath, dbProblem, version, requestedHost: options.host, onPrioritiesChanged: () => (prioritiesReadAt = 0) });
+  const hub = new EventHub({ processes: () => agent.processes() });
+  const decisionSub = agent.decisions$.subscribe((d) => hub.publish('decision', d));
+  const sampleSub = agent.samples$.subscribe((s) => hub.publish('pressure', s));
+  const statusTimer = setInterval(() => hub.publish('status', service.status({}) as StatusInfo), STATUS_EVERY_MS);
+  const prune = () => {
+    if (!db) return;
+    const r = settings.retention;
+    void pruneInBackground(db, { maxAgeMs: r.maxAgeDays * 86_400_000, maxRows: r.maxRows }, Date.now()).then((res) => res.error && options.log(`retention: ${res.error}`));
+  };
+  prune();
+  const retentionTimer = setInterval(prune, RETENTION_EVERY_MS);
+  retentionTimer.unref();
+
+  const token = newToken();
+  let server: ApiServer;
+  try {
+    server = await startApiServer({
+      handlers: service,
+      hub,
+      staticDir: options.staticDir,
+      token,
+      bindHost: options.bindHost,
+      port: options.port,
+      metrics: () => prometheusText(agent.counters, { host: host.kind, policy: agent.policyName, mode: agent.mode, clients: hub.size, droppedEvents: hub.stats.dropped }),
+    });
+  } catch (err) {
+    clearInterval(statusTimer);
+    clearInterval(retentionTimer);
+    await agent.stop();
+    decisionLog?.close();
+    pressureLog?.close();
+    db?.close();
+    throw err;
+  }
+  if (options.apiFile) writeApiFile(options.apiFile, { url: server.url, port: server.port, token, pid: process.pid });
+
+  let stopping: Promise<{ written: number; lastError: string | null }> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      clearInterval(statusTimer);
+      clearInterval(retentionTimer);
+      decisionSub.unsubscribe();
+      sampleSub.unsubscribe();
+      await server.close();
+      await agent.stop();
+      const status = decisionLog?.close() ?? { written: 0, lastError: dbProblem };
+      pressureLog?.close();
+      db?.close();
+      if (options.apiFile) rmSync(options.apiFile, { force: true });
+      return { written: status.written, lastError: status.lastError };
+    })());
+  return { url: server.url, port: server.port, token, agent, server, stop };
+}
+
+/** Readable by the owner only: the token in it is the key to the API. */
+function writeApiFile(file: string, info: { url: string; port: number; token: string; pid: number }): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify(info) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+function packageVersion(): string {
+  for (const candidate of [join(__dirname, '..', '..', 'package.json'), join(__dirname, '..', '..', '..', 'package.json')]) {
+    if (existsSync(candidate)) return (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}

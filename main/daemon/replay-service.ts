@@ -1,0 +1,65 @@
+import { performance } from 'node:perf_hooks';
+import { RunRecorder } from '../../db/run-recorder';
+import { scenarioHash } from '../../db/runs';
+import type { Db } from '../../db/open';
+import type { Scenario } from '../../host/scenario/scenario';
+import { replay } from '../../host/sim/replay';
+import type { SimHost } from '../../host/sim/sim-host';
+import type { PolicyRegistry } from '../../policy-engine/registry';
+import { levelRank } from '../../policy-engine/types';
+import type { ReplayReportInfo, ReplayRunInfo, ReplayTimeline } from '../api/contract';
+
+export interface ReplayRequest {
+  scenario: Scenario;
+  /** The scenario's text, for the stored run's hash. */
+  text: string;
+  policies: string[];
+  seed?: number;
+  params: Record<string, unknown>;
+  /** Store each run and its decisions (the Replay page's "stored runs"). */
+  db: Db | null;
+}
+
+const SAMPLE_MS = 1000;
+
+/** Replay a scenario under each policy with a per-second timeline for the charts. */
+export function replayWithTimelines(req: ReplayRequest, registry: PolicyRegistry): ReplayReportInfo {
+  const runs = req.policies.map((policy): ReplayRunInfo => {
+    const timeline = emptyTimeline();
+    let stallUs = 0;
+    const sample = (host: SimHost) => {
+      const s = host.sample();
+      const m = s.memory;
+      timeline.t.push(host.now());
+      timeline.level.push(levelRank(s.level));
+      timeline.psiSome.push(s.psi?.someAvg10 ?? 0);
+      timeline.psiFull.push(s.psi?.fullAvg10 ?? 0);
+      timeline.anonBytes.push(m.anonBytes ?? 0);
+      timeline.fileBytes.push(m.fileCacheBytes ?? 0);
+      timeline.zramBytes.push(m.zramBytes ?? 0);
+      timeline.freeBytes.push(m.freeBytes);
+      timeline.stallMs.push(Math.round((host.counters.foregroundStallUs - stallUs) / 100) / 10);
+      stallUs = host.counters.foregroundStallUs;
+    };
+    const recorder = req.db
+      ? new RunRecorder(req.db, { scenario: req.scenario.name, scenarioHash: scenarioHash(req.text), policy, params: req.params[policy] ?? {}, seed: req.seed ?? req.scenario.seed, host: 'sim' })
+      : null;
+    const result = replay(req.scenario, {
+      registry,
+      policy,
+      policyConfig: req.params[policy],
+      seed: req.seed,
+      wallClock: () => performance.now(),
+      onDecision: recorder?.onDecision,
+      onSample: sample,
+      sampleEveryMs: SAMPLE_MS,
+    });
+    const stored = recorder?.finish({ ...result.metrics });
+    return { policy: result.policy, seed: result.seed, runId: stored?.runId ?? null, metrics: result.metrics, timeline, events: result.events.map((e) => ({ ...e })) };
+  });
+  return { scenario: req.scenario.name, device: req.scenario.device.name, durationMs: req.scenario.durationMs, runs };
+}
+
+function emptyTimeline(): ReplayTimeline {
+  return { t: [], level: [], psiSome: [], psiFull: [], anonBytes: [], fileBytes: [], zramBytes: [], freeBytes: [], stallMs: [] };
+}

@@ -1,0 +1,194 @@
+import { csvHeader, csvLine } from '../../db/export';
+import { appTotals, CursorError, getDecision, queryHistory, reclaimedPerHour, type HistoryFilter } from '../../db/history';
+import type { Db } from '../../db/open';
+import { clearPriority, listPriorities, PriorityError, setPriority } from '../../db/priorities';
+import { DEFAULT_RETENTION, pruneInBackground } from '../../db/retention';
+import { listRuns } from '../../db/runs';
+import { getSetting, setSetting } from '../../db/settings';
+import { bundledScenarios, loadScenario } from '../../host/scenario/load';
+import { ScenarioError, type Scenario } from '../../host/scenario/scenario';
+import { parseScenarioText } from '../../host/scenario/validate';
+import { ParamError } from '../../policy-engine/params';
+import { UnknownPolicyError, type PolicyRegistry } from '../../policy-engine/registry';
+import { ApiError } from '../api/api-error';
+import type { HostKind, MethodName, MethodParams, MethodResult, Settings, StatusInfo } from '../api/contract';
+import type { Agent } from './agent';
+import { replayWithTimelines } from './replay-service';
+
+export type Handlers = { [M in MethodName]: (params: MethodParams<M>) => MethodResult<M> | Promise<MethodResult<M>> };
+
+export interface ServiceContext {
+  agent: Agent;
+  registry: PolicyRegistry;
+  db: Db | null;
+  dbPath: string | null;
+  /** Why there is no database, when there is none. */
+  dbProblem: string | null;
+  version: string;
+  /** The host the user asked for at start (the running one may be observe-only). */
+  requestedHost: 'sim' | 'linux';
+  /** The priority editor changed something: hosts that cache priorities re-read them. */
+  onPrioritiesChanged?: () => void;
+}
+
+const SETTINGS_KEY = 'agent.settings';
+
+/** The settings the daemon starts with: stored ones, with command-line choices on top. */
+export function loadSettings(db: Db | null, defaults: Settings, overrides: Partial<Settings>): Settings {
+  const stored = db ? getSetting<Partial<Settings>>(db, SETTINGS_KEY, {}) : {};
+  return { ...defaults, ...stored, ...overrides, retention: { ...defaults.retention, ...stored.retention, ...overrides.retention } };
+}
+
+/** Every API method, over the agent, the database and the simulator. */
+export function createService(ctx: ServiceContext): Handlers {
+  const { agent, registry } = ctx;
+  const db = (): Db => {
+    if (!ctx.db) throw new ApiError(503, `no decision log: ${ctx.dbProblem ?? 'the daemon runs without a database'}`);
+    return ctx.db;
+  };
+  const settings = (): Settings => {
+    const s = agent.currentSettings;
+    const stored = ctx.db ? getSetting<Partial<Settings>>(ctx.db, SETTINGS_KEY, {}) : {};
+    return {
+      policy: s.policy,
+      params: s.params,
+      dryRun: s.dryRun,
+      allowKill: s.allowKill,
+      retention: stored.retention ?? { maxAgeDays: DEFAULT_RETENTION.maxAgeMs / 86_400_000, maxRows: DEFAULT_RETENTION.maxRows },
+      host: stored.host ?? ctx.requestedHost,
+    };
+  };
+  const filterOf = (p: MethodParams<'history.query'> | MethodParams<'history.export'>): HistoryFilter => ({ ...p });
+  const withCursorErrors = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof CursorError) throw new ApiError(400, err.message, 'params.after');
+      throw err;
+    }
+  };
+  const scenarioFrom = (ref: MethodParams<'replay.run'>['scenario']): { scenario: Scenario; text: string } => {
+    if ((ref.name === undefined) === (ref.text === undefined)) throw new ApiError(400, 'params.scenario: give either a bundled scenario name or the text of a scenario file', 'params.scenario');
+    try {
+      if (ref.name !== undefined) {
+        if (!bundledScenarios().some((s) => s.name === ref.name)) throw new ApiError(404, `no bundled scenario named "${ref.name}"`, 'params.scenario.name');
+        const scenario = loadScenario(ref.name);
+        return { scenario, text: JSON.stringify(scenario) };
+      }
+      return { scenario: parseScenarioText(ref.text!, 'scenario'), text: ref.text! };
+    } catch (err) {
+      if (err instanceof ScenarioError) throw new ApiError(400, err.message, `params.scenario.text: ${err.issues[0]?.path ?? ''}`);
+      throw err;
+    }
+  };
+  const policyErrors = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof UnknownPolicyError) throw new ApiError(400, err.message, 'params.policy');
+      if (err instanceof ParamError) throw new ApiError(400, err.message, `params.params.${err.path}`);
+      throw err;
+    }
+  };
+
+  return {
+    status: (): StatusInfo => {
+      const log = agent.logStatus();
+      return {
+        version: ctx.version,
+        host: agent.host.kind as HostKind,
+        hostDetail: agent.host.detail,
+        policy: agent.policyName,
+        params: agent.currentSettings.params[agent.policyName] ?? {},
+        mode: agent.mode,
+        limits: [...agent.host.limits, ...(ctx.dbProblem ? [`no decision log: ${ctx.dbProblem}`] : [])],
+        allowKill: agent.currentSettings.allowKill,
+        startedAt: agent.startedAt,
+        level: agent.level(),
+        decisions: agent.counters.decisions,
+        kills: agent.counters.kills,
+        reclaimedBytes: agent.counters.reclaimedBytes,
+        db: { path: ctx.dbPath, written: log?.written ?? 0, buffered: log?.buffered ?? 0, lastError: log?.lastError ?? ctx.dbProblem },
+      };
+    },
+    processes: (p) => agent.processes(p.limit),
+    'pressure.recent': (p) => agent.recentSamples(p.sinceMs),
+    'decisions.recent': (p) => agent.recentDecisions(p.limit),
+    'priorities.list': () => listPriorities(db()),
+    'priorities.set': (p) => {
+      try {
+        const row = setPriority(db(), p.appKey, p.priority, p.note ?? '');
+        ctx.onPrioritiesChanged?.();
+        return row;
+      } catch (err) {
+        if (err instanceof PriorityError) throw new ApiError(400, err.message, 'params.priority');
+        throw err;
+      }
+    },
+    'priorities.clear': (p) => {
+      const cleared = clearPriority(db(), p.appKey);
+      ctx.onPrioritiesChanged?.();
+      return { cleared };
+    },
+    'history.query': (p) => withCursorErrors(() => queryHistory(db(), filterOf(p))),
+    'history.get': (p) => {
+      const row = getDecision(db(), p.id);
+      if (!row) throw new ApiError(404, `no decision with id ${p.id}`, 'params.id');
+      return row;
+    },
+    'history.totals': (p) => appTotals(db(), p),
+    'history.hourly': (p) => reclaimedPerHour(db(), p),
+    'history.export': (p) => {
+      const max = p.maxRows ?? 100_000;
+      const lines = [csvHeader()];
+      let after: string | undefined;
+      let rows = 0;
+      for (;;) {
+        const page = queryHistory(db(), { ...filterOf(p), limit: Math.min(5000, max - rows), after });
+        for (const r of page.rows) lines.push(csvLine(r));
+        rows += page.rows.length;
+        if (!page.next || rows >= max) return { csv: lines.join('\n') + '\n', rows, truncated: page.next !== null && rows >= max };
+        after = page.next;
+      }
+    },
+    'reclaim.manual': (p) => agent.manualReclaim(p.pid, p.kind),
+    'replay.run': (p) => {
+      const { scenario, text } = scenarioFrom(p.scenario);
+      const params = (p.params ?? {}) as Record<string, unknown>;
+      if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new ApiError(400, 'params.params: expected an object of parameters by policy', 'params.params');
+      return policyErrors(() => {
+        for (const policy of p.policies) registry.create(policy, params[policy]);
+        return replayWithTimelines({ scenario, text, policies: p.policies, seed: p.seed, params, db: p.store === false ? null : ctx.db }, registry);
+      });
+    },
+    'scenarios.list': () => bundledScenarios().map(({ name, description, device, durationMs, apps }) => ({ name, description, device, durationMs, apps })),
+    'scenarios.validate': (p) => {
+      try {
+        const s = parseScenarioText(p.text, 'scenario');
+        return { ok: true, scenario: { name: s.name, description: s.description, device: s.device.name, durationMs: s.durationMs, apps: s.apps.length } };
+      } catch (err) {
+        if (err instanceof ScenarioError) return { ok: false, issues: err.issues };
+        throw err;
+      }
+    },
+    'runs.list': (p) => listRuns(db(), p.limit ?? 100).map(({ id, createdAt, scenario, policy, seed, host, metrics }) => ({ id, createdAt, scenario, policy, seed, host, metrics })),
+    'policies.list': () =>
+      registry.list().map((f) => ({
+        name: f.name,
+        description: f.description,
+        params: Object.fromEntries(Object.entries(f.params).map(([k, spec]) => [k, { ...spec }])),
+      })),
+    'settings.get': () => settings(),
+    'settings.set': (p) => {
+      const current = settings();
+      const next: Settings = { ...current, ...p, params: (p.params as Settings['params'] | undefined) ?? current.params, retention: p.retention ?? current.retention };
+      if (typeof next.params !== 'object' || next.params === null || Array.isArray(next.params)) throw new ApiError(400, 'params.params: expected an object of parameters by policy', 'params.params');
+      policyErrors(() => agent.configure({ policy: next.policy, params: next.params, dryRun: next.dryRun, allowKill: next.allowKill }));
+      if (ctx.db) {
+        setSetting(ctx.db, SETTINGS_KEY, next);
+        if (p.retention) void pruneInBackground(ctx.db, { maxAgeMs: next.retention.maxAgeDays * 86_400_000, maxRows: next.retention.maxRows }, Date.now());
+      }
+      return settings();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { PlannedAction, ReclaimKind } from './types';
+
+/**
+ * One decision flattened into plain fields: what the decision log stores, history returns,
+ * the API sends and the UI shows (camelCase of the decisions table). `id` is 0 for a live
+ * decision not yet written.
+ */
+export interface DecisionRecord {
+  id: number;
+  ts: number;
+  runId: number | null;
+  host: string;
+  policy: string;
+  level: string;
+  source: string;
+  psiSomeAvg10: number | null;
+  psiFullAvg10: number | null;
+  psiSomeWindowMs: number | null;
+  psiFullWindowMs: number | null;
+  vmpressurePct: number | null;
+  memTotalBytes: number;
+  memAvailableBytes: number;
+  swapFreeBytes: number;
+  candidates: { app: string; pid: number; score: number | null; eligible: boolean; why: string }[];
+  action: PlannedAction['type'];
+  kind: ReclaimKind | null;
+  mode: string | null;
+  app: string;
+  pid: number;
+  startTime: number;
+  reason: string;
+  requestedBytes: number;
+  reclaimedAnonBytes: number;
+  reclaimedFileBytes: number;
+  reclaimedBytes: number;
+  durationMs: number;
+  result: string;
+  message: string;
+  dryRun: boolean;
+  latencyUs: number | null;
+}

@@ -1,0 +1,104 @@
+// The shell: pages, the status line and banners, the theme, and the live event stream that
+// every page listens to. Pages are DOM-only modules that talk to the daemon through the API.
+import type { ReclaimdApi, StatusInfo, StreamMessage } from '../../main/api/contract';
+import { connectApi } from './api-client';
+import { createAppsPage } from './pages/apps';
+import { createHistoryPage } from './pages/history';
+import { createLivePage } from './pages/live';
+import { createReplayPage } from './pages/replay';
+import { createSettingsPage } from './pages/settings';
+import { bytes } from './format';
+
+export interface Page {
+  mount(container: HTMLElement): void;
+  unmount(): void;
+}
+
+export interface AppContext {
+  api: ReclaimdApi;
+  /** Live events (status, pressure, decision) to every listener until it unsubscribes. */
+  onEvent(listener: (m: StreamMessage) => void): () => void;
+  status(): StatusInfo | null;
+}
+
+const PAGES: Record<string, (ctx: AppContext) => Page> = {
+  live: createLivePage,
+  apps: createAppsPage,
+  history: createHistoryPage,
+  replay: createReplayPage,
+  settings: createSettingsPage,
+};
+
+function start(): void {
+  applyTheme(localStorage.getItem('reclaimd-theme'));
+  const connection = document.getElementById('connection')!;
+  const api = connectApi((connected, why) => {
+    connection.hidden = connected;
+    connection.textContent = why ?? '';
+  });
+  const listeners = new Set<(m: StreamMessage) => void>();
+  let status: StatusInfo | null = null;
+  const ctx: AppContext = {
+    api,
+    onEvent: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    status: () => status,
+  };
+  const showStatus = (s: StatusInfo) => {
+    status = s;
+    const badge = document.getElementById('level-badge')!;
+    badge.textContent = s.level;
+    badge.className = `level ${s.level}`;
+    document.getElementById('status-text')!.textContent = `${s.host} · ${s.policy} · ${s.decisions} decisions · ${s.kills} kills · ${bytes(s.reclaimedBytes)} reclaimed`;
+    const banner = document.getElementById('banner')!;
+    const text =
+      s.mode === 'observe-only'
+        ? `Observe-only: nothing is reclaimed or killed; decisions are logged as dry runs. ${s.limits.join(' ')}`
+        : s.mode === 'dry-run'
+          ? 'Dry run: the agent decides and logs, and touches nothing. Turn it off in Settings.'
+          : s.limits.length
+            ? s.limits.join(' ')
+            : '';
+    banner.hidden = text === '';
+    banner.textContent = text;
+    banner.dataset.mode = s.mode;
+  };
+  api.subscribe(['status', 'pressure', 'decision'], (m) => {
+    if (m.stream === 'status') showStatus(m.data as StatusInfo);
+    for (const l of listeners) l(m);
+  });
+  void api.call('status', {}).then(showStatus, () => undefined);
+
+  const main = document.getElementById('main')!;
+  let current: Page | null = null;
+  const route = () => {
+    const name = location.hash.replace(/^#/, '').split('?')[0] || 'live';
+    const make = PAGES[name] ?? PAGES.live;
+    current?.unmount();
+    main.replaceChildren();
+    current = make(ctx);
+    current.mount(main);
+    for (const tab of document.querySelectorAll<HTMLAnchorElement>('.tabs a')) {
+      tab.setAttribute('aria-selected', String(tab.dataset.page === (PAGES[name] ? name : 'live')));
+    }
+    document.title = `reclaimd · ${name}`;
+  };
+  window.addEventListener('hashchange', route);
+  route();
+
+  document.getElementById('theme-toggle')!.addEventListener('click', () => {
+    const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+    localStorage.setItem('reclaimd-theme', next);
+    applyTheme(next);
+  });
+}
+
+function applyTheme(choice: string | null): void {
+  const dark = choice ? choice === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
+  document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+  document.dispatchEvent(new Event('reclaimd-theme'));
+}
+
+start();

@@ -1,0 +1,35 @@
+// Numbers as people read them.
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  const abs = Math.abs(n);
+  if (abs >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (abs >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(abs >= 100 * 1024 ** 2 ? 0 : 1)} MiB`;
+  if (abs >= 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  return `${n} B`;
+}
+
+export function time(ts: number): string {
+  return new Date(ts).toLocaleTimeString(undefined, { hour12: false });
+}
+
+export function dateTime(ts: number): string {
+  const d = new Date(ts);
+  return `${d.toLocaleDateString()} ${d.toLocaleTimeString(undefined, { hour12: false })}`;
+}
+
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function pct(v: number | null): string {
+  return v === null ? '–' : `${v.toFixed(1)}%`;
+}
+
+/** `<input type="datetime-local">` value ↔ epoch ms (local time). */
+export function fromLocalInput(value: string): number | undefined {
+  if (!value) return undefined;
+  const t = new Date(value).getTime();
+  return Number.isFinite(t) ? t : undefined;
+}

@@ -1,0 +1,179 @@
+// History: the decision log with filters, paged by keyset as the list scrolls (smooth at a
+// million rows: only visible rows exist in the DOM, each page is an index walk), per-app
+// totals, reclaimed over time, CSV export, and any row in full.
+import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../main/api/contract';
+import type { AppContext, Page } from '../app';
+import { Chart } from '../components/chart';
+import { resultText, showDecision } from '../components/decision-details';
+import { setText, VirtualTable, type Column } from '../components/virtual-table';
+import { h, toast } from '../dom';
+import { bytes, dateTime, fromLocalInput } from '../format';
+
+type Filter = MethodParams<'history.query'>;
+const PAGE = 500;
+
+export function createHistoryPage(ctx: AppContext): Page {
+  let filter: Filter = {};
+  let rows: DecisionRecord[] = [];
+  let next: string | null = null;
+  let loading = false;
+  let generation = 0;
+  const count = h('span', { class: 'muted', 'aria-live': 'polite' });
+  const totals = h('div');
+  const chartBox = h('div');
+  let chart: Chart | null = null;
+  let hourly: { hour: number; reclaimedAnonBytes: number; reclaimedFileBytes: number; kills: number }[] = [];
+
+  const columns: Column<DecisionRecord>[] = [
+    { key: 'ts', label: 'Time', width: '170px', render: (r, c) => setText(c, dateTime(r.ts)) },
+    { key: 'app', label: 'App', width: 'minmax(140px, 1.5fr)', render: (r, c) => setText(c, `${r.app} (${r.pid})`) },
+    { key: 'what', label: 'Action', width: '110px', render: (r, c) => setText(c, r.action === 'kill' ? 'kill' : `reclaim ${r.kind}`) },
+    { key: 'level', label: 'Level', width: '110px', render: (r, c) => setText(c, `${r.source}/${r.level}`) },
+    { key: 'policy', label: 'Policy', width: '80px', render: (r, c) => setText(c, r.policy) },
+    { key: 'result', label: 'Result', width: '120px', render: (r, c) => { setText(c, resultText(r)); c.className = `result-${r.result}`; } },
+    { key: 'reason', label: 'Why', width: 'minmax(200px, 3fr)', render: (r, c) => { setText(c, r.reason); c.title = r.reason; } },
+  ];
+  const table = new VirtualTable<DecisionRecord>({
+    columns,
+    label: 'Decision history, newest first',
+    onRowActivate: (r) => void ctx.api.call('history.get', { id: r.id }).then(showDecision, (err: Error) => toast(err.message, 'error')),
+    onNearEnd: () => void loadMore(),
+  });
+
+  const loadMore = async () => {
+    if (loading || (rows.length > 0 && next === null)) return;
+    loading = true;
+    const mine = generation;
+    try {
+      const page = await ctx.api.call('history.query', { ...filter, limit: PAGE, ...(next ? { after: next } : {}) });
+      if (mine !== generation) return;
+      rows = rows.concat(page.rows);
+      next = page.next;
+      table.setRows(rows);
+      count.textContent = `${rows.length}${next ? '+' : ''} decisions`;
+    } catch (err) {
+      toast(`History: ${(err as Error).message}`, 'error');
+    } finally {
+      if (mine === generation) loading = false;
+    }
+  };
+
+  const reload = () => {
+    generation++;
+    loading = false;
+    rows = [];
+    next = null;
+    table.setRows(rows);
+    count.textContent = 'loading…';
+    void loadMore();
+    void loadTotals();
+  };
+
+  const loadTotals = async () => {
+    const range = { since: filter.since, until: filter.until, runId: filter.runId };
+    try {
+      const [t, hrs] = await Promise.all([ctx.api.call('history.totals', range), ctx.api.call('history.hourly', { ...range, app: filter.app })]);
+      hourly = hrs;
+      totals.replaceChildren(totalsTable(t));
+      chart?.setData([hrs.map((x) => x.hour / 1000), hrs.map((x) => x.reclaimedAnonBytes + x.reclaimedFileBytes), hrs.map((x) => x.reclaimedFileBytes)]);
+    } catch (err) {
+      totals.replaceChildren(h('p', { class: 'bad' }, (err as Error).message));
+    }
+  };
+
+  const totalsTable = (t: AppTotalsInfo[]) =>
+    t.length === 0
+      ? h('p', { class: 'muted' }, 'Nothing reclaimed or killed in this range.')
+      : h('table', { class: 'simple', 'aria-label': 'Totals per app' },
+          h('thead', {}, h('tr', {}, h('th', {}, 'App'), h('th', { class: 'num' }, 'Reclaims'), h('th', { class: 'num' }, 'Kills'), h('th', { class: 'num' }, 'Anon'), h('th', { class: 'num' }, 'File'))),
+          h('tbody', {}, ...t.slice(0, 50).map((a) =>
+            h('tr', {}, h('td', {}, h('button', { type: 'button', class: 'icon-button', 'aria-label': `Show only ${a.app}`, onclick: () => setApp(a.app) }, a.app)),
+              h('td', { class: 'num' }, a.reclaims), h('td', { class: 'num' }, a.kills), h('td', { class: 'num' }, bytes(a.reclaimedAnonBytes)), h('td', { class: 'num' }, bytes(a.reclaimedFileBytes))))));
+
+  const appInput = h('input', { type: 'search', name: 'app', placeholder: 'any app', 'aria-label': 'App' });
+  const setApp = (app: string) => {
+    appInput.value = app;
+    apply();
+  };
+  const since = h('input', { type: 'datetime-local', name: 'since', 'aria-label': 'From' });
+  const until = h('input', { type: 'datetime-local', name: 'until', 'aria-label': 'Until' });
+  const select = (name: string, label: string, values: string[]) =>
+    h('select', { name, 'aria-label': label }, h('option', { value: '' }, 'any'), ...values.map((v) => h('option', { value: v }, v)));
+  const kind = select('kind', 'Kind', ['file', 'anon', 'all']);
+  const action = select('action', 'Action', ['reclaim', 'kill']);
+  const level = select('level', 'Level', ['none', 'low', 'medium', 'critical']);
+  const result = select('result', 'Result', ['ok', 'gone', 'denied', 'refused', 'error', 'unsupported', 'dry-run']);
+  const scope = h('select', { name: 'scope', 'aria-label': 'Source' }, h('option', { value: 'live' }, 'live agent'), h('option', { value: 'all' }, 'live and replays'));
+
+  const apply = () => {
+    const f: Filter = {};
+    const s = fromLocalInput(since.value);
+    const u = fromLocalInput(until.value);
+    if (s !== undefined) f.since = s;
+    if (u !== undefined) f.until = u;
+    if (appInput.value.trim()) f.app = appInput.value.trim();
+    if (kind.value) f.kind = kind.value as Filter['kind'];
+    if (action.value) f.action = action.value as Filter['action'];
+    if (level.value) f.level = level.value as Filter['level'];
+    if (result.value) f.result = result.value as Filter['result'];
+    if (scope.value === 'live') f.runId = null;
+    filter = f;
+    reload();
+  };
+
+  const exportCsv = async () => {
+    try {
+      const { after: _after, limit: _limit, ...rest } = filter;
+      const out = await ctx.api.call('history.export', rest);
+      const url = URL.createObjectURL(new Blob([out.csv], { type: 'text/csv' }));
+      const a = h('a', { href: url, download: `reclaimd-history-${new Date().toISOString().slice(0, 19)}.csv` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      toast(`Exported ${out.rows} decisions${out.truncated ? ' (the first 100,000: narrow the filter for the rest)' : ''}`);
+    } catch (err) {
+      toast(`Export failed: ${(err as Error).message}`, 'error');
+    }
+  };
+
+  return {
+    mount(container) {
+      const form = h('form', { class: 'toolbar', 'aria-label': 'Filters' },
+        h('label', {}, 'From', since), h('label', {}, 'Until', until), h('label', {}, 'App', appInput), h('label', {}, 'Kind', kind),
+        h('label', {}, 'Action', action), h('label', {}, 'Level', level), h('label', {}, 'Result', result), h('label', {}, 'Source', scope),
+        h('button', { type: 'submit', class: 'primary' }, 'Apply'),
+        h('button', { type: 'button', onclick: () => void exportCsv() }, 'Export CSV'),
+        count,
+      );
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        apply();
+      });
+      table.element.classList.add('history-table');
+      container.append(
+        h('h2', {}, 'History'),
+        form,
+        table.element,
+        h('div', { class: 'grid', style: 'margin-top:16px' },
+          h('section', { class: 'panel' }, h('h3', {}, 'Per app'), totals),
+          h('section', { class: 'panel' }, chartBox)),
+      );
+      chart = new Chart(chartBox, {
+        title: 'Reclaimed per hour',
+        series: [
+          { label: 'all reclaimed', color: '--anon', fill: true, value: (_v, i) => bytes((hourly[i]?.reclaimedAnonBytes ?? 0) + (hourly[i]?.reclaimedFileBytes ?? 0)) },
+          { label: 'file', color: '--file', fill: true, value: (_v, i) => bytes(hourly[i]?.reclaimedFileBytes) },
+        ],
+        yFormat: (v) => bytes(v),
+      });
+      const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+      if (params.get('app')) appInput.value = params.get('app')!;
+      apply();
+    },
+    unmount() {
+      generation++;
+      chart?.destroy();
+    },
+  };
+}

@@ -27,6 +27,10 @@ for (const file of walk(src)) {
     fileName: file,
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: true, sourceMap: false },
   });
+  // The browser resolves no extensions: a relative import must name the .js file.
+  for (const m of result.outputText.matchAll(/^import [^'"]*['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+    if (!m[1].endsWith('.js')) throw new Error(`${path.relative(root, file)}: import "${m[1]}" must end in .js (the browser loads it as written)`);
+  }
   const dest = path.join(out, 'js', rel);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   fs.writeFileSync(dest, result.outputText);

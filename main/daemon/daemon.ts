@@ -145,11 +145,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return { url: server.url, port: server.port, token, agent, server, stop };
 }
 
-/** Readable by the owner only: the token in it is the key to the API. */
+/**
+ * The token in it is the key to the API: readable by the owner and its group only (the
+ * systemd unit's group `reclaimd`, so its members' desktop windows can find the agent).
+ */
 function writeApiFile(file: string, info: { url: string; port: number; token: string; pid: number }): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, JSON.stringify(info) + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+  writeFileSync(file, JSON.stringify(info) + '\n', { mode: 0o640 });
+  chmodSync(file, 0o640);
 }
 
 function packageVersion(): string {

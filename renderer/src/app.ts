@@ -1,13 +1,13 @@
 // The shell: pages, the status line and banners, the theme, and the live event stream that
 // every page listens to. Pages are DOM-only modules that talk to the daemon through the API.
 import type { ReclaimdApi, StatusInfo, StreamMessage } from '../../main/api/contract';
-import { connectApi } from './api-client';
-import { createAppsPage } from './pages/apps';
-import { createHistoryPage } from './pages/history';
-import { createLivePage } from './pages/live';
-import { createReplayPage } from './pages/replay';
-import { createSettingsPage } from './pages/settings';
-import { bytes } from './format';
+import { connectApi } from './api-client.js';
+import { createAppsPage } from './pages/apps.js';
+import { createHistoryPage } from './pages/history.js';
+import { createLivePage } from './pages/live.js';
+import { createReplayPage } from './pages/replay.js';
+import { createSettingsPage } from './pages/settings.js';
+import { bytes } from './format.js';
 
 export interface Page {
   mount(container: HTMLElement): void;

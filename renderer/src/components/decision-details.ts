@@ -1,8 +1,8 @@
 // One decision in full: the signal's numbers, the ranked candidates, the action and outcome.
 import type { DecisionRecord } from '../../../main/api/contract';
-import { h } from '../dom';
-import { bytes, dateTime, pct } from '../format';
-import { showDialog } from './dialog';
+import { h } from '../dom.js';
+import { bytes, dateTime, pct } from '../format.js';
+import { showDialog } from './dialog.js';
 
 /** "reclaim anon pages of org.example.game (pid 1003)" */
 export function describeDecision(d: DecisionRecord): string {

@@ -1,5 +1,5 @@
 // Modal dialogs on the native <dialog> element: focus is trapped and Escape closes them.
-import { h } from '../dom';
+import { h } from '../dom.js';
 
 export function showDialog(title: string, content: Node, buttons: { label: string; primary?: boolean; value: string }[] = [{ label: 'Close', value: 'close' }]): Promise<string> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 // A table that renders only the rows in view, reusing their elements: 1,000 rows updated
 // ten times a second, or a million rows of history paged in, cost what ~30 visible rows cost.
-import { h } from '../dom';
+import { h } from '../dom.js';
 
 export interface Column<T> {
   key: string;

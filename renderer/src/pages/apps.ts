@@ -1,12 +1,12 @@
 // Apps: the ranked process list (best victim first), searchable and sortable, with the
 // user's priority per app and a manual reclaim that names the app before it acts.
 import type { PriorityInfo, ProcessList, ProcessRow } from '../../../main/api/contract';
-import { ApiCallError } from '../api-client';
+import { ApiCallError } from '../api-client.js';
 import type { AppContext, Page } from '../app';
-import { confirmAction } from '../components/dialog';
-import { setText, VirtualTable, type Column } from '../components/virtual-table';
-import { h, toast } from '../dom';
-import { bytes, time } from '../format';
+import { confirmAction } from '../components/dialog.js';
+import { setText, VirtualTable, type Column } from '../components/virtual-table.js';
+import { h, toast } from '../dom.js';
+import { bytes, time } from '../format.js';
 
 const PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const;
 const KINDS = ['file', 'anon', 'all'] as const;
@@ -51,7 +51,7 @@ export function createAppsPage(ctx: AppContext): Page {
     { key: 'rank', label: 'Rank', width: '56px', num: true, compare: num((r) => r.rank), render: (r, c) => setText(c, String(r.rank)) },
     { key: 'app', label: 'App', width: 'minmax(160px, 2fr)', compare: (a, b) => a.appKey.localeCompare(b.appKey), render: (r, c) => { setText(c, `${r.foreground ? '● ' : ''}${r.appKey}`); c.title = r.why; } },
     { key: 'pid', label: 'PID', width: '70px', num: true, compare: num((r) => r.pid), render: (r, c) => setText(c, String(r.pid)) },
-    { key: 'band', label: 'Importance', width: '100px', compare: num((r) => r.adj), render: (r, c) => setText(c, `${r.band} (${r.adj})`) },
+    { key: 'band', label: 'Importance', width: '130px', compare: num((r) => r.adj), render: (r, c) => setText(c, `${r.band} (${r.adj})`) },
     {
       key: 'priority',
       label: 'Priority',

@@ -3,11 +3,11 @@
 // totals, reclaimed over time, CSV export, and any row in full.
 import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../main/api/contract';
 import type { AppContext, Page } from '../app';
-import { Chart } from '../components/chart';
-import { resultText, showDecision } from '../components/decision-details';
-import { setText, VirtualTable, type Column } from '../components/virtual-table';
-import { h, toast } from '../dom';
-import { bytes, dateTime, fromLocalInput } from '../format';
+import { Chart } from '../components/chart.js';
+import { resultText, showDecision } from '../components/decision-details.js';
+import { setText, VirtualTable, type Column } from '../components/virtual-table.js';
+import { h, toast } from '../dom.js';
+import { bytes, dateTime, fromLocalInput } from '../format.js';
 
 type Filter = MethodParams<'history.query'>;
 const PAGE = 500;

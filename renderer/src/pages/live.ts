@@ -2,10 +2,10 @@
 // they happen.
 import type { DecisionRecord, PressureSample } from '../../../main/api/contract';
 import type { AppContext, Page } from '../app';
-import { Chart } from '../components/chart';
-import { describeDecision, resultText, showDecision } from '../components/decision-details';
-import { h } from '../dom';
-import { bytes, time } from '../format';
+import { Chart } from '../components/chart.js';
+import { describeDecision, resultText, showDecision } from '../components/decision-details.js';
+import { h } from '../dom.js';
+import { bytes, time } from '../format.js';
 
 const WINDOW_MS = 10 * 60_000;
 const FEED_ROWS = 200;

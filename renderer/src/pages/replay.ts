@@ -2,11 +2,11 @@
 // policies to compare, the metrics side by side with the better value marked, and the
 // timelines on shared time axes; stored runs below.
 import type { PolicyInfo, ReplayMetrics, ReplayReportInfo, RunInfo, ScenarioInfo, ScenarioIssueInfo } from '../../../main/api/contract';
-import { ApiCallError } from '../api-client';
+import { ApiCallError } from '../api-client.js';
 import type { AppContext, Page } from '../app';
-import { Chart } from '../components/chart';
-import { h, toast } from '../dom';
-import { bytes, dateTime, duration } from '../format';
+import { Chart } from '../components/chart.js';
+import { h, toast } from '../dom.js';
+import { bytes, dateTime, duration } from '../format.js';
 
 type MetricKey = keyof ReplayMetrics;
 const METRICS: { key: MetricKey; label: string; better: 'lower' | 'higher' | null; show: (m: ReplayMetrics) => string; value: (m: ReplayMetrics) => number }[] = [

@@ -1,9 +1,9 @@
 // Settings: host, policy and its parameters, dry run, allow kill, retention. Saved to the
 // daemon, which applies the policy at once; a bad value is shown at its field.
 import type { PolicyInfo, Settings } from '../../../main/api/contract';
-import { ApiCallError } from '../api-client';
+import { ApiCallError } from '../api-client.js';
 import type { AppContext, Page } from '../app';
-import { h, toast } from '../dom';
+import { h, toast } from '../dom.js';
 
 export function createSettingsPage(ctx: AppContext): Page {
   let policies: PolicyInfo[] = [];
@@ -16,7 +16,8 @@ export function createSettingsPage(ctx: AppContext): Page {
     const error = h('span', { class: 'field-error', id: `err-${name}`, role: 'alert' });
     fieldErrors.set(name, error);
     input.setAttribute('aria-describedby', `err-${name}`);
-    return h('label', { class: input instanceof HTMLInputElement && input.type === 'checkbox' ? 'check' : '' }, label, input, help ? h('span', { class: 'muted' }, help) : null, error);
+    if (input instanceof HTMLInputElement && input.type === 'checkbox') return h('label', { class: 'check' }, input, label, help ? h('span', { class: 'muted' }, help) : null, error);
+    return h('label', {}, label, input, help ? h('span', { class: 'muted' }, help) : null, error);
   };
 
   const renderParams = (policy: string) => {

@@ -73,3 +73,30 @@ export function generateScenario(o: GenerateOptions): Record<string, unknown> {
 function parseMs(s: string): number {
   return Number(s.replace('ms', ''));
 }
+
+/**
+ * Many small apps all running at once on a roomy device, switching foreground every few
+ * seconds, with memory that rises and falls: a load test for the UI and the event stream
+ * (1,000 processes updating ten times a second), not a model of a real phone.
+ */
+export function generateCrowdScenario(o: { apps: number; durationMs: number; seed: number }): Record<string, unknown> {
+  const rng = new Rng(o.seed);
+  const apps = Array.from({ length: o.apps }, (_, i) => ({ id: `app-${String(i).padStart(4, '0')}`, anon: `${rng.int(8, 40)}MiB`, file: `${rng.int(2, 12)}MiB`, workingSet: 0.3 }));
+  const timeline: Record<string, unknown>[] = apps.map((a) => ({ at: 0, do: 'launch', app: a.id }));
+  for (let t = 1000; t + 3000 <= o.durationMs; t += 3000) {
+    const app = apps[rng.int(0, apps.length - 1)].id;
+    timeline.push({ at: t, do: 'foreground', app });
+    timeline.push({ at: t + 500, do: 'allocate', app, size: `${rng.int(50, 400)}MiB`, over: '1s' });
+    timeline.push({ at: t + 2500, do: 'background', app });
+  }
+  const ramGiB = Math.max(8, Math.ceil((o.apps * 60) / 1024) + 4);
+  return {
+    name: `crowd-${o.apps}`,
+    description: `${o.apps} small apps all running, switching every 3 s (a UI load test)`,
+    device: { profile: 'phone-8g', ram: `${ramGiB}GiB` },
+    duration: o.durationMs,
+    seed: o.seed,
+    apps,
+    timeline,
+  };
+}

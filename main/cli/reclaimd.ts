@@ -21,7 +21,7 @@ commands:
                          replay a scenario on the simulated device and compare policies
   scenarios [--json]     list the bundled scenarios
   scenario validate <file>
-  scenario generate [--apps 50] [--duration 1h] [--seed 1] [--device phone-4g] [--out FILE]
+  scenario generate [--apps 50] [--duration 1h] [--seed 1] [--device phone-4g] [--crowd] [--out FILE]
   policies [--json]      list the policies with their parameters and defaults
   history [--db FILE] [--app X] [--since 1h] [--kind anon] [--action kill] [--level critical]
           [--result ok] [--run N | --live] [--limit N] [--after CURSOR] [--totals | --hourly] [--json | --csv]

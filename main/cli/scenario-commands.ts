@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { generateScenario } from '../../host/scenario/generate';
+import { generateCrowdScenario, generateScenario } from '../../host/scenario/generate';
 import { bundledScenarios, loadScenario } from '../../host/scenario/load';
 import { validateScenario } from '../../host/scenario/validate';
 import { parseDuration } from '../../host/scenario/units';
@@ -33,6 +33,7 @@ export function scenarioCommand(argv: readonly string[], io: CommandIO): number 
       seed: { value: true, description: 'random seed (default 1)' },
       device: { value: true, description: 'device profile (default phone-4g)' },
       out: { value: true, description: 'write to this file instead of stdout' },
+      crowd: { value: false, description: 'every app running at once, small, on a roomy device (a load test for the UI)' },
     });
     const apps = intFlag(args, 'apps', 1, 2000) ?? 50;
     const durationText = stringFlag(args, 'duration') ?? '1h';
@@ -40,7 +41,8 @@ export function scenarioCommand(argv: readonly string[], io: CommandIO): number 
     if (durationMs === null || durationMs <= 0) throw new UsageError(`--duration: expected a duration like "1h", got "${durationText}"`);
     const device = stringFlag(args, 'device') ?? 'phone-4g';
     if (!DEVICE_PROFILES[device]) throw new UsageError(`--device: expected one of ${Object.keys(DEVICE_PROFILES).join(', ')}, got "${device}"`);
-    const scenario = generateScenario({ apps, durationMs, seed: intFlag(args, 'seed', 0, 0xffffffff) ?? 1, device });
+    const seed = intFlag(args, 'seed', 0, 0xffffffff) ?? 1;
+    const scenario = args.flags.has('crowd') ? generateCrowdScenario({ apps, durationMs, seed }) : generateScenario({ apps, durationMs, seed, device });
     validateScenario(scenario, 'generated scenario'); // the generator must only make valid files
     const text = JSON.stringify(scenario, null, 2);
     const out = stringFlag(args, 'out');
@@ -50,5 +52,5 @@ export function scenarioCommand(argv: readonly string[], io: CommandIO): number 
     } else io.out(text);
     return 0;
   }
-  throw new UsageError('usage: reclaimd scenario validate <file> | reclaimd scenario generate [--apps N] [--duration 1h] [--seed N] [--out FILE]');
+  throw new UsageError('usage: reclaimd scenario validate <file> | reclaimd scenario generate [--apps N] [--duration 1h] [--seed N] [--device P] [--crowd] [--out FILE]');
 }

@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DaemonClient, parseUiUrl } from '../../main/client/daemon-client';
+
+export const CLI = join(__dirname, '..', '..', 'bin', 'reclaimd.js');
+
+export interface ServedDaemon {
+  url: string;
+  base: string;
+  token: string;
+  port: number;
+  child: ChildProcess;
+  client: DaemonClient;
+  dir: string;
+  dbPath: string;
+  stderr: string[];
+  /** SIGTERM and wait; resolves with the exit code. Idempotent. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Stop and remove the temporary directory (for afterAll / finally). */
+  dispose(): Promise<void>;
+  rssBytes(): number;
+}
+
+/** The real `reclaimd serve` (the built CLI) on a free port with a fresh database. */
+export async function startServe(args: string[] = []): Promise<ServedDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'reclaimd-serve-'));
+  const dbPath = join(dir, 'reclaimd.db');
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', dbPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not print its URL in 30 s: ${stderr.join('\n')}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^reclaimd: UI at (\S+)$/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${stderr.join('\n')}`));
+    });
+  });
+  const address = parseUiUrl(url);
+  let stopped: Promise<number | null> | null = null;
+  return {
+    url,
+    base: address.base,
+    token: address.token,
+    port: Number(new URL(url).port),
+    child,
+    client: new DaemonClient(address),
+    dir,
+    dbPath,
+    stderr,
+    stop: (signal = 'SIGTERM') =>
+      (stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        const code = await exited;
+        clearTimeout(kill);
+        return code;
+      })()),
+    dispose: async function (this: ServedDaemon) {
+      await this.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
+  };
+}

@@ -85,8 +85,9 @@ export class EventHub {
 
   private sendProcesses(client: Client, every: number): void {
     const now = this.now();
-    // Clients at the same rate share one ranking and one serialisation per tick.
-    if (!this.cachedProcesses || now - this.cachedProcesses.at >= Math.min(every, 1000) / 2) {
+    // Clients ticking together share one ranking and one serialisation; 50 ms is short
+    // enough that a change (a new priority) is never hidden behind a stale list.
+    if (!this.cachedProcesses || now - this.cachedProcesses.at >= Math.min(every / 2, 50)) {
       this.cachedProcesses = { at: now, text: JSON.stringify({ stream: 'processes', data: this.options.processes() }) };
     }
     this.send(client, this.cachedProcesses.text);

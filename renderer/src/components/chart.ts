@@ -13,6 +13,8 @@ export interface SeriesSpec {
   value?: (v: number | null, index: number) => string;
   /** Step lines for levels. */
   stepped?: boolean;
+  /** Bars (sums per period). */
+  bars?: boolean;
   width?: number;
 }
 
@@ -94,7 +96,8 @@ export class Chart {
             width: s.width ?? 1.5,
             scale: s.scale ?? 'y',
             fill: s.fill ? `${color}55` : undefined,
-            paths: s.stepped ? uPlot.paths.stepped!({ align: 1 }) : undefined,
+            paths: s.stepped ? uPlot.paths.stepped!({ align: 1 }) : s.bars ? uPlot.paths.bars!({ size: [0.6, 60] }) : undefined,
+            points: s.bars ? { show: false } : undefined,
             value: s.value ? (_u: uPlot, v: number | null, _si: number, idx: number | null) => s.value!(v, idx ?? 0) : undefined,
           } satisfies uPlot.Series;
         }),

@@ -162,8 +162,8 @@ export function createHistoryPage(ctx: AppContext): Page {
       chart = new Chart(chartBox, {
         title: 'Reclaimed per hour',
         series: [
-          { label: 'all reclaimed', color: '--anon', fill: true, value: (_v, i) => bytes((hourly[i]?.reclaimedAnonBytes ?? 0) + (hourly[i]?.reclaimedFileBytes ?? 0)) },
-          { label: 'file', color: '--file', fill: true, value: (_v, i) => bytes(hourly[i]?.reclaimedFileBytes) },
+          { label: 'all reclaimed', color: '--anon', fill: true, bars: true, value: (_v, i) => bytes((hourly[i]?.reclaimedAnonBytes ?? 0) + (hourly[i]?.reclaimedFileBytes ?? 0)) },
+          { label: 'file', color: '--file', fill: true, bars: true, value: (_v, i) => bytes(hourly[i]?.reclaimedFileBytes) },
         ],
         yFormat: (v) => bytes(v),
       });

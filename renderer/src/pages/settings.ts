@@ -8,7 +8,8 @@ import { h, toast } from '../dom.js';
 export function createSettingsPage(ctx: AppContext): Page {
   let policies: PolicyInfo[] = [];
   let settings: Settings | null = null;
-  const form = h('form', { 'aria-label': 'Settings' });
+  // The daemon validates (and names the field); the browser's own bubbles would say less.
+  const form = h('form', { 'aria-label': 'Settings', noValidate: true });
   const paramsBox = h('div', { class: 'form' });
   const fieldErrors = new Map<string, HTMLElement>();
 

@@ -1,0 +1,173 @@
+// End to end: the real UI in Debian's Chromium (playwright-core) against the real
+// `reclaimd serve` on the simulated device, with a real SQLite file. Screenshots of every
+// page go to docs/screenshots/ (README.md shows them).
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServe, type ServedDaemon } from './helpers/serve';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(__dirname, '..', 'docs', 'screenshots');
+
+describe('the UI in Chromium against reclaimd serve', () => {
+  let d: ServedDaemon;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
+    mkdirSync(SHOTS, { recursive: true });
+    d = await startServe(['--scenario', 'game-call']);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await d?.dispose();
+  });
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  const open = async (hash: string) => {
+    await page.goto(`${d.url}#${hash}`);
+    await page.waitForSelector(`.tabs a[data-page="${hash.split('?')[0]}"][aria-selected="true"]`);
+  };
+  /** The page scrolls inside <main>: a tall viewport shows all of it. */
+  const tallScreenshot = async (file: string) => {
+    await page.setViewportSize({ width: 1280, height: 1900 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(SHOTS, file) });
+    await page.setViewportSize({ width: 1280, height: 860 });
+  };
+  const firstBackgroundApp = async () => {
+    const procs = await d.client.call('processes', {});
+    return procs.processes.find((p) => !p.foreground && p.appKey !== 'svc') ?? procs.processes.find((p) => !p.foreground)!;
+  };
+
+  test('set a priority, reload, it is still there', async () => {
+    await open('apps');
+    const app = await firstBackgroundApp();
+    const select = page.getByLabel(`Priority of ${app.appKey}`, { exact: true });
+    await select.selectOption('protected');
+    await page.getByText(`${app.appKey}: priority protected`).waitFor();
+    await page.reload();
+    await page.getByLabel(`Priority of ${app.appKey}`, { exact: true }).waitFor();
+    await expect(page.getByLabel(`Priority of ${app.appKey}`, { exact: true }).inputValue()).resolves.toBe('protected');
+    await page.getByRole('table', { name: 'Stored priorities' }).getByText(app.appKey).waitFor();
+    // The daemon has it too (and the ranking obeys it).
+    expect(await d.client.call('priorities.list', {})).toEqual([expect.objectContaining({ appKey: app.appKey, priority: 'protected' })]);
+    await page.waitForFunction((key) => [...document.querySelectorAll('.vrow')].some((r) => r.textContent?.includes(key)), app.appKey);
+    await page.screenshot({ path: join(SHOTS, 'apps.png') });
+  });
+
+  test('a manual reclaim asks first, naming the app, and adds a decision row', async () => {
+    await open('apps');
+    const app = await firstBackgroundApp();
+    await page.getByLabel(`Reclaim anon pages of ${app.appKey}`).click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog.textContent()).resolves.toContain(`Reclaim anon pages of ${app.appKey}?`);
+    await dialog.getByRole('button', { name: 'Reclaim anon' }).click();
+    await page.locator('.toast').filter({ hasText: app.appKey }).first().waitFor();
+    await open('live');
+    const row = page.locator('.feed .row').filter({ hasText: `reclaim anon pages of ${app.appKey}` });
+    await row.first().waitFor();
+    await page.waitForTimeout(1500); // a few seconds of live samples in the charts
+    await page.screenshot({ path: join(SHOTS, 'live.png') });
+    await row.first().click();
+    await page.getByRole('dialog').getByText('Signal').waitFor();
+    await page.keyboard.press('Escape');
+  });
+
+  test('filter the history by app; a row opens the full decision', async () => {
+    // Decisions for two apps, so the filter has something to leave out.
+    const procs = await d.client.call('processes', {});
+    for (const p of procs.processes.filter((x) => !x.foreground)) await d.client.call('reclaim.manual', { pid: p.pid, kind: 'file' });
+    const app = await firstBackgroundApp();
+    await open('history');
+    await page.locator('.history-table .vrow:not([hidden])').first().waitFor();
+    const allApps = await page.locator('.history-table .vrow:not([hidden]) [role="cell"]:nth-child(2)').allTextContents();
+    expect(new Set(allApps.map((t) => t.split(' (')[0])).size).toBeGreaterThan(1);
+    await page.getByRole('searchbox', { name: 'App' }).fill(app.appKey);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForFunction(
+      (key) => {
+        const cells = [...document.querySelectorAll('.history-table .vrow:not([hidden]) [role="cell"]:nth-child(2)')];
+        return cells.length > 0 && cells.every((c) => c.textContent?.startsWith(`${key} (`));
+      },
+      app.appKey,
+    );
+    await page.screenshot({ path: join(SHOTS, 'history.png') });
+    await page.locator('.history-table .vrow:not([hidden])').first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Candidates (best victim first)').waitFor();
+    await expect(dialog.textContent()).resolves.toContain(app.appKey);
+    await page.screenshot({ path: join(SHOTS, 'decision.png') });
+    await page.keyboard.press('Escape');
+  });
+
+  test('run a replay of game-call comparing reclaim and lmkd and see both columns', async () => {
+    await open('replay');
+    await page.locator('select[name="scenario"] option[value="game-call"]').waitFor({ state: 'attached' });
+    await page.locator('input[name="policy"][value="lmkd"]').waitFor();
+    await expect(page.locator('input[name="policy"][value="reclaim"]').isChecked()).resolves.toBe(true);
+    await expect(page.locator('input[name="policy"][value="lmkd"]').isChecked()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Run' }).click();
+    const table = page.getByRole('table', { name: 'Metrics by policy' });
+    await table.waitFor();
+    await expect(table.locator('thead th').allTextContents()).resolves.toEqual(['metric', 'reclaim', 'lmkd']);
+    // The better value is marked: reclaim kills nothing, lmkd kills.
+    const kills = table.locator('tbody tr').filter({ hasText: 'agent kills' });
+    await expect(kills.locator('td').nth(0).getAttribute('class')).resolves.toContain('better');
+    await expect(kills.locator('td').nth(1).textContent()).resolves.not.toBe('0');
+    await page.locator('.uplot').nth(3).waitFor();
+    await page.getByRole('table', { name: 'Stored runs' }).waitFor();
+    await tallScreenshot('replay.png');
+  });
+
+  test('a malformed scenario file shows its error at the field', async () => {
+    await open('replay');
+    const bad = { name: 'broken', device: 'phone-2g', duration: '12 parsecs', apps: [{ id: 'game', anon: '300MiB', file: '100MiB' }], timeline: [{ at: '1s', do: 'launch', app: 'gaem' }] };
+    await page.locator('input[type="file"][name="scenario-file"]').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bad)) });
+    const issues = page.locator('#scenario-file-errors .issues');
+    await issues.waitFor();
+    const text = await issues.textContent();
+    expect(text).toContain('duration');
+    expect(text).toContain('timeline[0].app');
+    await expect(page.locator('input[type="file"][name="scenario-file"]').getAttribute('aria-invalid')).resolves.toBe('true');
+    await page.screenshot({ path: join(SHOTS, 'replay-invalid-file.png') });
+  });
+
+  test('settings: a bad parameter is shown at its field; a good one applies', async () => {
+    await open('settings');
+    const cooldown = page.locator('input[name="param.cooldownMs"]');
+    await cooldown.waitFor();
+    await tallScreenshot('settings.png');
+    await cooldown.fill('-5');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#err-param\\.cooldownMs').filter({ hasText: 'cooldownMs' }).waitFor();
+    await cooldown.fill('20000');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    expect((await d.client.call('settings.get', {})).params).toEqual({ reclaim: expect.objectContaining({ cooldownMs: 20000 }) });
+  });
+
+  test('dark theme, and every page reachable by keyboard', async () => {
+    await open('live');
+    await page.getByRole('button', { name: 'Switch between light and dark theme' }).click();
+    await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(SHOTS, 'live-dark.png') });
+    // Tab from the top reaches the page tabs; Enter follows one.
+    await page.reload();
+    await page.waitForSelector('.tabs a[data-page="live"][aria-selected="true"]');
+    await page.keyboard.press('Tab'); // skip link
+    await page.keyboard.press('Tab'); // Live
+    await page.keyboard.press('Tab'); // Apps
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.tabs a[data-page="apps"][aria-selected="true"]');
+    await page.getByRole('button', { name: 'Switch between light and dark theme' }).click();
+  });
+});

@@ -22,6 +22,18 @@ const rules = [
   },
   { dir: 'host', allowedBare: null, forbiddenRelative: ['main/', 'renderer/', 'db/'], forbiddenCode: [] },
   { dir: 'db', allowedBare: null, forbiddenRelative: ['main/', 'renderer/'], forbiddenCode: [] },
+  // The API contract is shared with the renderer: plain TypeScript, only types from below.
+  { dir: 'main/api', allowedBare: [], forbiddenRelative: ['db/', 'main/cli/', 'main/daemon/', 'main/server/', 'main/electron/', 'main/client/', 'renderer/'], valueImportsWithin: 'main/api/', forbiddenCode: [[/(^|[^.\w])process\./, 'touches the Node process'], [/\brequire\s*\(/, 'uses require()']] },
+  // The renderer is DOM-only: no Node, no Electron, nothing of the daemon's but the contract's types.
+  {
+    dir: 'renderer',
+    allowedBare: [],
+    forbiddenRelative: ['policy-engine/', 'host/', 'db/', 'bench/', 'main/cli/', 'main/daemon/', 'main/server/', 'main/electron/', 'main/client/'],
+    valueImportsWithin: 'renderer/',
+    forbiddenCode: [[/(^|[^.\w])process\./, 'touches the Node process'], [/\brequire\s*\(/, 'uses require()'], [/\bBuffer\b/, 'uses Node\'s Buffer']],
+  },
+  // Electron's main process stays thin: it reaches the agent only through the daemon's API.
+  { dir: 'main/electron', allowedBare: ['electron', 'node:path', 'node:url'], forbiddenRelative: ['policy-engine/', 'host/', 'db/', 'main/daemon/', 'main/cli/', 'renderer/'], forbiddenCode: [] },
 ];
 
 function walk(dir) {
@@ -29,7 +41,7 @@ function walk(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) return e.name === 'node_modules' ? [] : walk(p);
-    return e.name.endsWith('.ts') ? [p] : [];
+    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
   });
 }
 
@@ -39,12 +51,16 @@ for (const rule of rules) {
     const rel = path.relative(root, file);
     const text = fs.readFileSync(file, 'utf8');
     const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-    for (const m of code.matchAll(/(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\s*['"]([^'"]+)['"]/g)) {
-      const spec = m[1] ?? m[2];
+    for (const m of code.matchAll(/(?:import|export)([^'"]*?)from\s*['"]([^'"]+)['"]|import\s*['"]([^'"]+)['"]/g)) {
+      const spec = m[2] ?? m[3];
+      const typeOnly = /^\s*type\s/.test(m[1] ?? '');
       if (spec.startsWith('.')) {
         const target = path.relative(root, path.resolve(path.dirname(file), spec)) + '/';
         const bad = rule.forbiddenRelative.find((f) => target.startsWith(f));
         if (bad) problems.push(`${rel}: imports ${spec} (${rule.dir}/ must not depend on ${bad})`);
+        else if (rule.valueImportsWithin && !typeOnly && !target.startsWith(rule.valueImportsWithin)) {
+          problems.push(`${rel}: imports values from ${spec} (${rule.dir}/ may import only types from outside ${rule.valueImportsWithin})`);
+        }
       } else if (rule.allowedBare && !rule.allowedBare.some((a) => spec === a || spec.startsWith(a + '/'))) {
         problems.push(`${rel}: imports "${spec}" (${rule.dir}/ may import only ${rule.allowedBare.join(', ')})`);
       }

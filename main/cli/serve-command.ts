@@ -74,6 +74,7 @@ export async function serveCommand(argv: readonly string[], io: CommandIO, stop?
     void stop?.then(resolve);
   });
   const status = await daemon.stop();
-  log(`stopped; ${agent.counters.decisions} decisions, ${status.written} logged${status.lastError ? `; logging failed: ${status.lastError}` : ''}`);
+  const logged = dbPath === null ? 'none logged (--no-db)' : `${status.written} logged${status.lastError ? `; logging failed: ${status.lastError}` : ''}`;
+  log(`stopped; ${agent.counters.decisions} decisions, ${logged}`);
   return 0;
 }

@@ -136,7 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       sampleSub.unsubscribe();
       await server.close();
       await agent.stop();
-      const status = decisionLog?.close() ?? { written: 0, lastError: dbProblem };
+      const status = decisionLog?.close() ?? { written: 0, lastError: options.dbPath === null ? null : dbProblem };
       pressureLog?.close();
       db?.close();
       if (options.apiFile) rmSync(options.apiFile, { force: true });

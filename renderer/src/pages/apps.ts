@@ -10,7 +10,7 @@ import { bytes, time } from '../format.js';
 
 const PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const;
 const KINDS = ['file', 'anon', 'all'] as const;
-const RATES: [string, number][] = [['10 per second', 100], ['every second', 1000], ['every 5 s', 5000]];
+const RATES: [string, number][] = [['10 per second', 100], ['every second', 1000], ['every 5 s', 5000], ['paused', 0]];
 
 export function createAppsPage(ctx: AppContext): Page {
   let unsubscribe: (() => void) | null = null;
@@ -138,6 +138,8 @@ export function createAppsPage(ctx: AppContext): Page {
 
   const subscribe = (intervalMs: number) => {
     unsubscribe?.();
+    unsubscribe = null;
+    if (intervalMs === 0) return;
     unsubscribe = ctx.api.subscribe(['processes'], (m) => {
       if (m.stream !== 'processes') return;
       latest = (m.data as ProcessList).processes;
@@ -154,7 +156,8 @@ export function createAppsPage(ctx: AppContext): Page {
         show();
       });
       const rate = h('select', { 'aria-label': 'Refresh rate' }, ...RATES.map(([label, ms]) => h('option', { value: ms }, label)));
-      rate.value = String(Number(new URLSearchParams(location.hash.split('?')[1] ?? '').get('rate')) || 1000);
+      const wanted = new URLSearchParams(location.hash.split('?')[1] ?? '').get('rate');
+      rate.value = RATES.some(([, ms]) => String(ms) === wanted) ? wanted! : '1000';
       rate.addEventListener('change', () => subscribe(Number(rate.value)));
       container.append(
         h('h2', {}, 'Apps'),

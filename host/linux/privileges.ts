@@ -23,3 +23,16 @@ export function reclaimImpossible(): string | null {
   if (!hasCapability(CAP_SYS_NICE)) return 'no CAP_SYS_NICE (run as root, or: sudo setcap cap_sys_nice,cap_kill+ep "$(readlink -f "$(which node)")")';
   return null;
 }
+
+export const CAP_SYS_PTRACE = 19;
+
+/**
+ * What the live agent will not be able to do with the capabilities it has (reclaim itself
+ * is reclaimImpossible's question): said at start by `run` and `serve`, shown in the UI.
+ */
+export function capabilityLimits(caps = effectiveCapabilities()): string[] {
+  const limits: string[] = [];
+  if (!hasCapability(CAP_KILL, caps)) limits.push('no CAP_KILL: a last-resort kill of another user\'s process will be denied');
+  if (!hasCapability(CAP_SYS_PTRACE, caps)) limits.push('no CAP_SYS_PTRACE: the memory maps of other users\' processes cannot be read, so they are not reclaimed');
+  return limits;
+}

@@ -8,7 +8,7 @@ import { defaultDatabasePath } from '../../db/paths';
 import { priorityMap } from '../../db/priorities';
 import { runDoctor } from '../../host/linux/doctor';
 import { LinuxHost } from '../../host/linux/linux-host';
-import { reclaimImpossible } from '../../host/linux/privileges';
+import { capabilityLimits, reclaimImpossible } from '../../host/linux/privileges';
 import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
 import type { Host } from '../../policy-engine/host-contract';
 import { reclaimProcess } from '../../host/linux/process-reclaim';
@@ -121,6 +121,7 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
     policy = dryRun(policy);
     host = new ObserveOnlyHost();
   } else {
+    for (const limit of capabilityLimits()) io.err(`reclaimd: ${limit}`);
     const linux = new LinuxHost({
       memcg: stringFlag(args, 'memcg'),
       priorities,

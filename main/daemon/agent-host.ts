@@ -1,6 +1,6 @@
 import { asyncScheduler } from 'rxjs';
 import { LinuxHost } from '../../host/linux/linux-host';
-import { reclaimImpossible } from '../../host/linux/privileges';
+import { capabilityLimits, reclaimImpossible } from '../../host/linux/privileges';
 import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
 import { withUserPriorities } from '../../host/priority-overlay';
 import type { Scenario } from '../../host/scenario/scenario';
@@ -60,7 +60,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       close: () => observe.close(),
     };
   }
-  const limits: string[] = [];
+  const limits = capabilityLimits();
   const linux = new LinuxHost({
     memcg: options.memcg,
     priorities: options.priorities,

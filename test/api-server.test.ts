@@ -142,6 +142,8 @@ describe('reclaimd serve: the API over HTTP and WebSocket', () => {
     const procs = await d.client.call('processes', {});
     expect(procs.processes.length).toBeGreaterThan(0);
     const target = procs.processes.find((p) => !p.foreground)!;
+    // Times in the served sim are on the wall clock, as the policy's `now` is: idle is minutes, not decades.
+    for (const p of procs.processes) expect(p.why).not.toMatch(/idle \d{2,}h/);
 
     await d.client.call('priorities.set', { appKey: target.appKey, priority: 'protected', note: 'api test' });
     expect(await d.client.call('priorities.list', {})).toEqual([expect.objectContaining({ appKey: target.appKey, priority: 'protected', note: 'api test' })]);

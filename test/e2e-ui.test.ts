@@ -18,7 +18,7 @@ describe('the UI in Chromium against reclaimd serve', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
     mkdirSync(SHOTS, { recursive: true });
-    d = await startServe(['--scenario', 'game-call']);
+    d = await startServe(['--scenario', 'demo']);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -74,7 +74,9 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await open('live');
     const row = page.locator('.feed .row').filter({ hasText: `reclaim anon pages of ${app.appKey}` });
     await row.first().waitFor();
-    await page.waitForTimeout(1500); // a few seconds of live samples in the charts
+    // The demo's call brings pressure within ~30 s: the agent's own decisions arrive live.
+    await page.locator('.feed .row').filter({ hasText: /(psi|vmpressure)\/(low|medium|critical)/ }).first().waitFor({ timeout: 90_000 });
+    await page.waitForTimeout(3000);
     await page.screenshot({ path: join(SHOTS, 'live.png') });
     await row.first().click();
     await page.getByRole('dialog').getByText('Signal').waitFor();

@@ -314,7 +314,9 @@ export class SimHost implements Host {
         oomScoreAdj: cachedAdj.get(a) ?? BAND_ADJ[band],
         priority: a.priority,
         isForeground: a.isForeground,
-        lastForegroundAt: a.lastForegroundAt,
+        // On the scheduler's clock, as policies compare it with their context's `now`
+        // (the same in a replay, which starts at 0; wall time when served live).
+        lastForegroundAt: a.lastForegroundAt === null ? null : a.lastForegroundAt + this.startedAt,
         rssAnonBytes: a.anonResident * PAGE_SIZE,
         rssFileBytes: a.fileResident * PAGE_SIZE,
         swapBytes: a.zramPages * PAGE_SIZE,

@@ -27,7 +27,7 @@ export function rendererDir(): string {
 export async function serveCommand(argv: readonly string[], io: CommandIO, stop?: Promise<void>): Promise<number> {
   const args = parseArgs(argv, {
     host: { value: true, description: 'sim (default) or linux' },
-    scenario: { value: true, description: 'scenario the sim host plays, looping (default game-call)' },
+    scenario: { value: true, description: 'scenario the sim host plays, looping (default demo: game-call in 90 s)' },
     policy: { value: true, description: 'policy (default: the stored setting, else reclaim)' },
     params: { value: true, description: 'JSON parameters by policy name' },
     'dry-run': { value: false, description: 'decide and log, touch nothing' },
@@ -50,7 +50,7 @@ export async function serveCommand(argv: readonly string[], io: CommandIO, stop?
   const bindHost = stringFlag(args, 'bind') ?? '127.0.0.1';
   const port = intFlag(args, 'port', 0, 65535) ?? DEFAULT_PORT;
   const dbPath = args.flags.has('no-db') ? null : (stringFlag(args, 'db') ?? defaultDatabasePath());
-  const scenario = loadScenario(stringFlag(args, 'scenario') ?? 'game-call');
+  const scenario = loadScenario(stringFlag(args, 'scenario') ?? 'demo');
   const log = (line: string) => io.err(`reclaimd: ${line}`);
   if (!LOOPBACK.has(bindHost)) log(`warning: listening on ${bindHost}: the API is reachable from other machines (the token still guards it)`);
 

@@ -166,6 +166,7 @@ export function createAppsPage(ctx: AppContext): Page {
         h('section', { class: 'panel', style: 'margin-top:16px' }, h('h3', {}, 'Stored priorities'), storedList),
       );
       table.element.classList.add('apps-table');
+      // The frame-time benchmark (bench/ui-frame-probe.js) reads render times and update counts here.
       (window as unknown as { reclaimdAppsTable?: unknown }).reclaimdAppsTable = { table, stats };
       subscribe(Number(rate.value));
       void ctx.api.call('processes', {}).then((p) => {

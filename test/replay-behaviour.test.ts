@@ -121,4 +121,19 @@ describe('looping simulated device (for a live demo)', () => {
     expect(host.counters.warmResumes).toBeGreaterThan(0);
     host.stop();
   });
+
+  it('started late on a clock (as when served live), reports foreground times on that clock', () => {
+    const scenario = loadScenario('demo');
+    const scheduler = new VirtualClockScheduler();
+    const wallStart = 1_800_000_000_000;
+    scheduler.runUntil(wallStart);
+    const host = new SimHost(scenario, scheduler, { loop: true });
+    host.start();
+    scheduler.runUntil(wallStart + 30_000);
+    const notes = host.snapshot().find((p) => p.appKey === 'notes')!;
+    // notes left the foreground at 4 s: 26 s ago on the scheduler's clock, which policies use as `now`.
+    expect(scheduler.now() - notes.lastForegroundAt!).toBeGreaterThan(25_000);
+    expect(scheduler.now() - notes.lastForegroundAt!).toBeLessThan(27_000);
+    host.stop();
+  });
 });

@@ -60,7 +60,6 @@ describe('the UI in Chromium against reclaimd serve', () => {
     // The daemon has it too (and the ranking obeys it).
     expect(await d.client.call('priorities.list', {})).toEqual([expect.objectContaining({ appKey: app.appKey, priority: 'protected' })]);
     await page.waitForFunction((key) => [...document.querySelectorAll('.vrow')].some((r) => r.textContent?.includes(key)), app.appKey);
-    await page.screenshot({ path: join(SHOTS, 'apps.png') });
   });
 
   test('a manual reclaim asks first, naming the app, and adds a decision row', async () => {
@@ -171,5 +170,9 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('.tabs a[data-page="apps"][aria-selected="true"]');
     await page.getByRole('button', { name: 'Switch between light and dark theme' }).click();
+    // By now the demo has launched every app: the Apps page with its full list.
+    await page.locator('.apps-table .vrow:not([hidden])').nth(4).waitFor();
+    await page.waitForTimeout(1200);
+    await page.screenshot({ path: join(SHOTS, 'apps.png') });
   });
 });

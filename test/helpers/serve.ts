@@ -34,17 +34,25 @@ export async function startServe(args: string[] = [], options: { wrap?: string[]
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let started = false;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not print its URL in 30 s: ${stderr.join('\n')}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a daemon behind a failed start
+      rmSync(dir, { recursive: true, force: true });
+      reject(new Error(`serve did not print its URL in 30 s: ${stderr.join('\n')}`));
+    }, 30_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = /^reclaimd: UI at (\S+)$/.exec(line);
       if (m) {
+        started = true;
         clearTimeout(timer);
         resolve(m[1]);
       }
     });
     void exited.then((code) => {
+      if (started) return;
       clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
       reject(new Error(`serve exited with ${code}: ${stderr.join('\n')}`));
     });
   });

@@ -21,6 +21,6 @@ const electron = electronBinary();
 const child = electron
   ? spawn(electron, [root, ...args], { stdio: 'inherit' })
   : (console.log('reclaimd: the Electron binary is not installed (its download is blocked here), so the same UI is served for your browser instead:'),
-    spawn(process.execPath, [path.join(root, 'bin', 'reclaimd.js'), 'serve', '--host', 'sim', ...args], { stdio: 'inherit' }));
+    spawn(process.execPath, [path.join(root, 'bin', 'reclaimd.js'), 'serve', ...args], { stdio: 'inherit' }));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

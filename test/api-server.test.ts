@@ -252,6 +252,24 @@ describe('reclaimd serve: the API over HTTP and WebSocket', () => {
     }
   });
 
+  test('settings and priorities persist across restarts; the stored host is used when --host is not given', async () => {
+    const first = await startServe(['--scenario', 'demo']);
+    let second: ServedDaemon | null = null;
+    try {
+      await first.client.call('settings.set', { policy: 'proactive', allowKill: false, host: 'linux' });
+      await first.client.call('priorities.set', { appKey: 'game', priority: 'expendable' });
+      expect(await first.stop()).toBe(0);
+      second = await startServe(['--scenario', 'demo', '--db', first.dbPath]);
+      const status = await second.client.call('status', {});
+      expect(status).toMatchObject({ policy: 'proactive', allowKill: false });
+      expect(['linux', 'observe']).toContain(status.host); // observe-only where it lacks CAP_SYS_NICE
+      expect(await second.client.call('priorities.list', {})).toEqual([expect.objectContaining({ appKey: 'game', priority: 'expendable' })]);
+    } finally {
+      await second?.dispose();
+      await first.dispose();
+    }
+  });
+
   test('SIGTERM shuts down gracefully: every decision is in the database', async () => {
     const own = await startServe(['--scenario', 'game-call']);
     let decisions = 0;

@@ -26,7 +26,7 @@ export function rendererDir(): string {
  */
 export async function serveCommand(argv: readonly string[], io: CommandIO, stop?: Promise<void>): Promise<number> {
   const args = parseArgs(argv, {
-    host: { value: true, description: 'sim (default) or linux' },
+    host: { value: true, description: 'sim or linux (default: as set in Settings, else sim)' },
     scenario: { value: true, description: 'scenario the sim host plays, looping (default demo: game-call in 90 s)' },
     policy: { value: true, description: 'policy (default: the stored setting, else reclaim)' },
     params: { value: true, description: 'JSON parameters by policy name' },
@@ -39,8 +39,8 @@ export async function serveCommand(argv: readonly string[], io: CommandIO, stop?
     'api-file': { value: true, description: 'write {url, port, token, pid} here (mode 0600) for the desktop window' },
   });
   if (args.positionals.length > 0) throw new UsageError(`serve takes no arguments (got "${args.positionals[0]}")`);
-  const hostFlag = stringFlag(args, 'host') ?? 'sim';
-  if (hostFlag !== 'sim' && hostFlag !== 'linux') throw new UsageError(`--host: expected sim or linux, got "${hostFlag}"`);
+  const hostFlag = stringFlag(args, 'host');
+  if (hostFlag !== undefined && hostFlag !== 'sim' && hostFlag !== 'linux') throw new UsageError(`--host: expected sim or linux, got "${hostFlag}"`);
   const policy = stringFlag(args, 'policy');
   if (policy !== undefined) createBuiltinRegistry().get(policy);
   const overrides: Partial<Settings> = {};

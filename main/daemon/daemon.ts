@@ -19,7 +19,8 @@ import { createAgentHost } from './agent-host';
 import { createService, loadSettings } from './service';
 
 export interface DaemonOptions {
-  host: 'sim' | 'linux';
+  /** The host; when not given, the stored setting (the Settings page), else sim. */
+  host?: 'sim' | 'linux';
   scenario: Scenario;
   memcg?: string;
   /** Command-line choices; they override the stored settings. */
@@ -71,6 +72,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   }
   const settings = loadSettings(db, DEFAULT_SETTINGS, options.overrides);
+  const hostKind = options.host ?? (settings.host === 'linux' ? 'linux' : 'sim');
   let priorities: ReadonlyMap<string, UserPriority> = new Map();
   let prioritiesReadAt = 0;
   // The priority editor writes to the database; the host re-reads it at most once a second.
@@ -81,7 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     return priorities;
   };
-  const host = createAgentHost({ kind: options.host, scenario: options.scenario, memcg: options.memcg, priorities: currentPriorities, log: options.log });
+  const host = createAgentHost({ kind: hostKind, scenario: options.scenario, memcg: options.memcg, priorities: currentPriorities, log: options.log });
   const decisionLog = db
     ? new DecisionLog(db, { flushIntervalMs: 1000, onStatus: (s) => options.log(s.lastError ? `decision log failing: ${s.lastError} (${s.buffered} waiting)` : 'decision log writing again') })
     : null;
@@ -90,7 +92,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   agent.start();
 
   const version = packageVersion();
-  const service = createService({ agent, registry, db, dbPath: options.dbPath, dbProblem, version, requestedHost: options.host, onPrioritiesChanged: () => (prioritiesReadAt = 0) });
+  const service = createService({ agent, registry, db, dbPath: options.dbPath, dbProblem, version, requestedHost: hostKind, onPrioritiesChanged: () => (prioritiesReadAt = 0) });
   const hub = new EventHub({ processes: () => agent.processes() });
   const decisionSub = agent.decisions$.subscribe((d) => hub.publish('decision', d));
   const sampleSub = agent.samples$.subscribe((s) => hub.publish('pressure', s));

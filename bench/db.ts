@@ -10,6 +10,7 @@ import { queryHistory, type HistoryFilter } from '../db/history';
 import { openDatabase } from '../db/open';
 import { percentiles } from '../host/sim/replay';
 import { makeDecision } from '../test/helpers/decisions';
+import { fillDecisionLog } from './decision-fill';
 
 const dir = mkdtempSync(join(tmpdir(), 'reclaimd-bench-'));
 const ROWS = 200_000;
@@ -48,18 +49,8 @@ function rawRate(): number {
 
 function historyAtScale(total: number): Record<string, number> {
   const db = openDatabase(join(dir, 'million.db'));
-  const insert = db.prepare(INSERT_SQL);
-  const rows = Array.from({ length: 1000 }, (_, i) => decisionToInsert(makeDecision(i), 0, null) as (string | number | null)[]);
   const t0 = 1_700_000_000_000;
-  const fill = db.transaction((from: number, to: number) => {
-    for (let i = from; i < to; i++) {
-      const row = rows[i % 1000];
-      row[0] = t0 + i * 1000;
-      insert.run(row);
-    }
-  });
-  for (let i = 0; i < total; i += 50_000) fill(i, Math.min(total, i + 50_000));
-  db.exec('ANALYZE');
+  fillDecisionLog(db, total, t0);
   const filters: HistoryFilter[] = [{}, { app: 'game' }, { kind: 'anon', result: 'ok' }, { level: 'critical' }, { since: t0 + 500_000_000 }, { app: 'maps', since: t0 + 100_000_000, until: t0 + 900_000_000 }];
   const samples: number[] = [];
   for (let q = 0; q < 600; q++) {

@@ -2,12 +2,15 @@
 // frame's main-thread work for `duration` ms. A frame starts at its first
 // requestAnimationFrame callback and ends at the first task after its rendering steps
 // (a MessageChannel message posted from that callback runs only once the frame is painted).
-async (duration) => {
+// With `scroll`, the element it names is scrolled by `step` px every frame (a user flinging
+// through a long list).
+async (duration, scroll) => {
   const work = [];
   const intervals = [];
   const renders = [];
-  const probe = window.reclaimdAppsTable;
+  const probe = window.reclaimdAppsTable ?? { table: { lastRenderMs: 0 }, stats: { updates: 0 } };
   const updatesAtStart = probe.stats.updates;
+  const scroller = scroll ? document.querySelector(scroll.selector) : null;
   const channel = new MessageChannel();
   let frameStart = 0;
   let last = 0;
@@ -19,6 +22,7 @@ async (duration) => {
       if (last) intervals.push(t - last);
       last = t;
       renders.push(probe.table.lastRenderMs);
+      if (scroller) scroller.scrollTop += scroll.step;
       channel.port2.postMessage(0);
       if (performance.now() < end) requestAnimationFrame(frame);
       else done();
@@ -39,7 +43,8 @@ async (duration) => {
     dropped: intervals.filter((i) => i > typical * 1.5).length,
     updates: probe.stats.updates - updatesAtStart,
     renderP95: q(renders, 0.95),
-    rows: document.querySelectorAll('.apps-table .vrow:not([hidden])').length,
+    rows: document.querySelectorAll('.vtable .vrow:not([hidden])').length,
     count: document.querySelector('.toolbar .muted')?.textContent ?? '',
+    scrolledTo: scroller ? scroller.scrollTop : 0,
   };
 }

@@ -215,7 +215,13 @@ export const METHODS = {
   'priorities.set': { params: obj({ appKey, priority: oneOf(PRIORITIES), note: optional(str({ max: 500 })) }), result: null as unknown as PriorityInfo },
   'priorities.clear': { params: obj({ appKey }), result: null as unknown as { cleared: boolean } },
   'history.query': {
-    params: obj({ ...historyFilter, limit: optional(int(1, 10_000)), after: optional(str({ min: 3, max: 64, pattern: /^\d+:\d+$/, what: 'a cursor like "1700000000000:42"' })) }),
+    params: obj({
+      ...historyFilter,
+      limit: optional(int(1, 10_000)),
+      after: optional(str({ min: 3, max: 64, pattern: /^\d+:\d+$/, what: 'a cursor like "1700000000000:42"' })),
+      /** Leave out each row's candidates (a list needs none; `history.get` has them). */
+      summary: optional(bool),
+    }),
     result: null as unknown as HistoryPageInfo,
   },
   'history.get': { params: obj({ id: int(1, Number.MAX_SAFE_INTEGER) }), result: null as unknown as DecisionRecord },

@@ -58,7 +58,7 @@ export function createService(ctx: ServiceContext): Handlers {
       host: stored.host ?? ctx.requestedHost,
     };
   };
-  const filterOf = (p: MethodParams<'history.query'> | MethodParams<'history.export'>): HistoryFilter => ({ ...p });
+  const filterOf = (p: Omit<MethodParams<'history.query'>, 'summary'> | MethodParams<'history.export'>): HistoryFilter => ({ ...p });
   const withCursorErrors = <T>(f: () => T): T => {
     try {
       return f();
@@ -130,7 +130,12 @@ export function createService(ctx: ServiceContext): Handlers {
       ctx.onPrioritiesChanged?.();
       return { cleared };
     },
-    'history.query': (p) => withCursorErrors(() => queryHistory(db(), filterOf(p))),
+    'history.query': (p) =>
+      withCursorErrors(() => {
+        const { summary, ...filter } = p;
+        const page = queryHistory(db(), filterOf(filter));
+        return summary ? { ...page, rows: page.rows.map((r) => ({ ...r, candidates: [] })) } : page;
+      }),
     'history.get': (p) => {
       const row = getDecision(db(), p.id);
       if (!row) throw new ApiError(404, `no decision with id ${p.id}`, 'params.id');

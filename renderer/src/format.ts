@@ -8,13 +8,17 @@ export function bytes(n: number | null | undefined): string {
   return `${n} B`;
 }
 
+// One formatter each, made once: toLocale*String builds a new one per call, which a list
+// redrawn every frame cannot afford.
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
 export function time(ts: number): string {
-  return new Date(ts).toLocaleTimeString(undefined, { hour12: false });
+  return timeFormat.format(ts);
 }
 
 export function dateTime(ts: number): string {
-  const d = new Date(ts);
-  return `${d.toLocaleDateString()} ${d.toLocaleTimeString(undefined, { hour12: false })}`;
+  return dateTimeFormat.format(ts);
 }
 
 export function duration(ms: number): string {

@@ -45,7 +45,7 @@ export function createHistoryPage(ctx: AppContext): Page {
     loading = true;
     const mine = generation;
     try {
-      const page = await ctx.api.call('history.query', { ...filter, limit: PAGE, ...(next ? { after: next } : {}) });
+      const page = await ctx.api.call('history.query', { ...filter, limit: PAGE, summary: true, ...(next ? { after: next } : {}) });
       if (mine !== generation) return;
       rows = rows.concat(page.rows);
       next = page.next;
@@ -123,7 +123,7 @@ export function createHistoryPage(ctx: AppContext): Page {
 
   const exportCsv = async () => {
     try {
-      const { after: _after, limit: _limit, ...rest } = filter;
+      const { after: _after, limit: _limit, summary: _summary, ...rest } = filter;
       const out = await ctx.api.call('history.export', rest);
       const url = URL.createObjectURL(new Blob([out.csv], { type: 'text/csv' }));
       const a = h('a', { href: url, download: `reclaimd-history-${new Date().toISOString().slice(0, 19)}.csv` });

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
 
 /** A fresh token per start: 32 random bytes, URL-safe. */
 export function newToken(): string {
@@ -29,6 +30,11 @@ export class SameOriginPolicy {
 
   setPort(bindHost: string, port: number): void {
     const names = new Set(['127.0.0.1', 'localhost', '[::1]', bindHost.includes(':') ? `[${bindHost}]` : bindHost]);
+    // Listening on every interface (--bind 0.0.0.0): each of this machine's addresses and its name.
+    if (bindHost === '0.0.0.0' || bindHost === '::') {
+      names.add(hostname().toLowerCase());
+      for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(a.family === 'IPv6' ? `[${a.address}]` : a.address);
+    }
     this.hosts = new Set([...names].map((n) => `${n}:${port}`));
   }
 

@@ -14,7 +14,12 @@ const TYPES: Record<string, string> = {
 
 /** Serve the built renderer from `root`; nothing outside it, nothing without a known type. */
 export function serveStatic(root: string, pathname: string, res: ServerResponse): boolean {
-  const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+  let rel: string;
+  try {
+    rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+  } catch {
+    return false; // a malformed %-escape names no file
+  }
   const file = normalize(join(root, rel));
   if (!file.startsWith(root + sep) || !TYPES[extname(file)]) return false;
   let size: number;

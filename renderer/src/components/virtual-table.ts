@@ -118,6 +118,8 @@ export class VirtualTable<T> {
       el.hidden = false;
       el.style.transform = `translateY(${index * rh}px)`;
       el.setAttribute('aria-rowindex', String(index + 2));
+      // Stripes by row index: pooled elements are reused in any order.
+      if (el.classList.contains('alt') !== (index % 2 === 1)) el.classList.toggle('alt');
       (el as HTMLElement & { row?: T }).row = row;
       this.options.columns.forEach((c, ci) => c.render(row, el.children[ci] as HTMLElement));
     }

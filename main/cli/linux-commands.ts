@@ -1,28 +1,19 @@
-import { performance } from 'node:perf_hooks';
-import { asyncScheduler } from 'rxjs';
-import { DecisionLog } from '../../db/decision-log';
-import { PressureLog } from '../../db/pressure-log';
-import { DatabaseError } from '../../db/errors';
-import { openDatabase, type Db } from '../../db/open';
 import { defaultDatabasePath } from '../../db/paths';
 import { priorityMap } from '../../db/priorities';
 import { runDoctor } from '../../host/linux/doctor';
-import { LinuxHost } from '../../host/linux/linux-host';
-import { capabilityLimits, reclaimImpossible } from '../../host/linux/privileges';
-import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
-import type { Host } from '../../policy-engine/host-contract';
 import { reclaimProcess } from '../../host/linux/process-reclaim';
 import { readStartTime } from '../../host/linux/procfs';
 import { parseDuration, parseSize } from '../../host/scenario/units';
 import { reclaimCgroup } from '../../host/linux/kernel-reclaim-files';
-import { dryRun } from '../../policy-engine/dry-run';
-import { createEngine, describeAction } from '../../policy-engine/engine';
 import { formatBytes } from '../../policy-engine/format';
 import { createBuiltinRegistry, DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import type { ReclaimKind } from '../../policy-engine/types';
 import { parseArgs, stringFlag, UsageError } from './args';
 import { jsonFlag } from './policy-args';
 import type { CommandIO } from './io';
+import { Agent } from '../daemon/agent';
+import { createAgentHost } from '../daemon/agent-host';
+import { openAgentStore } from '../daemon/agent-store';
 
 /** `reclaimd reclaim <pid> file|anon|all [--cold] [--json]`: one reclaim, before and after. */
 export function reclaimCommand(argv: readonly string[], io: CommandIO): number {
@@ -76,7 +67,7 @@ export async function doctorCommand(argv: readonly string[], io: CommandIO): Pro
   return 0;
 }
 
-/** `reclaimd run`: the live agent until Ctrl-C (or --duration). */
+/** `reclaimd run`: the live agent until Ctrl-C (or --duration), without the API: the same Agent `serve` runs. */
 export async function runCommand(argv: readonly string[], io: CommandIO, stop?: Promise<void>): Promise<number> {
   const args = parseArgs(argv, {
     policy: { value: true, description: `policy (default ${DEFAULT_POLICY})` },
@@ -91,8 +82,8 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
   });
   const registry = createBuiltinRegistry();
   const policyName = stringFlag(args, 'policy') ?? DEFAULT_POLICY;
-  let policy = registry.create(policyName, jsonFlag(args, 'params'));
-  if (args.flags.has('dry-run')) policy = dryRun(policy);
+  const params = jsonFlag(args, 'params');
+  registry.create(policyName, params); // a bad policy or parameter fails before anything starts
   const durationText = stringFlag(args, 'duration');
   const durationMs = durationText === undefined ? null : parseDuration(durationText);
   if (durationText !== undefined && (durationMs === null || durationMs <= 0)) throw new UsageError(`--duration: expected a duration like "30s", got "${durationText}"`);
@@ -101,77 +92,32 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
     return Number(p);
   });
 
-  let db: Db | null = null;
-  if (!args.flags.has('no-db')) {
-    const file = stringFlag(args, 'db') ?? defaultDatabasePath();
-    try {
-      db = openDatabase(file);
-    } catch (err) {
-      if (!(err instanceof DatabaseError) || err.kind !== 'storage') throw err;
-      io.err(`reclaimd: decision log disabled: ${err.message}`);
-    }
-  }
-  const log = db ? new DecisionLog(db, { flushIntervalMs: 1000, onStatus: (s) => io.err(s.lastError ? `reclaimd: decision log failing: ${s.lastError} (${s.buffered} waiting)` : 'reclaimd: decision log writing again') }) : null;
-  const priorities = db ? () => priorityMap(db!) : undefined;
-  const cannot = reclaimImpossible();
-  let host: Host & { close(): Promise<void> };
-  if (cannot) {
-    // Observe-only: decisions are still made and logged, as dry runs.
-    io.err(`reclaimd: observe-only: ${cannot}; decisions are logged as dry runs`);
-    policy = dryRun(policy);
-    host = new ObserveOnlyHost();
-  } else {
-    for (const limit of capabilityLimits()) io.err(`reclaimd: ${limit}`);
-    const linux = new LinuxHost({
-      memcg: stringFlag(args, 'memcg'),
-      priorities,
-      onSourceInfo: (info) => {
-        if (info.psi) io.err(`reclaimd: PSI trigger ${info.psi.some} / ${info.psi.full} on ${info.psi.path}`);
-        if (info.vmpressure) io.err(`reclaimd: vmpressure on ${info.vmpressure}`);
-        for (const e of info.errors) io.err(`reclaimd: pressure source unavailable: ${e}`);
-      },
-    });
-    for (const pid of foreground) linux.marked.mark(pid);
-    linux.snapshot();
-    linux.startBackgroundScan();
-    host = linux;
-  }
-  const engine = createEngine({ host, policy, scheduler: asyncScheduler, wallClock: () => performance.now() });
-  // Pressure over time for history and charts: every event heard, and a sample every 10 s.
-  const pressureLog = db ? new PressureLog(db, { flushIntervalMs: 5000 }) : null;
-  const heard = pressureLog ? host.pressure$.subscribe({ next: (s) => pressureLog.appendSignal(s, host.name), error: () => undefined }) : null;
-  const sampler = pressureLog ? setInterval(() => pressureLog.appendSignal(host.sample(), host.name), 10_000) : null;
-  io.err(`reclaimd: running policy ${policy.name} on the ${host.name} host${args.flags.has('dry-run') || cannot ? ' (dry run: nothing is touched)' : ''}; Ctrl-C stops`);
-  let decisions = 0;
-  await new Promise<void>((resolve) => {
-    const sub = engine.decisions$.subscribe({
-      next: (d) => {
-        decisions++;
-        log?.appendDecision(d, d.at);
-        if (args.flags.has('json')) io.out(JSON.stringify({ ts: d.at, policy: d.policy, level: d.signal.level, source: d.signal.source, app: d.action.appKey, pid: d.action.pid, action: d.action.type, kind: d.action.type === 'reclaim' ? d.action.kind : null, requestedBytes: d.action.requestedBytes, reclaimedBytes: d.outcome.reclaimedAnonBytes + d.outcome.reclaimedFileBytes, result: d.outcome.result, message: d.outcome.message }));
-        else io.out(`${new Date(d.at).toISOString()} ${d.signal.source}/${d.signal.level}: ${describeAction(d.action)} → ${d.outcome.result}: ${d.outcome.message}`);
-      },
-      error: (err: unknown) => {
-        io.err(`reclaimd: ${(err as Error).message}`);
-        resolve();
-      },
-    });
-    const finish = () => {
-      sub.unsubscribe();
-      resolve();
-    };
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
-    if (durationMs !== null) setTimeout(finish, durationMs);
-    void stop?.then(finish);
+  const store = openAgentStore(args.flags.has('no-db') ? null : (stringFlag(args, 'db') ?? defaultDatabasePath()), (line) => io.err(`reclaimd: ${line}`));
+  const db = store.db;
+  const host = createAgentHost({
+    kind: 'linux',
+    memcg: stringFlag(args, 'memcg'),
+    foreground,
+    priorities: () => (db ? priorityMap(db) : new Map()),
+    log: (line) => io.err(`reclaimd: ${line}`),
   });
-  heard?.unsubscribe();
-  if (sampler) clearInterval(sampler);
-  pressureLog?.appendSignal(host.sample(), host.name);
-  pressureLog?.close();
-  const status = log?.close();
-  db?.close();
-  await host.close();
-  io.err(`reclaimd: stopped after ${decisions} decisions${status ? `; ${status.written} logged${status.lastError ? `, logging failed: ${status.lastError}` : ''}` : ''}`);
+  for (const limit of host.limits) io.err(`reclaimd: ${limit}`);
+  const agent = new Agent(host, { policy: policyName, params: params === undefined ? {} : { [policyName]: params }, dryRun: args.flags.has('dry-run'), allowKill: true }, registry, store.logs);
+  io.err(`reclaimd: running policy ${policyName} on the ${host.host.name} host${agent.mode !== 'active' ? ' (dry run: nothing is touched)' : ''}; Ctrl-C stops`);
+  const sub = agent.decisions$.subscribe((d) => {
+    if (args.flags.has('json')) io.out(JSON.stringify({ ts: d.ts, policy: d.policy, level: d.level, source: d.source, app: d.app, pid: d.pid, action: d.action, kind: d.kind, requestedBytes: d.requestedBytes, reclaimedBytes: d.reclaimedBytes, result: d.result, message: d.message }));
+    else io.out(`${new Date(d.ts).toISOString()} ${d.source}/${d.level}: ${d.action === 'kill' ? `kill ${d.app} (pid ${d.pid})` : `reclaim ${d.kind} pages of ${d.app} (pid ${d.pid}, ${d.mode})`} → ${d.result}: ${d.message}`);
+  });
+  agent.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    if (durationMs !== null) setTimeout(resolve, durationMs);
+    void stop?.then(resolve);
+  });
+  sub.unsubscribe();
+  await agent.stop();
+  const status = store.close();
+  io.err(`reclaimd: stopped after ${agent.counters.decisions} decisions${db ? `; ${status.written} logged${status.lastError ? `, logging failed: ${status.lastError}` : ''}` : ''}`);
   return 0;
 }

@@ -26,6 +26,8 @@ export interface AgentHostOptions {
   /** The sim host's scenario; it plays in real time and loops. */
   scenario?: Scenario;
   memcg?: string;
+  /** Pids the linux host treats as foreground (besides the X11 active window). */
+  foreground?: number[];
   priorities: () => ReadonlyMap<string, UserPriority>;
   log: (line: string) => void;
 }
@@ -70,6 +72,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       for (const e of info.errors) limits.push(`pressure source unavailable: ${e}`);
     },
   });
+  for (const pid of options.foreground ?? []) linux.marked.mark(pid);
   linux.snapshot();
   linux.startBackgroundScan();
   return {

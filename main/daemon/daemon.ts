@@ -1,9 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DecisionLog } from '../../db/decision-log';
-import { DatabaseError } from '../../db/errors';
-import { openDatabase, type Db } from '../../db/open';
-import { PressureLog } from '../../db/pressure-log';
 import { priorityMap } from '../../db/priorities';
 import { DEFAULT_RETENTION, pruneInBackground } from '../../db/retention';
 import type { Scenario } from '../../host/scenario/scenario';
@@ -16,6 +12,7 @@ import { prometheusText } from '../server/prometheus';
 import { newToken } from '../server/security';
 import { Agent } from './agent';
 import { createAgentHost } from './agent-host';
+import { openAgentStore } from './agent-store';
 import { createService, loadSettings } from './service';
 
 export interface DaemonOptions {
@@ -59,18 +56,8 @@ export const DEFAULT_SETTINGS: Settings = {
 /** The agent, the decision log and the API server, wired together. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const registry = createBuiltinRegistry();
-  let db: Db | null = null;
-  let dbProblem: string | null = options.dbPath === null ? 'started with --no-db' : null;
-  if (options.dbPath !== null) {
-    try {
-      db = openDatabase(options.dbPath);
-    } catch (err) {
-      // A full or read-only disk still lets the agent run; a damaged or newer file is the user's to fix.
-      if (!(err instanceof DatabaseError) || err.kind !== 'storage') throw err;
-      dbProblem = err.message;
-      options.log(`decision log disabled: ${err.message}`);
-    }
-  }
+  const store = openAgentStore(options.dbPath, options.log);
+  const { db, problem: dbProblem } = store;
   const settings = loadSettings(db, DEFAULT_SETTINGS, options.overrides);
   const hostKind = options.host ?? (settings.host === 'linux' ? 'linux' : 'sim');
   let priorities: ReadonlyMap<string, UserPriority> = new Map();
@@ -84,11 +71,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return priorities;
   };
   const host = createAgentHost({ kind: hostKind, scenario: options.scenario, memcg: options.memcg, priorities: currentPriorities, log: options.log });
-  const decisionLog = db
-    ? new DecisionLog(db, { flushIntervalMs: 1000, onStatus: (s) => options.log(s.lastError ? `decision log failing: ${s.lastError} (${s.buffered} waiting)` : 'decision log writing again') })
-    : null;
-  const pressureLog = db ? new PressureLog(db, { flushIntervalMs: 5000 }) : null;
-  const agent = new Agent(host, { policy: settings.policy, params: settings.params, dryRun: settings.dryRun, allowKill: settings.allowKill }, registry, { decisions: decisionLog, pressure: pressureLog });
+  const agent = new Agent(host, { policy: settings.policy, params: settings.params, dryRun: settings.dryRun, allowKill: settings.allowKill }, registry, store.logs);
   agent.start();
 
   const version = packageVersion();
@@ -99,7 +82,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const statusTimer = setInterval(() => hub.publish('status', service.status({}) as StatusInfo), STATUS_EVERY_MS);
   const prune = () => {
     if (!db) return;
-    const r = settings.retention;
+    const r = (service['settings.get']({}) as Settings).retention; // as last saved in Settings
     void pruneInBackground(db, { maxAgeMs: r.maxAgeDays * 86_400_000, maxRows: r.maxRows }, Date.now()).then((res) => res.error && options.log(`retention: ${res.error}`));
   };
   prune();
@@ -122,9 +105,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clearInterval(statusTimer);
     clearInterval(retentionTimer);
     await agent.stop();
-    decisionLog?.close();
-    pressureLog?.close();
-    db?.close();
+    store.close();
     throw err;
   }
   if (options.apiFile) writeApiFile(options.apiFile, { url: server.url, port: server.port, token, pid: process.pid });
@@ -138,11 +119,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       sampleSub.unsubscribe();
       await server.close();
       await agent.stop();
-      const status = decisionLog?.close() ?? { written: 0, lastError: options.dbPath === null ? null : dbProblem };
-      pressureLog?.close();
-      db?.close();
+      const status = store.close();
       if (options.apiFile) rmSync(options.apiFile, { force: true });
-      return { written: status.written, lastError: status.lastError };
+      return status;
     })());
   return { url: server.url, port: server.port, token, agent, server, stop };
 }

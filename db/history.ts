@@ -1,5 +1,6 @@
 import type { Db } from './open';
 import { rowToDecision, type DecisionRow } from './decision-rows';
+import type { AppTotalsRecord, HourlyReclaimRecord } from '../policy-engine/decision-record';
 
 export interface HistoryFilter {
   /** Inclusive lower bound, wall-clock ms. */
@@ -80,15 +81,7 @@ function parseCursor(text: string): { ts: number; id: number } {
   return { ts: Number(m[1]), id: Number(m[2]) };
 }
 
-export interface AppTotals {
-  app: string;
-  decisions: number;
-  reclaims: number;
-  kills: number;
-  reclaimedAnonBytes: number;
-  reclaimedFileBytes: number;
-  lastTs: number;
-}
+export type AppTotals = AppTotalsRecord;
 
 /** What each app gave up, most reclaimed first. */
 export function appTotals(db: Db, filter: Pick<HistoryFilter, 'since' | 'until' | 'runId'> = {}): AppTotals[] {
@@ -103,12 +96,7 @@ export function appTotals(db: Db, filter: Pick<HistoryFilter, 'since' | 'until' 
     .all(...w.params) as AppTotals[];
 }
 
-export interface HourlyReclaim {
-  hour: number;
-  reclaimedAnonBytes: number;
-  reclaimedFileBytes: number;
-  kills: number;
-}
+export type HourlyReclaim = HourlyReclaimRecord;
 
 /** Reclaimed bytes per wall-clock hour (hour = ms at the start of the hour), oldest first. */
 export function reclaimedPerHour(db: Db, filter: Pick<HistoryFilter, 'since' | 'until' | 'runId' | 'app'> = {}): HourlyReclaim[] {

@@ -39,3 +39,22 @@ export interface DecisionRecord {
   dryRun: boolean;
   latencyUs: number | null;
 }
+
+/** What one app gave up over a range of decisions (history's per-app totals). */
+export interface AppTotalsRecord {
+  app: string;
+  decisions: number;
+  reclaims: number;
+  kills: number;
+  reclaimedAnonBytes: number;
+  reclaimedFileBytes: number;
+  lastTs: number;
+}
+
+/** Bytes reclaimed and kills in one hour (history's reclaimed-over-time). */
+export interface HourlyReclaimRecord {
+  hour: number;
+  reclaimedAnonBytes: number;
+  reclaimedFileBytes: number;
+  kills: number;
+}

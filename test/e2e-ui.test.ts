@@ -151,8 +151,16 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await page.locator('#err-param\\.cooldownMs').filter({ hasText: 'cooldownMs' }).waitFor();
     await cooldown.fill('20000');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Settings saved.').waitFor();
+    await page.getByText('Settings saved.').first().waitFor();
     expect((await d.client.call('settings.get', {})).params).toEqual({ reclaim: expect.objectContaining({ cooldownMs: 20000 }) });
+    // Dry run: the banner says so on every page until it is turned off.
+    await page.getByLabel('Dry run (decide and log, touch nothing)').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#banner[data-mode="dry-run"]').waitFor();
+    await expect(page.locator('#banner').textContent()).resolves.toContain('Dry run');
+    await page.getByLabel('Dry run (decide and log, touch nothing)').uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#banner[data-mode="active"]').waitFor({ state: 'attached' });
   });
 
   test('dark theme, and every page reachable by keyboard', async () => {

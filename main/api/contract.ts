@@ -2,7 +2,7 @@
 // over HTTP + WebSocket). Each method has a request schema checked at runtime on every
 // call, and a response type checked by the compiler on both ends. Pure TypeScript: the
 // renderer imports this file too.
-import type { DecisionRecord } from '../../policy-engine/decision-record';
+import type { AppTotalsRecord, DecisionRecord, HourlyReclaimRecord } from '../../policy-engine/decision-record';
 import type { ImportanceBand, PressureLevel, UserPriority } from '../../policy-engine/types';
 import type { ReplayMetrics } from '../../host/sim/sim-metrics';
 import { arrayOf, bool, int, json, nullable, num, obj, oneOf, optional, str, type Infer, type Schema } from './schema';
@@ -86,22 +86,9 @@ export interface HistoryPageInfo {
   next: string | null;
 }
 
-export interface AppTotalsInfo {
-  app: string;
-  decisions: number;
-  reclaims: number;
-  kills: number;
-  reclaimedAnonBytes: number;
-  reclaimedFileBytes: number;
-  lastTs: number;
-}
+export type AppTotalsInfo = AppTotalsRecord;
 
-export interface HourlyInfo {
-  hour: number;
-  reclaimedAnonBytes: number;
-  reclaimedFileBytes: number;
-  kills: number;
-}
+export type HourlyInfo = HourlyReclaimRecord;
 
 export interface ScenarioInfo {
   name: string;

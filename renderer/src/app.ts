@@ -1,6 +1,6 @@
 // The shell: pages, the status line and banners, the theme, and the live event stream that
 // every page listens to. Pages are DOM-only modules that talk to the daemon through the API.
-import type { ReclaimdApi, StatusInfo, StreamMessage } from '../../main/api/contract';
+import type { DecisionRecord, ReclaimdApi, StatusInfo, StreamMessage } from '../../main/api/contract';
 import { connectApi } from './api-client.js';
 import { createAppsPage } from './pages/apps.js';
 import { createHistoryPage } from './pages/history.js';
@@ -8,6 +8,7 @@ import { createLivePage } from './pages/live.js';
 import { createReplayPage } from './pages/replay.js';
 import { createSettingsPage } from './pages/settings.js';
 import { bytes } from './format.js';
+import { toast } from './dom.js';
 
 export interface Page {
   mount(container: HTMLElement): void;
@@ -19,6 +20,8 @@ export interface AppContext {
   /** Live events (status, pressure, decision) to every listener until it unsubscribes. */
   onEvent(listener: (m: StreamMessage) => void): () => void;
   status(): StatusInfo | null;
+  /** Fetch the status now (after a change the banner must show at once). */
+  refreshStatus(): void;
 }
 
 const PAGES: Record<string, (ctx: AppContext) => Page> = {
@@ -45,6 +48,7 @@ function start(): void {
       return () => listeners.delete(l);
     },
     status: () => status,
+    refreshStatus: () => void api.call('status', {}).then((s) => showStatus(s), () => undefined),
   };
   const showStatus = (s: StatusInfo) => {
     status = s;
@@ -67,6 +71,11 @@ function start(): void {
   };
   api.subscribe(['status', 'pressure', 'decision'], (m) => {
     if (m.stream === 'status') showStatus(m.data as StatusInfo);
+    if (m.stream === 'decision') {
+      // A kill is the one decision a person must not miss, whatever page is open.
+      const d = m.data as DecisionRecord;
+      if (d.action === 'kill' && d.result === 'ok') toast(`reclaimd killed ${d.app} (pid ${d.pid}): ${d.reason}`, 'error');
+    }
     for (const l of listeners) l(m);
   });
   void api.call('status', {}).then(showStatus, () => undefined);

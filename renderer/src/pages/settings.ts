@@ -57,6 +57,7 @@ export function createSettingsPage(ctx: AppContext): Page {
         retention: { maxAgeDays: Number(get('retention.maxAgeDays').value), maxRows: Number(get('retention.maxRows').value) },
       });
       toast('Settings saved.');
+      ctx.refreshStatus();
     } catch (err) {
       const e = err as ApiCallError;
       // "params.params.reclaim.cooldownMs" → the parameter's field; "params.retention.maxRows" → its field.

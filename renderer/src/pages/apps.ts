@@ -49,7 +49,7 @@ export function createAppsPage(ctx: AppContext): Page {
   const num = (f: (r: ProcessRow) => number) => (a: ProcessRow, b: ProcessRow) => f(a) - f(b);
   const columns: Column<ProcessRow>[] = [
     { key: 'rank', label: 'Rank', width: '56px', num: true, compare: num((r) => r.rank), render: (r, c) => setText(c, String(r.rank)) },
-    { key: 'app', label: 'App', width: 'minmax(160px, 2fr)', compare: (a, b) => a.appKey.localeCompare(b.appKey), render: (r, c) => { setText(c, `${r.foreground ? '● ' : ''}${r.appKey}`); c.title = r.why; } },
+    { key: 'app', label: 'App', width: 'minmax(140px, 1.4fr)', compare: (a, b) => a.appKey.localeCompare(b.appKey), render: (r, c) => { setText(c, `${r.foreground ? '● ' : ''}${r.appKey}`); c.title = r.why; } },
     { key: 'pid', label: 'PID', width: '70px', num: true, compare: num((r) => r.pid), render: (r, c) => setText(c, String(r.pid)) },
     { key: 'band', label: 'Importance', width: '130px', compare: num((r) => r.adj), render: (r, c) => setText(c, `${r.band} (${r.adj})`) },
     {
@@ -77,7 +77,7 @@ export function createAppsPage(ctx: AppContext): Page {
     {
       key: 'last',
       label: 'Last action',
-      width: 'minmax(140px, 1.4fr)',
+      width: 'minmax(200px, 2fr)',
       compare: num((r) => r.lastAction?.ts ?? 0),
       render: (r, c) => {
         const a = r.lastAction;

@@ -252,6 +252,27 @@ describe('reclaimd serve: the API over HTTP and WebSocket', () => {
     }
   });
 
+  test('a long replay runs on its own thread: the agent and the API keep answering meanwhile', async () => {
+    const text = execFileSync(process.execPath, [CLI, 'scenario', 'generate', '--crowd', '--apps', '1000', '--duration', '4m']).toString();
+    const order: string[] = [];
+    const replay = d.client.call('replay.run', { scenario: { text }, policies: ['reclaim'], store: false }).then((r) => {
+      order.push('replay');
+      return r;
+    });
+    for (let i = 0; i < 5; i++) {
+      await d.client.call('status', {});
+      order.push('status');
+    }
+    const report = await replay;
+    expect(report.runs[0].timeline.t.length).toBe(240);
+    // Every status call was answered while the replay was still running.
+    expect(order).toEqual(['status', 'status', 'status', 'status', 'status', 'replay']);
+    // Two at a time; a third is told to come back.
+    const running = [1, 2].map(() => d.client.call('replay.run', { scenario: { text }, policies: ['reclaim'], store: false }));
+    await expect(d.client.call('replay.run', { scenario: { name: 'quiet' }, policies: ['reclaim'] })).rejects.toMatchObject({ status: 503 });
+    await Promise.all(running);
+  });
+
   test('settings and priorities persist across restarts; the stored host is used when --host is not given', async () => {
     const first = await startServe(['--scenario', 'demo']);
     let second: ServedDaemon | null = null;

@@ -6,7 +6,8 @@ import { CombinedForeground, MarkedForeground, X11Foreground, type ForegroundSou
 import { readMemcgMemory, readPsi, readSystemMemory } from './meminfo';
 import { kernelPressureEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
 import { ProcessScanner } from './process-scanner';
-import { compiledScript, ReclaimRunner } from './reclaim-runner';
+import { ReclaimRunner } from './reclaim-runner';
+import { compiledScript } from '../worker-script';
 import type { ScanWorkerMessage } from './scan-worker';
 import { Worker } from 'node:worker_threads';
 
@@ -107,7 +108,7 @@ export class LinuxHost implements Host {
    */
   startBackgroundScan(intervalMs = 500): void {
     if (this.scanWorker) return;
-    const worker = new Worker(compiledScript('scan-worker.js'), {
+    const worker = new Worker(compiledScript(__dirname, 'scan-worker.js'), {
       workerData: { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, intervalMs },
     });
     worker.unref();

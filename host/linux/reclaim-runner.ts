@@ -1,17 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ReclaimRequest, ReclaimResult } from './process-reclaim';
 import type { WorkerRequest } from './reclaim-worker';
-
-/** A compiled worker script of host/linux: next to this file in dist/, or in dist/ under ts-jest. */
-export function compiledScript(name: string): string {
-  const here = join(__dirname, name);
-  if (existsSync(here)) return here;
-  const built = join(__dirname, '..', '..', 'dist', 'host', 'linux', name);
-  if (existsSync(built)) return built;
-  throw new Error(`${name} not built (${built}); run "npm run build"`);
-}
+import { compiledScript } from '../worker-script';
 
 interface Job {
   msg: WorkerRequest;
@@ -42,7 +32,7 @@ export class ReclaimRunner {
 
   private start(slot: Slot): Worker {
     if (slot.worker) return slot.worker;
-    const w = new Worker(compiledScript('reclaim-worker.js'));
+    const w = new Worker(compiledScript(__dirname, 'reclaim-worker.js'));
     w.unref();
     w.on('message', (msg: { result?: unknown; error?: string }) => {
       const job = slot.current;

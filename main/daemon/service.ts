@@ -5,15 +5,16 @@ import { clearPriority, listPriorities, PriorityError, setPriority } from '../..
 import { DEFAULT_RETENTION, pruneInBackground } from '../../db/retention';
 import { listRuns } from '../../db/runs';
 import { getSetting, setSetting } from '../../db/settings';
-import { bundledScenarios, loadScenario } from '../../host/scenario/load';
-import { ScenarioError, type Scenario } from '../../host/scenario/scenario';
+import { readFileSync } from 'node:fs';
+import { bundledScenarios } from '../../host/scenario/load';
+import { ScenarioError } from '../../host/scenario/scenario';
 import { parseScenarioText } from '../../host/scenario/validate';
 import { ParamError } from '../../policy-engine/params';
 import { UnknownPolicyError, type PolicyRegistry } from '../../policy-engine/registry';
 import { ApiError } from '../api/api-error';
 import type { HostKind, MethodName, MethodParams, MethodResult, Settings, StatusInfo } from '../api/contract';
 import type { Agent } from './agent';
-import { replayWithTimelines } from './replay-service';
+import { ReplayRunner } from './replay-runner';
 
 export type Handlers = { [M in MethodName]: (params: MethodParams<M>) => MethodResult<M> | Promise<MethodResult<M>> };
 
@@ -42,6 +43,7 @@ export function loadSettings(db: Db | null, defaults: Settings, overrides: Parti
 /** Every API method, over the agent, the database and the simulator. */
 export function createService(ctx: ServiceContext): Handlers {
   const { agent, registry } = ctx;
+  const replays = new ReplayRunner();
   const db = (): Db => {
     if (!ctx.db) throw new ApiError(503, `no decision log: ${ctx.dbProblem ?? 'the daemon runs without a database'}`);
     return ctx.db;
@@ -67,15 +69,17 @@ export function createService(ctx: ServiceContext): Handlers {
       throw err;
     }
   };
-  const scenarioFrom = (ref: MethodParams<'replay.run'>['scenario']): { scenario: Scenario; text: string } => {
+  /** The scenario's text, validated here so that a bad one is a 400 before any thread starts. */
+  const scenarioText = (ref: MethodParams<'replay.run'>['scenario']): string => {
     if ((ref.name === undefined) === (ref.text === undefined)) throw new ApiError(400, 'params.scenario: give either a bundled scenario name or the text of a scenario file', 'params.scenario');
     try {
       if (ref.name !== undefined) {
-        if (!bundledScenarios().some((s) => s.name === ref.name)) throw new ApiError(404, `no bundled scenario named "${ref.name}"`, 'params.scenario.name');
-        const scenario = loadScenario(ref.name);
-        return { scenario, text: JSON.stringify(scenario) };
+        const bundled = bundledScenarios().find((s) => s.name === ref.name);
+        if (!bundled) throw new ApiError(404, `no bundled scenario named "${ref.name}"`, 'params.scenario.name');
+        return readFileSync(bundled.file, 'utf8');
       }
-      return { scenario: parseScenarioText(ref.text!, 'scenario'), text: ref.text! };
+      parseScenarioText(ref.text!, 'scenario');
+      return ref.text!;
     } catch (err) {
       if (err instanceof ScenarioError) throw new ApiError(400, err.message, `params.scenario.text: ${err.issues[0]?.path ?? ''}`);
       throw err;
@@ -143,7 +147,7 @@ export function createService(ctx: ServiceContext): Handlers {
     },
     'history.totals': (p) => appTotals(db(), p),
     'history.hourly': (p) => reclaimedPerHour(db(), p),
-    'history.export': (p) => {
+    'history.export': async (p) => {
       const max = p.maxRows ?? 100_000;
       const lines = [csvHeader()];
       let after: string | undefined;
@@ -154,17 +158,17 @@ export function createService(ctx: ServiceContext): Handlers {
         rows += page.rows.length;
         if (!page.next || rows >= max) return { csv: lines.join('\n') + '\n', rows, truncated: page.next !== null && rows >= max };
         after = page.next;
+        // A page at a time, yielding between pages: the agent shares this event loop.
+        await new Promise((r) => setImmediate(r));
       }
     },
     'reclaim.manual': (p) => agent.manualReclaim(p.pid, p.kind),
     'replay.run': (p) => {
-      const { scenario, text } = scenarioFrom(p.scenario);
+      const text = scenarioText(p.scenario);
       const params = (p.params ?? {}) as Record<string, unknown>;
       if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new ApiError(400, 'params.params: expected an object of parameters by policy', 'params.params');
-      return policyErrors(() => {
-        for (const policy of p.policies) registry.create(policy, params[policy]);
-        return replayWithTimelines({ scenario, text, policies: p.policies, seed: p.seed, params, db: p.store === false ? null : ctx.db }, registry);
-      });
+      policyErrors(() => p.policies.forEach((policy) => registry.create(policy, params[policy])));
+      return replays.run({ text, policies: p.policies, seed: p.seed, params, dbPath: p.store === false || !ctx.db ? null : ctx.dbPath });
     },
     'scenarios.list': () => bundledScenarios().map(({ name, description, device, durationMs, apps }) => ({ name, description, device, durationMs, apps })),
     'scenarios.validate': (p) => {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseError, errorText, isStorageFailure } from './errors';
 import { migrate } from './migrate';
@@ -34,7 +34,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   try {
     db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000 });
   } catch (err) {
-    throw new DatabaseError(file, `cannot open: ${errorText(err)}`, isStorageFailure(err) ? 'storage' : 'other');
+    throw new DatabaseError(file, `cannot open: ${errorText(err)}${whyNotWritable(file, options.readonly ?? false)}`, isStorageFailure(err) ? 'storage' : 'other');
   }
   try {
     if (existed) {
@@ -57,6 +57,19 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     }
     throw new DatabaseError(file, `cannot use the database: ${errorText(err)}`, isStorageFailure(err) ? 'storage' : 'other');
   }
+}
+
+/** SQLite says only "unable to open database file": say what is in the way, when it is the folder. */
+function whyNotWritable(file: string, readonly: boolean): string {
+  if (readonly || file === ':memory:') return '';
+  try {
+    accessSync(dirname(file), constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') return ` (the filesystem of ${dirname(file)} is read-only)`;
+    if (code === 'EACCES') return ` (no permission to write in ${dirname(file)})`;
+  }
+  return '';
 }
 
 function checkHeader(file: string): void {

@@ -83,7 +83,7 @@ export class Chart {
         { stroke: axisColor, grid, ...(spec.relativeTime ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => `${Math.round(v)} s`) } : {}) },
         { stroke: axisColor, grid, size: 64, ...(spec.yFormat ? { values: (_u: uPlot, vals: number[]) => vals.map(spec.yFormat!) } : {}) },
         ...(spec.series.some((s) => s.scale === 'y2')
-          ? [{ scale: 'y2', side: 1 as const, stroke: axisColor, grid: { show: false }, size: 56, ...(spec.y2Format ? { values: (_u: uPlot, vals: number[]) => vals.map(spec.y2Format!) } : {}) }]
+          ? [{ scale: 'y2', side: 1 as const, stroke: axisColor, grid: { show: false }, size: 76, ...(spec.y2Format ? { values: (_u: uPlot, vals: number[]) => vals.map(spec.y2Format!) } : {}) }]
           : []),
       ],
       series: [

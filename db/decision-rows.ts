@@ -81,9 +81,8 @@ export function rowToDecision(r: RawRow): DecisionRow {
   };
 }
 
-/** A live decision as the record history would return once it is written (id 0 until then). */
-export function decisionToRecord(d: Decision, ts: number, runId: number | null = null): DecisionRow {
-  const values = decisionToInsert(d, ts, runId);
+/** The record history will return for these insert values once written (id 0 until then). */
+export function insertToRecord(values: DecisionInsert): DecisionRow {
   const raw: RawRow = { id: 0 };
   INSERT_COLUMNS.forEach((column, i) => (raw[column] = values[i]));
   return rowToDecision(raw);

@@ -127,6 +127,7 @@ function immediate(action: PlannedAction, result: ActionOutcome['result'], messa
   return { action, result, message, reclaimedAnonBytes: 0, reclaimedFileBytes: 0, durationMs: 0, at };
 }
 
-export function describeAction(action: PlannedAction): string {
+/** "reclaim anon pages of game (pid 42, pageout)": a planned action, or one read back from the log. */
+export function describeAction(action: { type: PlannedAction['type']; appKey: string; pid: number; kind?: string | null; mode?: string | null }): string {
   return action.type === 'kill' ? `kill ${action.appKey} (pid ${action.pid})` : `reclaim ${action.kind} pages of ${action.appKey} (pid ${action.pid}, ${action.mode})`;
 }

@@ -3,7 +3,7 @@ import { pushBounded } from '../../policy-engine/bounded';
 import type { Host } from '../../policy-engine/host-contract';
 import type { ActionOutcome, ActionResult, PlannedAction, PressureSignal, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
 import { CombinedForeground, MarkedForeground, X11Foreground, type ForegroundSource } from './foreground';
-import { readMemcgMemory, readPsi, readSystemMemory } from './meminfo';
+import { readMemcgMemory, readPsi, readSystemMemory, readZramUsedBytes } from './meminfo';
 import { kernelPressureEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
 import { ProcessScanner } from './process-scanner';
 import { ReclaimRunner } from './reclaim-runner';
@@ -81,7 +81,8 @@ export class LinuxHost implements Host {
     const psi = readPsi(this.options.psiPath ?? '/proc/pressure/memory');
     // lmkd's trigger ratios as averages: some 70 ms/s is 7%, full 700 ms/s is 70%.
     const level = psi && psi.fullAvg10 >= 70 ? 'critical' : psi && psi.someAvg10 >= 7 ? 'medium' : 'none';
-    return { at: Date.now(), source: 'timer', level, psi, memory: this.memory() };
+    // zram's RAM use is for the charts: read here, so the kernel-event path does not pay for it.
+    return { at: Date.now(), source: 'timer', level, psi, memory: { ...this.memory(), zramBytes: readZramUsedBytes() } };
   }
 
   /** Processes now; a scan younger than scanMaxAgeMs (or the background scanner's latest) is reused. */

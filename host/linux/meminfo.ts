@@ -26,7 +26,6 @@ export function readSystemMemory(withWatermarks = true): MemoryReading {
     swapFreeBytes: kb('SwapFree'),
     fileCacheBytes: kb('Active(file)') + kb('Inactive(file)'),
     anonBytes: kb('AnonPages'),
-    zramBytes: readZramUsedBytes(),
     watermarks: withWatermarks ? readWatermarks() : undefined,
     workingsetRefaultFile: vm.get('workingset_refault_file') ?? vm.get('workingset_refault') ?? 0,
     pgscanDirect: vm.get('pgscan_direct') ?? 0,

@@ -5,6 +5,7 @@ import { reclaimProcess } from '../../host/linux/process-reclaim';
 import { readStartTime } from '../../host/linux/procfs';
 import { parseDuration, parseSize } from '../../host/scenario/units';
 import { reclaimCgroup } from '../../host/linux/kernel-reclaim-files';
+import { describeAction } from '../../policy-engine/engine';
 import { formatBytes } from '../../policy-engine/format';
 import { createBuiltinRegistry, DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import type { ReclaimKind } from '../../policy-engine/types';
@@ -106,7 +107,7 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
   io.err(`reclaimd: running policy ${policyName} on the ${host.host.name} host${agent.mode !== 'active' ? ' (dry run: nothing is touched)' : ''}; Ctrl-C stops`);
   const sub = agent.decisions$.subscribe((d) => {
     if (args.flags.has('json')) io.out(JSON.stringify({ ts: d.ts, policy: d.policy, level: d.level, source: d.source, app: d.app, pid: d.pid, action: d.action, kind: d.kind, requestedBytes: d.requestedBytes, reclaimedBytes: d.reclaimedBytes, result: d.result, message: d.message }));
-    else io.out(`${new Date(d.ts).toISOString()} ${d.source}/${d.level}: ${d.action === 'kill' ? `kill ${d.app} (pid ${d.pid})` : `reclaim ${d.kind} pages of ${d.app} (pid ${d.pid}, ${d.mode})`} → ${d.result}: ${d.message}`);
+    else io.out(`${new Date(d.ts).toISOString()} ${d.source}/${d.level}: ${describeAction({ type: d.action, appKey: d.app, pid: d.pid, kind: d.kind, mode: d.mode })} → ${d.result}: ${d.message}`);
   });
   agent.start();
   await new Promise<void>((resolve) => {

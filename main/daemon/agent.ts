@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Subject, asyncScheduler, firstValueFrom, timeout, type Subscription } from 'rxjs';
 import type { DecisionLog } from '../../db/decision-log';
-import { decisionToRecord } from '../../db/decision-rows';
+import { decisionToInsert, insertToRecord } from '../../db/decision-rows';
 import type { PressureLog } from '../../db/pressure-log';
 import type { DecisionRecord } from '../../policy-engine/decision-record';
 import { dryRun, withoutKills } from '../../policy-engine/dry-run';
@@ -212,8 +212,10 @@ export class Agent {
   }
 
   private record(d: Decision): DecisionRecord {
-    this.logs.decisions?.appendDecision(d, d.at);
-    const record = decisionToRecord(d, d.at);
+    // Converted once: the same values go to the log and, as a record, to the UI.
+    const values = decisionToInsert(d, d.at, null);
+    this.logs.decisions?.append(values);
+    const record = insertToRecord(values);
     this.counters.add(record);
     pushBounded(this.recent, record, DECISIONS_KEPT);
     this.lastActions.set(record.app, { ts: record.ts, action: record.action, kind: record.kind, result: record.result, reclaimedBytes: record.reclaimedBytes });

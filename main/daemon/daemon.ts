@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { priorityMap } from '../../db/priorities';
-import { DEFAULT_RETENTION, pruneInBackground } from '../../db/retention';
+import { pruneInBackground } from '../../db/retention';
 import type { Scenario } from '../../host/scenario/scenario';
-import { DEFAULT_POLICY, createBuiltinRegistry } from '../../policy-engine/policies/index';
+import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import type { UserPriority } from '../../policy-engine/types';
 import type { Settings, StatusInfo } from '../api/contract';
 import { EventHub } from '../server/event-hub';
@@ -13,7 +13,7 @@ import { newToken } from '../server/security';
 import { Agent } from './agent';
 import { createAgentHost } from './agent-host';
 import { openAgentStore } from './agent-store';
-import { createService, loadSettings } from './service';
+import { createService, DEFAULT_SETTINGS, loadSettings, retentionPolicy } from './service';
 
 export interface DaemonOptions {
   /** The host; when not given, the stored setting (the Settings page), else sim. */
@@ -44,14 +44,6 @@ export interface Daemon {
 const STATUS_EVERY_MS = 2000;
 const RETENTION_EVERY_MS = 3_600_000;
 
-export const DEFAULT_SETTINGS: Settings = {
-  policy: DEFAULT_POLICY,
-  params: {},
-  dryRun: false,
-  allowKill: true,
-  retention: { maxAgeDays: DEFAULT_RETENTION.maxAgeMs / 86_400_000, maxRows: DEFAULT_RETENTION.maxRows },
-  host: 'sim',
-};
 
 /** The agent, the decision log and the API server, wired together. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
@@ -82,8 +74,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const statusTimer = setInterval(() => hub.publish('status', service.status({}) as StatusInfo), STATUS_EVERY_MS);
   const prune = () => {
     if (!db) return;
-    const r = (service['settings.get']({}) as Settings).retention; // as last saved in Settings
-    void pruneInBackground(db, { maxAgeMs: r.maxAgeDays * 86_400_000, maxRows: r.maxRows }, Date.now()).then((res) => res.error && options.log(`retention: ${res.error}`));
+    const saved = service['settings.get']({}) as Settings; // as last saved in Settings
+    void pruneInBackground(db, retentionPolicy(saved), Date.now()).then((res) => res.error && options.log(`retention: ${res.error}`));
   };
   prune();
   const retentionTimer = setInterval(prune, RETENTION_EVERY_MS);

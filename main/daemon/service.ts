@@ -1,8 +1,9 @@
 import { csvHeader, csvLine } from '../../db/export';
-import { appTotals, CursorError, getDecision, queryHistory, reclaimedPerHour, type HistoryFilter } from '../../db/history';
+import { appTotals, CursorError, getDecision, queryHistory, reclaimedPerHour } from '../../db/history';
 import type { Db } from '../../db/open';
 import { clearPriority, listPriorities, PriorityError, setPriority } from '../../db/priorities';
-import { DEFAULT_RETENTION, pruneInBackground } from '../../db/retention';
+import { DEFAULT_RETENTION, pruneInBackground, type RetentionPolicy } from '../../db/retention';
+import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import { listRuns } from '../../db/runs';
 import { getSetting, setSetting } from '../../db/settings';
 import { readFileSync } from 'node:fs';
@@ -34,6 +35,20 @@ export interface ServiceContext {
 
 const SETTINGS_KEY = 'agent.settings';
 
+export const DEFAULT_SETTINGS: Settings = {
+  policy: DEFAULT_POLICY,
+  params: {},
+  dryRun: false,
+  allowKill: true,
+  retention: { maxAgeDays: DEFAULT_RETENTION.maxAgeMs / 86_400_000, maxRows: DEFAULT_RETENTION.maxRows },
+  host: 'sim',
+};
+
+/** Settings' retention (days, rows) as the database's retention policy. */
+export function retentionPolicy(s: Settings): RetentionPolicy {
+  return { maxAgeMs: s.retention.maxAgeDays * 86_400_000, maxRows: s.retention.maxRows };
+}
+
 /** The settings the daemon starts with: stored ones, with command-line choices on top. */
 export function loadSettings(db: Db | null, defaults: Settings, overrides: Partial<Settings>): Settings {
   const stored = db ? getSetting<Partial<Settings>>(db, SETTINGS_KEY, {}) : {};
@@ -48,19 +63,12 @@ export function createService(ctx: ServiceContext): Handlers {
     if (!ctx.db) throw new ApiError(503, `no decision log: ${ctx.dbProblem ?? 'the daemon runs without a database'}`);
     return ctx.db;
   };
+  /** What is saved (retention, the host for the next start), with what the agent runs now. */
   const settings = (): Settings => {
     const s = agent.currentSettings;
-    const stored = ctx.db ? getSetting<Partial<Settings>>(ctx.db, SETTINGS_KEY, {}) : {};
-    return {
-      policy: s.policy,
-      params: s.params,
-      dryRun: s.dryRun,
-      allowKill: s.allowKill,
-      retention: stored.retention ?? { maxAgeDays: DEFAULT_RETENTION.maxAgeMs / 86_400_000, maxRows: DEFAULT_RETENTION.maxRows },
-      host: stored.host ?? ctx.requestedHost,
-    };
+    const saved = loadSettings(ctx.db, { ...DEFAULT_SETTINGS, host: ctx.requestedHost }, {});
+    return { ...saved, policy: s.policy, params: s.params, dryRun: s.dryRun, allowKill: s.allowKill };
   };
-  const filterOf = (p: Omit<MethodParams<'history.query'>, 'summary'> | MethodParams<'history.export'>): HistoryFilter => ({ ...p });
   const withCursorErrors = <T>(f: () => T): T => {
     try {
       return f();
@@ -137,7 +145,7 @@ export function createService(ctx: ServiceContext): Handlers {
     'history.query': (p) =>
       withCursorErrors(() => {
         const { summary, ...filter } = p;
-        const page = queryHistory(db(), filterOf(filter));
+        const page = queryHistory(db(), filter);
         return summary ? { ...page, rows: page.rows.map((r) => ({ ...r, candidates: [] })) } : page;
       }),
     'history.get': (p) => {
@@ -148,12 +156,13 @@ export function createService(ctx: ServiceContext): Handlers {
     'history.totals': (p) => appTotals(db(), p),
     'history.hourly': (p) => reclaimedPerHour(db(), p),
     'history.export': async (p) => {
-      const max = p.maxRows ?? 100_000;
+      const { maxRows, ...filter } = p;
+      const max = maxRows ?? 100_000;
       const lines = [csvHeader()];
       let after: string | undefined;
       let rows = 0;
       for (;;) {
-        const page = queryHistory(db(), { ...filterOf(p), limit: Math.min(5000, max - rows), after });
+        const page = queryHistory(db(), { ...filter, limit: Math.min(5000, max - rows), after });
         for (const r of page.rows) lines.push(csvLine(r));
         rows += page.rows.length;
         if (!page.next || rows >= max) return { csv: lines.join('\n') + '\n', rows, truncated: page.next !== null && rows >= max };
@@ -195,7 +204,7 @@ export function createService(ctx: ServiceContext): Handlers {
       policyErrors(() => agent.configure({ policy: next.policy, params: next.params, dryRun: next.dryRun, allowKill: next.allowKill }));
       if (ctx.db) {
         setSetting(ctx.db, SETTINGS_KEY, next);
-        if (p.retention) void pruneInBackground(ctx.db, { maxAgeMs: next.retention.maxAgeDays * 86_400_000, maxRows: next.retention.maxRows }, Date.now());
+        if (p.retention) void pruneInBackground(ctx.db, retentionPolicy(next), Date.now());
       }
       return settings();
     },

@@ -134,6 +134,8 @@ export class SimHost implements Host {
     this.counters.addLevelTime(p.level, dt);
     if (this.options.checkInvariants) this.assertInvariants();
 
+    if (!p.vmpressure && !p.psiEvent) return;
+    // Read only when there is an event to carry it: most steps have none.
     const memory = this.memoryReading();
     if (p.vmpressure) {
       this.signals.next({ at: now, source: 'vmpressure', level: p.vmpressure.level, vmpressure: p.vmpressure, psi: p.psi, memory });

@@ -41,12 +41,15 @@ describe('reclaimd serve on the Linux host', () => {
       expect(status.host).toBe('observe');
       expect(status.limits.join(' ')).toContain('no CAP_SYS_NICE');
       expect(d.stderr.join('\n')).toContain('observe-only: no CAP_SYS_NICE');
-      const procs = await d.client.call('processes', {});
-      const own = procs.processes.find((p) => p.pid !== d.child.pid);
-      if (own) {
-        const decision = await d.client.call('reclaim.manual', { pid: own.pid, kind: 'anon' });
-        expect(decision.result).toBe('dry-run');
+      // The observe-only host lists processes from systeminformation on its first sample.
+      let own;
+      for (let i = 0; i < 50 && !own; i++) {
+        own = (await d.client.call('processes', {})).processes.find((p) => p.pid !== d.child.pid && !p.foreground);
+        if (!own) await new Promise((r) => setTimeout(r, 200));
       }
+      expect(own).toBeDefined();
+      const decision = await d.client.call('reclaim.manual', { pid: own!.pid, kind: 'anon' });
+      expect(decision.result).toBe('dry-run');
     } finally {
       await d.dispose();
     }

@@ -4,7 +4,8 @@
 // (main/ and the preload also type-check against Electron's own types in `npm run build`.)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IPC, isTrustedSender, windowOptions } from '../main/electron/window-options';
+import { IPC, isTrustedSender, permissionAllowed, windowOptions } from '../main/electron/window-options';
+import { NOTIFICATION_BODY_MAX_CHARS, notificationText } from '../main/electron/notification-text';
 import { METHOD_NAMES } from '../main/api/contract';
 
 const exposed: Record<string, unknown> = {};
@@ -44,11 +45,40 @@ describe('the Electron window', () => {
   test('main blocks navigation and new windows, and checks every IPC sender', () => {
     const main = readFileSync(join(__dirname, '..', 'main', 'electron', 'main.ts'), 'utf8');
     expect(main).toMatch(/will-navigate', \(e\) => e\.preventDefault\(\)/);
+    // Sub-frames navigate without will-navigate.
+    expect(main).toMatch(/will-frame-navigate', \(e\) => e\.preventDefault\(\)/);
     expect(main).toMatch(/setWindowOpenHandler\(\(\) => \(\{ action: 'deny' \}\)\)/);
     // Every ipcMain.handle starts by checking the sender.
     const handles = [...main.matchAll(/ipcMain\.handle\([^\n]+\n\s+(\S+)/g)].map((m) => m[1]);
     expect(handles).toHaveLength(3);
     expect(handles.every((first) => first === 'trusted(event);')).toBe(true);
+  });
+
+  test('permissions: notifications for the app page only, asked or checked', () => {
+    const url = 'reclaimd-ui://app/index.html';
+    expect(permissionAllowed('notifications', url, url)).toBe(true);
+    expect(permissionAllowed('notifications', 'reclaimd-ui://app', url)).toBe(true); // a check handler's origin
+    expect(permissionAllowed('notifications', 'https://evil.example/', url)).toBe(false);
+    expect(permissionAllowed('notifications', undefined, url)).toBe(false);
+    // Custom schemes and file: all have the origin "null": that must not make them the app.
+    expect(permissionAllowed('notifications', 'evil-ui://app/index.html', url)).toBe(false);
+    expect(permissionAllowed('notifications', 'file:///tmp/index.html', url)).toBe(false);
+    expect(permissionAllowed('notifications', 'reclaimd-ui://other/index.html', url)).toBe(false);
+    for (const p of ['media', 'geolocation', 'clipboard-read', 'openExternal', 'fileSystem']) expect(permissionAllowed(p, url, url)).toBe(false);
+    // Both of Electron's handlers answer with it: the request handler alone leaves checks granted.
+    const main = readFileSync(join(__dirname, '..', 'main', 'electron', 'main.ts'), 'utf8');
+    expect(main).toMatch(/setPermissionRequestHandler\([^\n]*permissionAllowed\(permission, details\.requestingUrl, RENDERER_URL\)/);
+    expect(main).toMatch(/setPermissionCheckHandler\([^\n]*permissionAllowed\(permission, requestingOrigin, RENDERER_URL\)/);
+  });
+
+  test('notifications are plain text: no markup, no control characters, bounded', () => {
+    expect(notificationText('reclaimd killed <b>x</b> & <a href="https://evil.example">y</a>')).toBe('reclaimd killed ‹b›x‹/b› ＆ ‹a href="https://evil.example"›y‹/a›');
+    expect(notificationText('pid 7: a\nfake line\u001b[31m \u202eevil\u0007')).toBe('pid 7: a fake line [31m evil');
+    const long = notificationText('x'.repeat(1000));
+    expect([...long]).toHaveLength(NOTIFICATION_BODY_MAX_CHARS);
+    expect(long.endsWith('…')).toBe(true);
+    const tray = readFileSync(join(__dirname, '..', 'main', 'electron', 'tray.ts'), 'utf8');
+    expect(tray).toMatch(/new Notification\(\{ title: notificationText\([^)]*\), body: notificationText\(/);
   });
 
   test('only the top frame of the app page is a trusted sender', () => {

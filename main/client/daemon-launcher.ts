@@ -18,17 +18,44 @@ export function apiFileCandidates(env: NodeJS.ProcessEnv = process.env): string[
   return [env.RECLAIMD_API_FILE, '/run/reclaimd/api.json', env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'reclaimd', 'api.json') : undefined].filter((p): p is string => !!p);
 }
 
-/** A daemon from an api file that is alive and answers with its token; null otherwise. */
-export async function findRunningDaemon(files = apiFileCandidates()): Promise<DaemonClient | null> {
+/** An api file's daemon URL that is not on loopback. */
+export class NotLoopbackError extends Error {}
+
+/**
+ * The address of a daemon named in an api file, if it is on this machine's loopback. The
+ * daemon only listens there; a file naming any other host is not the daemon's (a tampered
+ * or foreign file), and calling it would hand the token to that host.
+ */
+export function loopbackAddress(url: string, file: string): DaemonAddress {
+  const address = parseUiUrl(url);
+  const host = new URL(address.base).hostname;
+  const loopback = /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]';
+  if (!loopback) throw new NotLoopbackError(`${file}: refused the daemon URL ${address.base}: not a loopback address (127.0.0.0/8 or [::1]); the daemon only listens there`);
+  return address;
+}
+
+/**
+ * A daemon from an api file that is alive and answers with its token; null otherwise.
+ * A file naming a non-loopback URL is refused before any request, and said through `report`.
+ */
+export async function findRunningDaemon(files = apiFileCandidates(), report: (message: string) => void = () => undefined): Promise<DaemonClient | null> {
   for (const file of files) {
     if (!existsSync(file)) continue;
+    let address: DaemonAddress;
     try {
       const info = JSON.parse(readFileSync(file, 'utf8')) as { url: string };
-      const client = new DaemonClient(parseUiUrl(info.url));
+      address = loopbackAddress(info.url, file);
+    } catch (err) {
+      // Unreadable (another user's) or garbled: try the next; a foreign URL is worth saying.
+      if (err instanceof NotLoopbackError) report(err.message);
+      continue;
+    }
+    try {
+      const client = new DaemonClient(address);
       await client.call('status', {});
       return client;
     } catch {
-      // Unreadable (another user's), stale (daemon gone) or refusing: try the next.
+      // Stale (daemon gone) or refusing: try the next.
     }
   }
   return null;

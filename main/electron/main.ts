@@ -8,14 +8,14 @@ import { isMethod, subscribeMessage, validateParams, type DecisionRecord, type S
 import { findRunningDaemon, startDaemonProcess, type RunningDaemon } from '../client/daemon-launcher';
 import { RENDERER_URL, registerRendererScheme, serveRenderer } from './renderer-protocol';
 import { PressureTray } from './tray';
-import { IPC, isTrustedSender, windowOptions, type IpcReply } from './window-options';
+import { IPC, isTrustedSender, permissionAllowed, windowOptions, type IpcReply } from './window-options';
 
 const rendererRoot = join(__dirname, '..', '..', 'renderer');
 registerRendererScheme();
 
 async function connectDaemon(): Promise<RunningDaemon> {
   // A privileged daemon (systemd) may already run; otherwise this user's own, unprivileged.
-  const running = await findRunningDaemon();
+  const running = await findRunningDaemon(undefined, (message) => console.error(`reclaimd: ${message}`));
   if (running) return { client: running, child: null };
   return startDaemonProcess({
     node: app.isPackaged ? process.execPath : (process.env.RECLAIMD_NODE ?? 'node'),
@@ -26,6 +26,8 @@ async function connectDaemon(): Promise<RunningDaemon> {
 
 function lockDown(contents: WebContents): void {
   contents.on('will-navigate', (e) => e.preventDefault());
+  // will-navigate sees only the main frame; this one every frame's navigations.
+  contents.on('will-frame-navigate', (e) => e.preventDefault());
   contents.on('will-redirect', (e) => e.preventDefault());
   contents.on('will-attach-webview', (e) => e.preventDefault());
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -38,7 +40,8 @@ async function main(): Promise<void> {
   }
   await app.whenReady();
   serveRenderer(rendererRoot);
-  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) => callback(permissionAllowed(permission, details.requestingUrl, RENDERER_URL)));
+  session.defaultSession.setPermissionCheckHandler((_wc, permission, requestingOrigin) => permissionAllowed(permission, requestingOrigin, RENDERER_URL));
   app.on('web-contents-created', (_e, contents) => lockDown(contents));
 
   const daemon = await connectDaemon();

@@ -1,5 +1,6 @@
 import { Menu, Notification, Tray, nativeImage, type NativeImage } from 'electron';
 import type { DecisionRecord, StatusInfo } from '../api/contract';
+import { notificationText } from './notification-text';
 
 const LEVEL_COLORS: Record<string, [number, number, number]> = {
   none: [107, 119, 133],
@@ -50,7 +51,7 @@ export class PressureTray {
 
   notifyDecision(d: DecisionRecord): void {
     if (d.action !== 'kill' || d.result !== 'ok' || !Notification.isSupported()) return;
-    new Notification({ title: `reclaimd killed ${d.app}`, body: `pid ${d.pid}: ${d.reason}` }).show();
+    new Notification({ title: notificationText(`reclaimd killed ${d.app}`), body: notificationText(`pid ${d.pid}: ${d.reason}`) }).show();
   }
 
   destroy(): void {

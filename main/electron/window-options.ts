@@ -54,3 +54,19 @@ export function isTrustedSender(frame: { url: string; parent: unknown } | null |
     return false;
   }
 }
+
+/**
+ * The one permission the app uses: notifications, for its own page. Both Electron's request
+ * handler (a page asks) and its check handler (a page queries, e.g. Notification.permission
+ * or navigator.permissions) answer with this, so no permission is granted by default.
+ */
+export function permissionAllowed(permission: string, requestingUrl: string | undefined, rendererUrl: string): boolean {
+  if (permission !== 'notifications' || !requestingUrl) return false;
+  try {
+    // Scheme and host: a custom scheme's URL.origin is "null", the same for any other page.
+    const [a, b] = [new URL(requestingUrl), new URL(rendererUrl)];
+    return a.protocol === b.protocol && a.host === b.host;
+  } catch {
+    return false;
+  }
+}

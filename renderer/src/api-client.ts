@@ -21,10 +21,27 @@ export type ConnectionListener = (connected: boolean, why?: string) => void;
 
 export function connectApi(onConnection: ConnectionListener): ReclaimdApi {
   if (window.reclaimd) return window.reclaimd;
-  const token = new URLSearchParams(location.search).get('token') ?? sessionStorage.getItem('reclaimd-token') ?? '';
-  if (token) sessionStorage.setItem('reclaimd-token', token);
-  return new HttpApi(token, onConnection);
+  return new HttpApi(takeUrlToken(), onConnection);
 }
+
+/**
+ * The token from the URL `serve` printed, taken out of the address: it would otherwise stay
+ * in the history, bookmarks, screenshots and shared links. sessionStorage keeps it for this
+ * tab only, so a reload still works.
+ */
+function takeUrlToken(): string {
+  const url = new URL(location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    // Replace, not push: the entry with the token is gone from the history.
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+  }
+  return fromUrl ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+const TOKEN_KEY = 'reclaimd-token';
 
 class HttpApi implements ReclaimdApi {
   constructor(private readonly token: string, private readonly onConnection: ConnectionListener) {}

@@ -1,13 +1,16 @@
 // End to end: the real UI in Debian's Chromium (playwright-core) against the real
 // `reclaimd serve` on the simulated device, with a real SQLite file. Screenshots of every
-// page go to docs/screenshots/ (README.md shows them).
-import { existsSync, mkdirSync } from 'node:fs';
+// page go to a scratch folder, or to docs/screenshots/ (README.md shows them) when
+// RECLAIMD_SCREENSHOTS=docs: a plain test run leaves the working tree as it found it.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServe, type ServedDaemon } from './helpers/serve';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(__dirname, '..', 'docs', 'screenshots');
+const KEEP_SHOTS = process.env.RECLAIMD_SCREENSHOTS === 'docs';
+const SHOTS = KEEP_SHOTS ? join(__dirname, '..', 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'reclaimd-shots-'));
 
 describe('the UI in Chromium against reclaimd serve', () => {
   let d: ServedDaemon;
@@ -26,6 +29,7 @@ describe('the UI in Chromium against reclaimd serve', () => {
   afterAll(async () => {
     await browser?.close();
     await d?.dispose();
+    if (!KEEP_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
   afterEach(() => {
     expect(pageErrors).toEqual([]);

@@ -87,6 +87,9 @@ describe('the table', () => {
     expect(formatCell('userWaitMs', { median: 2061.5, min: 2061.5, max: 2061.5 }, '')).toBe('2061.5');
     expect(formatCell('userWaitMs', { median: 2059.5, min: 2057, max: 2061.52 }, '*')).toBe('2059.5 (2057–2061.5) *');
     expect(formatCell('reclaimedBytes', { median: 1147715584, min: 1147715584, max: 1147715584 }, '')).toBe('1095MiB');
+    // A range narrower than the precision shown is no range: 1206MiB (1206MiB–1206MiB) says nothing.
+    expect(formatCell('reclaimedBytes', { median: 1264500000, min: 1264400000, max: 1264600000 }, '')).toBe('1206MiB');
+    expect(formatCell('zramCpuMs', { median: 5861.9, min: 5861.88, max: 5861.92 }, '=')).toBe('5861.9 =');
   });
 
   it('has a row per metric saying which way is better, * for the best and = for a tie', () => {

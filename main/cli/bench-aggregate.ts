@@ -107,9 +107,13 @@ function number(key: string, v: number): string {
   return String(Math.round(v * 10) / 10);
 }
 
-/** `median` alone when every seed agreed, else `median (min–max)`; `*` best, `=` tied best. */
+/**
+ * `median` alone when every seed agreed (to the precision shown), else `median (min–max)`;
+ * `*` best, `=` tied best.
+ */
 export function formatCell(key: string, s: Spread, mark: '' | '*' | '='): string {
-  const text = s.min === s.max ? number(key, s.median) : `${number(key, s.median)} (${number(key, s.min)}–${number(key, s.max)})`;
+  const [median, min, max] = [s.median, s.min, s.max].map((v) => number(key, v));
+  const text = min === max ? median : `${median} (${min}–${max})`;
   return mark ? `${text} ${mark}` : text;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBuiltinRegistry } from '../policy-engine/policies/index';
@@ -9,6 +9,8 @@ import { rawScenario } from './helpers/scenarios';
 
 // The real command, as a user runs it (built by `npm run build`, which `npm test` runs first).
 const BIN = join(__dirname, '..', 'bin', 'reclaimd.js');
+
+const DEMO_SEED: number = JSON.parse(readFileSync(join(__dirname, '..', 'scenarios', 'demo.json'), 'utf8')).seed;
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -43,9 +45,9 @@ describe('reclaimd bench', () => {
     expect(report.scenarios.map((s) => s.name)).toEqual(['demo']);
     const [demo] = report.scenarios;
     expect(demo.policies.map((p) => p.policy)).toEqual(['reclaim', 'lmkd']);
+    // The scenario's own seed first, so the first run is the plain `replay demo`.
     const seeds = demo.policies[0].seeds;
-    expect(seeds).toHaveLength(2);
-    expect(seeds[1]).toBe(seeds[0] + 1);
+    expect(seeds).toEqual([DEMO_SEED, DEMO_SEED + 1]);
 
     // Each seed's run through the bench is the run `replay --seed` makes.
     const replays = seeds.map((seed) => JSON.parse(cli('replay', 'demo', '--policy', 'reclaim', '--compare', 'lmkd', '--seed', String(seed), '--json').out));
@@ -85,6 +87,12 @@ describe('reclaimd bench', () => {
     expect(r.out).toMatch(/^reclaimedBytes\s+—\s+\d+MiB/m);
     expect(r.out).toMatch(/^user wait: reclaim (.* (beats|loses to) |ties )the best of the others/m);
     expect(r.out).not.toContain('bench: [');
+    // The progress still goes to stderr when stdout is a table.
+    expect(r.err).toMatch(/^bench: \[8\/8\] /m);
+  });
+
+  it('prints a help line', () => {
+    expect(cli('help').out).toMatch(/^  bench \[<scenario>\.\.\.\] \[--scenarios DIR\] \[--seeds 5\]/m);
   });
 
   it('by default compares the registered ones of reclaim, android, lmkd, none, proactive, naming any it skips', () => {

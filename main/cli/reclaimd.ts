@@ -10,6 +10,7 @@ import { doctorCommand, reclaimCommand, runCommand } from './linux-commands';
 import { labCommand } from './lab-command';
 import { processIO, type CommandIO } from './io';
 import { policiesCommand } from './policies-command';
+import { benchCommand } from './bench-command';
 import { replayCommand } from './replay-command';
 import { scenarioCommand, scenariosCommand } from './scenario-commands';
 import { serveCommand } from './serve-command';
@@ -19,6 +20,9 @@ const USAGE = `usage: reclaimd <command> [options]
 commands:
   replay <scenario> [--policy reclaim] [--compare lmkd,none] [--seed N] [--params JSON] [--json]
                          replay a scenario on the simulated device and compare policies
+  bench [<scenario>...] [--scenarios DIR] [--seeds 5] [--policies reclaim,lmkd,...] [--params JSON] [--jobs N] [--json]
+                         every scenario × seed × policy on the simulator, on every core:
+                         median and min–max per metric, the best marked; progress on stderr
   scenarios [--json]     list the bundled scenarios
   scenario validate <file>
   scenario generate [--apps 50] [--duration 1h] [--seed 1] [--device phone-4g] [--crowd] [--out FILE]
@@ -57,6 +61,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     switch (command) {
       case 'replay':
         return replayCommand(rest, io);
+      case 'bench':
+        return await benchCommand(rest, io);
       case 'scenarios':
         return scenariosCommand(rest, io);
       case 'scenario':

@@ -20,7 +20,28 @@ export const EFD_CLOEXEC = 0o2000000;
 /** The kernel's UIO_MAXIOV: process_madvise takes at most this many ranges a call. */
 export const IOV_MAX = 1024;
 
-export const ERRNO = { EPERM: 1, ESRCH: 3, EINTR: 4, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EINVAL: 22, ENOSYS: 38 } as const;
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  ENFILE: 23,
+  EMFILE: 24,
+  EINVAL: 22,
+  ENOSYS: 38,
+} as const;
+
+/** "ENOENT (2)" for an errno this module knows, "errno 95" otherwise: the one place errnos get names. */
+export function errnoName(errno: number): string {
+  const name = Object.entries(ERRNO).find(([, v]) => v === errno)?.[0];
+  return name ? `${name} (${errno})` : `errno ${errno}`;
+}
 
 export interface Libc {
   syscallNumbers: (typeof SYSCALLS)[string];
@@ -31,6 +52,10 @@ export interface Libc {
   eventfd(flags: number): { fd: number; errno: number };
   /** poll() on a worker thread: never blocks the event loop. */
   pollAsync(fds: Buffer, count: number, timeoutMs: number): Promise<number>;
+  /** poll() with a zero timeout: whether `fd` has any of `events` now (a pidfd is readable once its process exited). */
+  pollNow(fd: number, events: number): boolean;
+  /** The kernel's page size (4 KiB on x86, 4/16/64 KiB on arm64): /proc/PID/pagemap has one entry per page. */
+  pageSize: number;
   close(fd: number): void;
 }
 
@@ -51,6 +76,9 @@ export function libc(): Libc {
   const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
   const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
   const close = lib.func('int close(int fd)');
+  const sysconf = lib.func('long sysconf(int name)');
+  const SC_PAGESIZE = 30; // the same value in glibc and musl on every Linux architecture
+  const pollBuf = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
   cached = {
     syscallNumbers: numbers,
     pidfdOpen(pid) {
@@ -72,6 +100,13 @@ export function libc(): Libc {
     pollAsync(fds, count, timeoutMs) {
       return new Promise((resolve, reject) => poll.async(fds, count, timeoutMs, (err: unknown, n: number) => (err ? reject(err) : resolve(n))));
     },
+    pollNow(fd, events) {
+      pollBuf.writeInt32LE(fd, 0);
+      pollBuf.writeInt16LE(events, 4);
+      pollBuf.writeInt16LE(0, 6);
+      return (poll(pollBuf, 1, 0) as number) > 0 && (pollBuf.readInt16LE(6) & events) !== 0;
+    },
+    pageSize: Number(sysconf(SC_PAGESIZE)),
     close(fd) {
       close(fd);
     },

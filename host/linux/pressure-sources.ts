@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { Observable } from 'rxjs';
 import type { PressureLevel } from '../../policy-engine/types';
-import { EFD_CLOEXEC, EFD_NONBLOCK, libc, POLLERR, POLLIN, POLLPRI } from './libc';
+import { EFD_CLOEXEC, EFD_NONBLOCK, errnoName, libc, POLLERR, POLLIN, POLLPRI } from './libc';
 
 /** lmkd's PSI thresholds: some 70 ms / full 700 ms in a 1 s window. */
 export const LMKD_TRIGGERS = { someMs: 70, fullMs: 700, windowMs: 1000 };
@@ -56,7 +56,7 @@ export function openPsiTrigger(path: string, kind: 'some' | 'full', stallMs: num
 export function openVmpressure(memcg: string, level: Exclude<PressureLevel, 'none'>): number {
   const c = libc();
   const { fd: efd, errno } = c.eventfd(EFD_NONBLOCK | EFD_CLOEXEC);
-  if (efd < 0) throw new Error(`eventfd failed: errno ${errno}`);
+  if (efd < 0) throw new Error(`eventfd failed: ${errnoName(errno)}`);
   const plfd = openSync(`${memcg}/memory.pressure_level`, constants.O_RDONLY);
   try {
     const ctl = openSync(`${memcg}/cgroup.event_control`, constants.O_WRONLY);

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { ActionResult, ReclaimKind, ReclaimMode } from '../../policy-engine/types';
-import { ERRNO, IOV_MAX, libc, MADV_COLD, MADV_PAGEOUT } from './libc';
+import { ERRNO, errnoName, IOV_MAX, libc, MADV_COLD, MADV_PAGEOUT, POLLIN, type Libc } from './libc';
 import { procReclaimAvailable, reclaimThroughProcFile } from './kernel-reclaim-files';
-import { readMemory, readStartTime, readStat, readVmas, type Vma } from './procfs';
+import { filePages } from './pagemap';
+import { PF_EXITING, PF_KTHREAD, readMemory, readMemoryAndExit, readStartTime, readStat, readTgid, readVmas, type Vma } from './procfs';
 
 export interface ReclaimRequest {
   pid: number;
@@ -30,6 +31,14 @@ export interface ReclaimResult {
   advisedBytes: number;
   reclaimedAnonBytes: number;
   reclaimedFileBytes: number;
+  /**
+   * Resident bytes left because other processes map them too (the kernel never pages
+   * those out): page-cache pages found shared in file mode, RssShmem of the MAP_SHARED
+   * anonymous mappings skipped in anon and all modes.
+   */
+  sharedSkippedBytes: number;
+  /** File mode: bytes the process wrote into private file mappings (anonymous copies), kept out of file reclaim. */
+  writtenSkippedBytes: number;
   durationMs: number;
   calls: number;
   /** Epoch ms (performance.timeOrigin + now) of the first process_madvise, or null if none was made. */
@@ -38,9 +47,25 @@ export interface ReclaimResult {
 
 export const CAP_HINT = 'process_madvise needs CAP_SYS_NICE over the target (run as root, or grant the agent cap_sys_nice+ep)';
 
-function errnoText(errno: number): string {
-  const name = Object.entries(ERRNO).find(([, v]) => v === errno)?.[0];
-  return name ? `${name} (${errno})` : `errno ${errno}`;
+/**
+ * pidfd_open, with its failures as results. A thread's id is a valid /proc entry but not a
+ * process: pidfd_open refuses it (ENOENT, EINVAL before Linux 6.9), and the message says
+ * which process the thread belongs to.
+ */
+function openPidfd(c: Libc, pid: number): { fd: number } | { result: 'gone' | 'refused' | 'error'; message: string; errno: number } {
+  const { fd, errno } = c.pidfdOpen(pid);
+  if (fd >= 0) return { fd };
+  if (errno === ERRNO.ESRCH) return { result: 'gone', message: `process ${pid} is gone`, errno };
+  const what = `pidfd_open(${pid}): ${errnoName(errno)}`;
+  if (errno === ERRNO.ENOENT || errno === ERRNO.EINVAL) {
+    const tgid = readTgid(pid);
+    if (tgid !== null && tgid !== pid) {
+      const comm = readStat(tgid)?.comm;
+      return { result: 'refused', message: `${what} — ${pid} is a thread of process ${tgid}${comm ? ` (${comm})` : ''}, not a process; reclaim and kill act on whole processes: use ${tgid}`, errno };
+    }
+    if (tgid === null) return { result: 'gone', message: `${what} — process ${pid} is gone`, errno };
+  }
+  return { result: 'error', message: what, errno };
 }
 
 /** Why this process must not be touched, before any system call; null if it may be. */
@@ -50,24 +75,39 @@ export function refusal(pid: number, startTime: number, protectedPids: readonly 
   if (protectedPids.includes(pid)) return { result: 'refused', message: `pid ${pid} is protected (the agent or its UI)` };
   const stat = readStat(pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return { result: 'gone', message: `process ${pid} is gone` };
-  if ((stat.flags & 0x00200000) !== 0 || pid === 2 || stat.ppid === 2) return { result: 'refused', message: `pid ${pid} (${stat.comm}) is a kernel thread` };
+  if ((stat.flags & PF_KTHREAD) !== 0 || pid === 2 || stat.ppid === 2) return { result: 'refused', message: `pid ${pid} (${stat.comm}) is a kernel thread` };
   if (stat.startTime !== startTime) return { result: 'refused', message: `pid ${pid} was reused (start time ${stat.startTime}, expected ${startTime})` };
+  if ((stat.flags & PF_EXITING) !== 0) return { result: 'gone', message: `process ${pid} is exiting` };
   return null;
 }
 
-/** Ranges of the wanted kind, cut to the budget, as iovec chunks of at most IOV_MAX. */
-function iovecChunks(vmas: readonly Vma[], kind: ReclaimKind, budgetBytes: number): Buffer[] {
+/**
+ * Why the process behind `pidfd` is no longer there to reclaim, or null if it is. A killed
+ * process keeps its pid, start time and a non-zombie state for as long as freeing its
+ * memory takes, so each sign is checked: the pidfd readable (it exited), the stat gone or a
+ * zombie, PF_EXITING, SIGKILL pending or its memory already released (`exiting` from
+ * /proc/PID/status, read by the caller with the counters).
+ */
+function exitReason(c: Libc, pidfd: number, pid: number, startTime: number, exiting: string | null): string | null {
+  if (c.pollNow(pidfd, POLLIN)) return 'exited';
+  const stat = readStat(pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X' || stat.startTime !== startTime) return 'exited';
+  if ((stat.flags & PF_EXITING) !== 0) return 'is exiting';
+  return exiting;
+}
+
+/** Ranges cut to the budget, as iovec chunks of at most IOV_MAX. */
+function iovecChunks(all: readonly [bigint, bigint][], budgetBytes: number): Buffer[] {
   const ranges: [bigint, bigint][] = [];
   let left = budgetBytes > 0 ? BigInt(budgetBytes) : -1n;
-  for (const v of vmas) {
-    if (kind !== 'all' && v.kind !== kind) continue;
-    let len = v.end - v.start;
+  for (const [start, length] of all) {
+    let len = length;
     if (left >= 0n) {
       if (left === 0n) break;
       if (len > left) len = (left + 4095n) & ~4095n;
       left -= len < left ? len : left;
     }
-    ranges.push([v.start, len]);
+    ranges.push([start, len]);
   }
   const chunks: Buffer[] = [];
   for (let i = 0; i < ranges.length; i += IOV_MAX) {
@@ -80,6 +120,31 @@ function iovecChunks(vmas: readonly Vma[], kind: ReclaimKind, budgetBytes: numbe
     chunks.push(buf);
   }
   return chunks;
+}
+
+/**
+ * The ranges to advise for a kind, and what is left out. MAP_SHARED anonymous mappings
+ * (shmem, memfd, SysV: a browser's shared buffers) are skipped in anon and all modes —
+ * their pages are typically mapped by another process as well, which the kernel's pageout
+ * skips, and are RssShmem, not RssAnon. File mode looks at each page (see pagemap.ts): a
+ * MAP_SHARED file that only this process maps is still paged out, as the kernel would.
+ */
+function rangesFor(pid: number, vmas: readonly Vma[], kind: ReclaimKind, pageSize: number, rssShmemBytes: number): { ranges: [bigint, bigint][]; sharedSkippedBytes: number; writtenSkippedBytes: number; note: string } {
+  if (kind === 'file') {
+    const files = vmas.filter((v) => v.kind === 'file');
+    const pages = filePages(pid, files, pageSize);
+    if (pages) return { ranges: pages.ranges, sharedSkippedBytes: pages.sharedBytes, writtenSkippedBytes: pages.writtenBytes, note: '' };
+    // Without pagemap the mappings go whole, as before: the kernel still skips shared pages.
+    return { ranges: files.map((v) => [v.start, v.end - v.start]), sharedSkippedBytes: 0, writtenSkippedBytes: 0, note: `; /proc/${pid}/pagemap unreadable: shared and written pages not told apart` };
+  }
+  const ranges: [bigint, bigint][] = [];
+  let skippedShared = false;
+  for (const v of vmas) {
+    if (kind !== 'all' && v.kind !== kind) continue;
+    if (v.kind === 'anon' && v.shared) skippedShared = true;
+    else ranges.push([v.start, v.end - v.start]);
+  }
+  return { ranges, sharedSkippedBytes: skippedShared ? rssShmemBytes : 0, writtenSkippedBytes: 0, note: '' };
 }
 
 /**
@@ -97,6 +162,8 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
     advisedBytes: 0,
     reclaimedAnonBytes: 0,
     reclaimedFileBytes: 0,
+    sharedSkippedBytes: 0,
+    writtenSkippedBytes: 0,
     calls: 0,
     firstCallAtMs: null,
     ...extra,
@@ -125,30 +192,37 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
   } catch (err) {
     return viaProcFile((err as Error).message);
   }
-  const { fd, errno } = c.pidfdOpen(req.pid);
-  if (fd < 0) {
-    if (errno === ERRNO.ESRCH) return done('gone', `process ${req.pid} is gone`);
-    if (errno === ERRNO.ENOSYS) return viaProcFile('pidfd_open is not available (Linux 5.3+ needed)');
-    return done('error', `pidfd_open: ${errnoText(errno)}`);
+  const opened = openPidfd(c, req.pid);
+  if (!('fd' in opened)) {
+    if (opened.errno === ERRNO.ENOSYS) return viaProcFile('pidfd_open is not available (Linux 5.3+ needed)');
+    return done(opened.result, opened.message);
   }
+  const fd = opened.fd;
   try {
     // The pidfd now refers to one process for good; if the pid was reused before we opened
     // it, the start time tells.
     const startNow = readStartTime(req.pid);
     if (startNow === null) return done('gone', `process ${req.pid} exited`);
     if (startNow !== req.startTime) return done('refused', `pid ${req.pid} was reused (start time ${startNow}, expected ${req.startTime})`);
-    const before = readMemory(req.pid);
+    const first = readMemoryAndExit(req.pid);
     const vmas = readVmas(req.pid);
-    if (!before || !vmas) {
+    if (!first || !vmas) {
       // Still there but unreadable: /proc/PID/maps needs ptrace read access to the target.
       if (readStartTime(req.pid) === req.startTime) return done('denied', `cannot read /proc/${req.pid}/maps — ${CAP_HINT}, and ptrace read access to the target`);
       return done('gone', `process ${req.pid} exited`);
     }
+    // A process being killed must not be reported as reclaimed (its counters read zero).
+    const gone = exitReason(c, fd, req.pid, req.startTime, first.exiting);
+    if (gone) return done('gone', `process ${req.pid} ${gone}`);
+    const before = first.memory;
+    const plan = rangesFor(req.pid, vmas, req.kind, c.pageSize, before.rssShmemBytes);
+    const skipped = { sharedSkippedBytes: plan.sharedSkippedBytes, writtenSkippedBytes: plan.writtenSkippedBytes };
     const advice = req.mode === 'cold' ? MADV_COLD : MADV_PAGEOUT;
     let advised = 0;
     let calls = 0;
     let firstCallAtMs: number | null = null;
-    for (const chunk of iovecChunks(vmas, req.kind, req.budgetBytes)) {
+    const exitedDuring = () => done('gone', `process ${req.pid} exited during reclaim`, { before, advisedBytes: advised, calls, firstCallAtMs, ...skipped });
+    for (const chunk of iovecChunks(plan.ranges, req.budgetBytes)) {
       const count = chunk.length / 16;
       calls++;
       firstCallAtMs ??= performance.timeOrigin + performance.now();
@@ -157,7 +231,7 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
         advised += r.bytes;
         continue;
       }
-      if (r.errno === ERRNO.ESRCH) return done('gone', `process ${req.pid} exited during reclaim`, { before, advisedBytes: advised, calls });
+      if (r.errno === ERRNO.ESRCH) return exitedDuring();
       if (r.errno === ERRNO.EPERM) return done('denied', `process_madvise: EPERM — ${CAP_HINT}`, { before, calls });
       if (r.errno === ERRNO.ENOSYS) return viaProcFile('process_madvise is not available (Linux 5.10+ needed)');
       if (r.errno === ERRNO.EINVAL && advice === MADV_COLD && calls === 1) return done('unsupported', 'MADV_COLD is not supported by this kernel', { before, calls });
@@ -166,15 +240,23 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
         calls++;
         const one = c.processMadvise(fd, chunk.subarray(16 * i, 16 * i + 16), 1, advice);
         if (one.bytes > 0) advised += one.bytes;
-        else if (one.errno === ERRNO.ESRCH) return done('gone', `process ${req.pid} exited during reclaim`, { before, advisedBytes: advised, calls });
+        else if (one.errno === ERRNO.ESRCH) return exitedDuring();
       }
     }
-    const after = readMemory(req.pid);
-    if (!after || readStartTime(req.pid) !== req.startTime) return done('gone', `process ${req.pid} exited during reclaim`, { before, advisedBytes: advised, calls, firstCallAtMs });
+    // process_madvise holds the target's memory while it runs: a process killed meanwhile
+    // had its pages moved all the same, and its counters now read zero. Gone, not ok.
+    const last = readMemoryAndExit(req.pid);
+    if (!last || exitReason(c, fd, req.pid, req.startTime, last.exiting)) return exitedDuring();
+    const after = last.memory;
     const anon = Math.max(0, before.rssAnonBytes - after.rssAnonBytes);
     const file = Math.max(0, before.rssFileBytes - after.rssFileBytes);
     const mib = (b: number) => (b / 1048576).toFixed(1);
-    return done('ok', `${req.mode === 'cold' ? 'deactivated' : 'paged out'} ${req.kind} pages: advised ${mib(advised)} MiB; anon −${mib(anon)} MiB, file −${mib(file)} MiB, swap +${mib(Math.max(0, after.swapBytes - before.swapBytes))} MiB`, {
+    const left = [
+      plan.sharedSkippedBytes > 0 ? `left ${mib(plan.sharedSkippedBytes)} MiB shared with other processes` : '',
+      plan.writtenSkippedBytes > 0 ? `left ${mib(plan.writtenSkippedBytes)} MiB written into private file mappings (anonymous copies)` : '',
+    ].filter(Boolean);
+    const message = `${req.mode === 'cold' ? 'deactivated' : 'paged out'} ${req.kind} pages: advised ${mib(advised)} MiB; anon −${mib(anon)} MiB, file −${mib(file)} MiB, swap +${mib(Math.max(0, after.swapBytes - before.swapBytes))} MiB`;
+    return done('ok', `${message}${left.length ? `; ${left.join(', ')}` : ''}${plan.note}`, {
       before,
       after,
       advisedBytes: advised,
@@ -182,6 +264,7 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
       reclaimedFileBytes: file,
       calls,
       firstCallAtMs,
+      ...skipped,
     });
   } finally {
     c.close(fd);
@@ -193,15 +276,16 @@ export function killProcess(pid: number, startTime: number, protectedPids: reado
   const early = refusal(pid, startTime, protectedPids);
   if (early) return early;
   const c = libc();
-  const { fd, errno } = c.pidfdOpen(pid);
-  if (fd < 0) return errno === ERRNO.ESRCH ? { result: 'gone', message: `process ${pid} is gone` } : { result: 'error', message: `pidfd_open: ${errnoText(errno)}` };
+  const opened = openPidfd(c, pid);
+  if (!('fd' in opened)) return { result: opened.result, message: opened.message };
+  const fd = opened.fd;
   try {
     if (readStartTime(pid) !== startTime) return { result: 'refused', message: `pid ${pid} was reused` };
     const r = c.pidfdSendSignal(fd, 9);
     if (r.ok) return { result: 'ok', message: `sent SIGKILL to ${pid}` };
     if (r.errno === ERRNO.ESRCH) return { result: 'gone', message: `process ${pid} is gone` };
     if (r.errno === ERRNO.EPERM) return { result: 'denied', message: 'pidfd_send_signal: EPERM — the agent may only kill processes it has permission to signal (root or same user)' };
-    return { result: 'error', message: `pidfd_send_signal: ${errnoText(r.errno)}` };
+    return { result: 'error', message: `pidfd_send_signal: ${errnoName(r.errno)}` };
   } finally {
     c.close(fd);
   }

@@ -20,7 +20,9 @@ export interface ProcInfo {
   swapBytes: number;
 }
 
-const PF_KTHREAD = 0x00200000;
+/** task->flags bits of /proc/PID/stat (include/linux/sched.h). */
+export const PF_EXITING = 0x00000004;
+export const PF_KTHREAD = 0x00200000;
 
 function read(path: string): string | null {
   try {
@@ -63,7 +65,36 @@ function kib(status: string, key: string): number {
 export function readMemory(pid: number): { rssAnonBytes: number; rssFileBytes: number; rssShmemBytes: number; swapBytes: number } | null {
   const status = read(`/proc/${pid}/status`);
   if (!status) return null;
+  return memoryOf(status);
+}
+
+function memoryOf(status: string): { rssAnonBytes: number; rssFileBytes: number; rssShmemBytes: number; swapBytes: number } {
   return { rssAnonBytes: kib(status, 'RssAnon'), rssFileBytes: kib(status, 'RssFile'), rssShmemBytes: kib(status, 'RssShmem'), swapBytes: kib(status, 'VmSwap') };
+}
+
+const SIGKILL_BIT = 1n << 8n; // signal 9 is bit 8 of the SigPnd/ShdPnd masks
+
+/**
+ * readMemory plus whether the process is on its way out, from the same read of
+ * /proc/PID/status: a process being killed still shows state R/S/D and its start time
+ * until it is a zombie, but SIGKILL is pending, or its memory is already detached (no
+ * RssAnon line) while exit_mmap frees it — its counters then read as zero.
+ */
+export function readMemoryAndExit(pid: number): { memory: ReturnType<typeof memoryOf>; exiting: string | null } | null {
+  const status = read(`/proc/${pid}/status`);
+  if (!status) return null;
+  const pending = (key: string) => {
+    const m = new RegExp(`^${key}:\\s+([0-9a-f]+)$`, 'm').exec(status);
+    return m ? (BigInt('0x' + m[1]) & SIGKILL_BIT) !== 0n : false;
+  };
+  const exiting = !/^RssAnon:/m.test(status) ? 'has released its memory (exiting)' : pending('ShdPnd') || pending('SigPnd') ? 'is being killed (SIGKILL pending)' : null;
+  return { memory: memoryOf(status), exiting };
+}
+
+/** The thread group (process) a task id belongs to, from /proc/TID/status; null if unreadable. */
+export function readTgid(tid: number): number | null {
+  const m = /^Tgid:\s+(\d+)$/m.exec(read(`/proc/${tid}/status`) ?? '');
+  return m ? Number(m[1]) : null;
 }
 
 /** Exact numbers from smaps_rollup (slower; on request). */
@@ -160,6 +191,8 @@ export interface Vma {
   start: bigint;
   end: bigint;
   kind: 'anon' | 'file';
+  /** MAP_SHARED ('s' in the perms column): its pages may be mapped by other processes too. */
+  shared: boolean;
 }
 
 /**
@@ -181,7 +214,7 @@ export function readVmas(pid: number): Vma[] | null {
     const start = BigInt('0x' + range.slice(0, dash));
     const end = BigInt('0x' + range.slice(dash + 1));
     const isFile = inode !== '0' && path.startsWith('/') && !path.startsWith('/memfd:') && !path.startsWith('/dev/');
-    out.push({ start, end, kind: isFile ? 'file' : 'anon' });
+    out.push({ start, end, kind: isFile ? 'file' : 'anon', shared: perms[3] === 's' });
   }
   return out;
 }

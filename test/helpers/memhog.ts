@@ -18,11 +18,12 @@ export class Memhogs {
 
   /**
    * Start one: ANON MiB of anonymous memory and a FILE MiB mapped file, all resident.
-   * `wrap` prefixes the command (e.g. a cgroup join or setpriv).
+   * `wrap` prefixes the command (e.g. a cgroup join or setpriv). `mapping` is how the FILE
+   * part is mapped (see memhog.c); `file` names the file, to share one between workloads.
    */
-  async start(anonMiB: number, fileMiB: number, wrap: string[] = []): Promise<ChildProcess & { pid: number }> {
-    const file = join(this.dir, `data-${this.children.length}`);
-    const argv = [...wrap, this.bin, String(anonMiB), String(fileMiB), file];
+  async start(anonMiB: number, fileMiB: number, wrap: string[] = [], opts: { mapping?: 'shared' | 'private-written' | 'shm'; file?: string } = {}): Promise<ChildProcess & { pid: number }> {
+    const file = opts.file ?? join(this.dir, `data-${this.children.length}`);
+    const argv = [...wrap, this.bin, String(anonMiB), String(fileMiB), file, opts.mapping ?? 'shared'];
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     await new Promise<void>((resolve, reject) => {

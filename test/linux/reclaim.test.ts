@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { procReclaimAvailable, reclaimCgroup, reclaimThroughProcFile } from '../../host/linux/kernel-reclaim-files';
 import { reclaimProcess, killProcess } from '../../host/linux/process-reclaim';
-import { readMemory, readStartTime } from '../../host/linux/procfs';
+import { readMemory, readStartTime, readStat } from '../../host/linux/procfs';
 import { ReclaimRunner } from '../../host/linux/reclaim-runner';
 import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
 import { useKernelFixture } from '../helpers/kernel-fixture';
@@ -100,6 +101,97 @@ d('per-process reclaim on the real kernel', () => {
     } finally {
       await runner.close();
     }
+  });
+
+  it('a process being killed is "gone", not "ok" with 0 bytes', async () => {
+    const reclaimKilled = async (waitForRelease: boolean) => {
+      const c = await k.hogs.start(600, 0);
+      const start = readStartTime(c.pid)!;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      // The window the bug lived in: the process has released its memory (exit_mmap frees
+      // 600 MiB for tens of ms) but keeps its pid, start time and a running state, and its
+      // /proc counters and maps read empty. Without waiting: SIGKILL pending, or exiting.
+      if (waitForRelease) while (/^RssAnon:/m.test(readFileSync(`/proc/${c.pid}/status`, 'utf8'))) continue;
+      const r = reclaimProcess({ pid: c.pid, startTime: start, kind: 'anon', mode: 'pageout', budgetBytes: 0 });
+      await exited;
+      return { r, pid: c.pid };
+    };
+    for (const waitForRelease of [false, true]) {
+      const { r, pid } = await reclaimKilled(waitForRelease);
+      expect(r).toMatchObject({ result: 'gone', reclaimedAnonBytes: 0, reclaimedFileBytes: 0 });
+      expect(r.message).toMatch(new RegExp(`^process ${pid} (is being killed|has released its memory|is exiting|exited)`));
+    }
+  });
+
+  it('a thread id is refused with the errno named and its process given', async () => {
+    const node = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      const pid = node.pid!;
+      let tid: number | undefined;
+      while (tid === undefined) {
+        await new Promise((r) => setTimeout(r, 20));
+        tid = readdirSync(`/proc/${pid}/task`).map(Number).find((t) => t !== pid); // Node starts its threads at once
+      }
+      const comm = readStat(pid)!.comm;
+      const expected = `pidfd_open(${tid}): ENOENT (2) — ${tid} is a thread of process ${pid} (${comm}), not a process; reclaim and kill act on whole processes: use ${pid}`;
+      expect(reclaimProcess({ pid: tid, startTime: readStartTime(tid)!, kind: 'anon', mode: 'pageout', budgetBytes: 0 })).toMatchObject({ result: 'refused', message: expected });
+      expect(killProcess(tid, readStartTime(tid)!)).toEqual({ result: 'refused', message: expected });
+      const cli = spawnSync(process.execPath, [BIN, 'reclaim', String(tid), 'anon'], { encoding: 'utf8' });
+      expect(cli.status).toBe(1);
+      expect(cli.stderr).toContain(`is a thread of process ${pid}`);
+      expect(readStartTime(pid)).not.toBeNull(); // untouched
+    } finally {
+      node.kill('SIGKILL');
+    }
+  });
+
+  it('file: written pages of a private file mapping stay out of file reclaim (no anon to swap)', async () => {
+    // 64 MiB MAP_PRIVATE file, all read, the first half written: 32 MiB of anonymous copies.
+    const c = await k.hogs.start(0, 64, [], { mapping: 'private-written' });
+    const before = readMemory(c.pid)!;
+    expect(before.rssAnonBytes).toBeGreaterThan(31 * MiB);
+    const r = reclaim(c.pid, 'file');
+    expect(r.result).toBe('ok');
+    const after = readMemory(c.pid)!;
+    expect(after.swapBytes - before.swapBytes).toBeLessThan(MiB);
+    expect(after.rssAnonBytes).toBeGreaterThan(before.rssAnonBytes - MiB);
+    expect(before.rssFileBytes - after.rssFileBytes).toBeGreaterThan(30 * MiB); // the clean half went
+    expect(r.writtenSkippedBytes).toBeGreaterThanOrEqual(32 * MiB);
+    expect(r.message).toMatch(/left 3\d\.\d MiB written into private file mappings/);
+  });
+
+  it('file: pages another process maps too are not sent, and are reported as shared', async () => {
+    const file = join(k.hogs.dir, 'mapped-by-two');
+    const a = await k.hogs.start(0, 64, [], { file });
+    const b = await k.hogs.start(0, 64, [], { file });
+    const before = readMemory(a.pid)!;
+    const r = reclaim(a.pid, 'file');
+    expect(r.result).toBe('ok');
+    expect(r.sharedSkippedBytes).toBeGreaterThanOrEqual(64 * MiB);
+    expect(r.advisedBytes).toBeLessThan(8 * MiB); // the 64 MiB mapping was not advised (before: all of it)
+    expect(r.message).toMatch(/left \d+\.\d MiB shared with other processes/);
+    expect(readMemory(a.pid)!.rssFileBytes).toBeGreaterThan(before.rssFileBytes - MiB);
+    // MAP_SHARED alone is no reason: once the second process is gone, the pages go.
+    const exited = new Promise((res) => b.once('exit', res));
+    b.kill('SIGKILL');
+    await exited;
+    const alone = reclaim(a.pid, 'file');
+    expect(alone.reclaimedFileBytes).toBeGreaterThan(60 * MiB);
+  });
+
+  it('anon: MAP_SHARED anonymous memory (shmem) is skipped and reported, private anon still goes', async () => {
+    const c = await k.hogs.start(32, 64, [], { mapping: 'shm' });
+    const before = readMemory(c.pid)!;
+    expect(before.rssShmemBytes).toBeGreaterThan(63 * MiB);
+    const r = reclaim(c.pid, 'anon');
+    expect(r.result).toBe('ok');
+    const after = readMemory(c.pid)!;
+    expect(after.rssShmemBytes).toBeGreaterThan(before.rssShmemBytes - MiB);
+    expect(after.rssAnonBytes).toBeLessThan(before.rssAnonBytes * 0.1);
+    expect(after.swapBytes - before.swapBytes).toBeLessThan(40 * MiB); // the 32 MiB private part only
+    expect(r.sharedSkippedBytes).toBe(before.rssShmemBytes);
+    expect(r.message).toContain('shared with other processes');
   });
 
   it('without CAP_SYS_NICE the result is "denied" with the hint', async () => {

@@ -36,7 +36,8 @@ export function configureParams<S extends ParamSpecs>(policy: string, specs: S, 
     throw new ParamError(policy, `expected an object of parameters, got ${describe(input)}`);
   }
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
-    const spec = specs[key];
+    // Own parameters only: a plain lookup would find constructor, toString… on Object.prototype.
+    const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
     const path = `${policy}.${key}`;
     if (!spec) {
       const known = Object.keys(specs).join(', ') || 'none';

@@ -1,4 +1,4 @@
-import type { ParamSpecs } from './params';
+import { ParamError, type ParamSpecs } from './params';
 import type { ReclaimPolicy } from './policy';
 
 /** A named way to build a configured policy. */
@@ -38,6 +38,19 @@ export class PolicyRegistry {
 
   create(name: string, config?: unknown): ReclaimPolicy {
     return this.get(name).create(config);
+  }
+
+  /**
+   * Check parameters keyed by policy name, every policy named and not only the one that
+   * runs: what is accepted now is what a later start (or a policy switch) configures, and a
+   * bad value found only then would stop it. Throws ParamError naming `policy.param`.
+   */
+  checkParams(byPolicy: Readonly<Record<string, unknown>>): void {
+    for (const [name, config] of Object.entries(byPolicy)) {
+      const factory = this.factories.get(name);
+      if (!factory) throw new ParamError(name, `unknown policy (known: ${this.names().join(', ')})`);
+      factory.create(config);
+    }
   }
 
   names(): string[] {

@@ -28,6 +28,8 @@ export interface StatusInfo {
   /** Why the agent is not active, or what it cannot do (missing capabilities…). */
   limits: string[];
   allowKill: boolean;
+  /** Why dry run is on whatever Settings say ("the command line (--dry-run)"), or null. */
+  dryRunForcedBy: string | null;
   startedAt: number;
   level: PressureLevel;
   decisions: number;

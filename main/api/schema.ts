@@ -103,7 +103,8 @@ export const obj =
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SchemaError(path, 'an object', v);
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(v)) {
-      if (!(key in shape)) throw new SchemaError(`${path}.${key}`, `no such field (known: ${Object.keys(shape).join(', ') || 'none'})`, (v as Record<string, unknown>)[key]);
+      // Own fields only: `in` would find constructor, toString, __proto__… on Object.prototype.
+      if (!Object.hasOwn(shape, key)) throw new SchemaError(`${path}.${key}`, `no such field (known: ${Object.keys(shape).join(', ') || 'none'})`, (v as Record<string, unknown>)[key]);
     }
     for (const [key, field] of Object.entries(shape)) {
       const value = field((v as Record<string, unknown>)[key], `${path}.${key}`);

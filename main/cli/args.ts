@@ -34,7 +34,8 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const spec = specs[name];
+    // Declared flags only: --constructor must not find Object.prototype.constructor.
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
       const known = Object.keys(specs).map((k) => `--${k}`).join(', ');
       throw new UsageError(`unknown option --${name}${known ? ` (expected one of ${known})` : ''}`);

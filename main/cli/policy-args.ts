@@ -1,5 +1,6 @@
 import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import type { PolicyRegistry } from '../../policy-engine/registry';
+import { ParamError } from '../../policy-engine/params';
 import { stringFlag, UsageError, type FlagSpec, type ParsedArgs } from './args';
 
 /** The flags of commands that run one policy and compare others (replay, lab). */
@@ -38,4 +39,19 @@ export function paramsByPolicy(args: ParsedArgs): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--params: expected a JSON object keyed by policy name');
   return value as Record<string, unknown>;
+}
+
+/**
+ * --params with every policy's parameters checked, not only the running one's: a switch of
+ * policy in Settings (and a save, for later starts) uses them all. Names the flag and the parameter.
+ */
+export function checkedParamsByPolicy(args: ParsedArgs, registry: PolicyRegistry): Record<string, unknown> {
+  const params = paramsByPolicy(args);
+  try {
+    registry.checkParams(params);
+  } catch (err) {
+    if (err instanceof ParamError) throw new UsageError(`--params: ${err.message}`);
+    throw err;
+  }
+  return params;
 }

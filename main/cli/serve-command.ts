@@ -7,7 +7,8 @@ import type { Settings } from '../api/contract';
 import { startDaemon } from '../daemon/daemon';
 import { intFlag, parseArgs, stringFlag, UsageError } from './args';
 import type { CommandIO } from './io';
-import { paramsByPolicy } from './policy-args';
+import { checkedParamsByPolicy } from './policy-args';
+import { ApiFileError } from '../daemon/api-file';
 
 export const DEFAULT_PORT = 7420;
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -36,7 +37,7 @@ export async function serveCommand(argv: readonly string[], io: CommandIO, stop?
     db: { value: true, description: 'decision log (default $XDG_DATA_HOME/reclaimd/reclaimd.db)' },
     'no-db': { value: false, description: 'run without a database' },
     memcg: { value: true, description: 'linux host: only this memcg v1 directory' },
-    'api-file': { value: true, description: 'write {url, port, token, pid} here (mode 0600) for the desktop window' },
+    'api-file': { value: true, description: 'write {url, port, token, pid} here (mode 0640: owner and group) for the desktop window' },
   });
   if (args.positionals.length > 0) throw new UsageError(`serve takes no arguments (got "${args.positionals[0]}")`);
   const hostFlag = stringFlag(args, 'host');
@@ -45,7 +46,7 @@ export async function serveCommand(argv: readonly string[], io: CommandIO, stop?
   if (policy !== undefined) createBuiltinRegistry().get(policy);
   const overrides: Partial<Settings> = {};
   if (policy !== undefined) overrides.policy = policy;
-  if (args.flags.has('params')) overrides.params = paramsByPolicy(args);
+  if (args.flags.has('params')) overrides.params = checkedParamsByPolicy(args, createBuiltinRegistry());
   if (args.flags.has('dry-run')) overrides.dryRun = true;
   const bindHost = stringFlag(args, 'bind') ?? '127.0.0.1';
   const port = intFlag(args, 'port', 0, 65535) ?? DEFAULT_PORT;
@@ -61,6 +62,7 @@ export async function serveCommand(argv: readonly string[], io: CommandIO, stop?
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use (another reclaimd?): choose one with --port N, or --port 0 for any free port`);
     if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${bindHost}:${port}: ${(err as Error).message}`);
+    if (err instanceof ApiFileError) throw new UsageError(err.message);
     throw err;
   }
   const agent = daemon.agent;

@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { priorityMap } from '../../db/priorities';
 import { pruneInBackground } from '../../db/retention';
 import type { Scenario } from '../../host/scenario/scenario';
@@ -11,9 +11,11 @@ import { startApiServer, type ApiServer } from '../server/http-server';
 import { prometheusText } from '../server/prometheus';
 import { newToken } from '../server/security';
 import { Agent } from './agent';
-import { createAgentHost } from './agent-host';
+import { createAgentHost, type AgentHost } from './agent-host';
 import { openAgentStore } from './agent-store';
-import { createService, DEFAULT_SETTINGS, loadSettings, retentionPolicy } from './service';
+import { writeApiFile } from './api-file';
+import { DEFAULT_SETTINGS, loadSettings, retentionPolicy } from './saved-settings';
+import { createService } from './service';
 
 export interface DaemonOptions {
   /** The host; when not given, the stored setting (the Settings page), else sim. */
@@ -43,6 +45,8 @@ export interface Daemon {
 
 const STATUS_EVERY_MS = 2000;
 const RETENTION_EVERY_MS = 3_600_000;
+/** What forces dry run when the command line asked for it (status and the 409 name it). */
+const DRY_RUN_FLAG = 'the command line (--dry-run)';
 
 
 /** The agent, the decision log and the API server, wired together. */
@@ -50,8 +54,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const registry = createBuiltinRegistry();
   const store = openAgentStore(options.dbPath, options.log);
   const { db, problem: dbProblem } = store;
-  const settings = loadSettings(db, DEFAULT_SETTINGS, options.overrides);
-  const hostKind = options.host ?? (settings.host === 'linux' ? 'linux' : 'sim');
   let priorities: ReadonlyMap<string, UserPriority> = new Map();
   let prioritiesReadAt = 0;
   // The priority editor writes to the database; the host re-reads it at most once a second.
@@ -62,12 +64,44 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     return priorities;
   };
-  const host = createAgentHost({ kind: hostKind, scenario: options.scenario, memcg: options.memcg, priorities: currentPriorities, log: options.log });
-  const agent = new Agent(host, { policy: settings.policy, params: settings.params, dryRun: settings.dryRun, allowKill: settings.allowKill }, registry, store.logs);
-  agent.start();
+  let host: AgentHost | null = null;
+  let agent: Agent;
+  let hostKind: 'sim' | 'linux';
+  let settingsProblems: string[];
+  try {
+    const loaded = loadSettings(db, registry, DEFAULT_SETTINGS, options.overrides);
+    const settings = loaded.settings;
+    settingsProblems = loaded.problems;
+    for (const problem of settingsProblems) options.log(problem);
+    hostKind = options.host ?? (settings.host === 'linux' ? 'linux' : 'sim');
+    // Checked before the host starts: a bad choice ends the start here, with nothing running.
+    registry.checkParams(settings.params);
+    registry.get(settings.policy);
+    host = createAgentHost({ kind: hostKind, scenario: options.scenario, memcg: options.memcg, priorities: currentPriorities, log: options.log });
+    agent = new Agent(host, { policy: settings.policy, params: settings.params, dryRun: settings.dryRun, allowKill: settings.allowKill }, registry, store.logs);
+    agent.start();
+  } catch (err) {
+    // A started host (the sim's timers, the kernel's event sources) or the open log (its
+    // flush timer) would keep the process alive after the error: serve would hang, not exit.
+    await host?.close();
+    store.close();
+    throw err;
+  }
+  const agentHost = host;
 
   const version = packageVersion();
-  const service = createService({ agent, registry, db, dbPath: options.dbPath, dbProblem, version, requestedHost: hostKind, onPrioritiesChanged: () => (prioritiesReadAt = 0) });
+  const service = createService({
+    agent,
+    registry,
+    db,
+    dbPath: options.dbPath,
+    dbProblem,
+    version,
+    requestedHost: hostKind,
+    onPrioritiesChanged: () => (prioritiesReadAt = 0),
+    savedSettingsProblems: settingsProblems,
+    dryRunForcedBy: options.overrides.dryRun ? DRY_RUN_FLAG : null,
+  });
   const hub = new EventHub({ processes: () => agent.processes() });
   const decisionSub = agent.decisions$.subscribe((d) => hub.publish('decision', d));
   const sampleSub = agent.samples$.subscribe((s) => hub.publish('pressure', s));
@@ -91,7 +125,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       token,
       bindHost: options.bindHost,
       port: options.port,
-      metrics: () => prometheusText(agent.counters, { host: host.kind, policy: agent.policyName, mode: agent.mode, clients: hub.size, droppedEvents: hub.stats.dropped }),
+      metrics: () => prometheusText(agent.counters, { host: agentHost.kind, policy: agent.policyName, mode: agent.mode, clients: hub.size, droppedEvents: hub.stats.dropped }),
     });
   } catch (err) {
     clearInterval(statusTimer);
@@ -100,8 +134,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store.close();
     throw err;
   }
-  if (options.apiFile) writeApiFile(options.apiFile, { url: server.url, port: server.port, token, pid: process.pid });
 
+  let apiFileWritten = false;
   let stopping: Promise<{ written: number; lastError: string | null }> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
@@ -112,20 +146,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await server.close();
       await agent.stop();
       const status = store.close();
-      if (options.apiFile) rmSync(options.apiFile, { force: true });
+      if (options.apiFile && apiFileWritten) rmSync(options.apiFile, { force: true });
       return status;
     })());
+  if (options.apiFile) {
+    try {
+      writeApiFile(options.apiFile, { url: server.url, port: server.port, token, pid: process.pid });
+      apiFileWritten = true;
+    } catch (err) {
+      await stop(); // nothing left running behind the error
+      throw err;
+    }
+  }
   return { url: server.url, port: server.port, token, agent, server, stop };
-}
-
-/**
- * The token in it is the key to the API: readable by the owner and its group only (the
- * systemd unit's group `reclaimd`, so its members' desktop windows can find the agent).
- */
-function writeApiFile(file: string, info: { url: string; port: number; token: string; pid: number }): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
-  writeFileSync(file, JSON.stringify(info) + '\n', { mode: 0o640 });
-  chmodSync(file, 0o640);
 }
 
 function packageVersion(): string {

@@ -2,10 +2,9 @@ import { csvHeader, csvLine } from '../../db/export';
 import { appTotals, CursorError, getDecision, queryHistory, reclaimedPerHour } from '../../db/history';
 import type { Db } from '../../db/open';
 import { clearPriority, listPriorities, PriorityError, setPriority } from '../../db/priorities';
-import { DEFAULT_RETENTION, pruneInBackground, type RetentionPolicy } from '../../db/retention';
-import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
+import { pruneInBackground } from '../../db/retention';
 import { listRuns } from '../../db/runs';
-import { getSetting, setSetting } from '../../db/settings';
+import { setSetting } from '../../db/settings';
 import { readFileSync } from 'node:fs';
 import { bundledScenarios } from '../../host/scenario/load';
 import { ScenarioError } from '../../host/scenario/scenario';
@@ -16,6 +15,7 @@ import { ApiError } from '../api/api-error';
 import type { HostKind, MethodName, MethodParams, MethodResult, Settings, StatusInfo } from '../api/contract';
 import type { Agent } from './agent';
 import { ReplayRunner } from './replay-runner';
+import { DEFAULT_SETTINGS, loadSettings, retentionPolicy, SETTINGS_KEY } from './saved-settings';
 
 export type Handlers = { [M in MethodName]: (params: MethodParams<M>) => MethodResult<M> | Promise<MethodResult<M>> };
 
@@ -31,43 +31,33 @@ export interface ServiceContext {
   requestedHost: 'sim' | 'linux';
   /** The priority editor changed something: hosts that cache priorities re-read them. */
   onPrioritiesChanged?: () => void;
-}
-
-const SETTINGS_KEY = 'agent.settings';
-
-export const DEFAULT_SETTINGS: Settings = {
-  policy: DEFAULT_POLICY,
-  params: {},
-  dryRun: false,
-  allowKill: true,
-  retention: { maxAgeDays: DEFAULT_RETENTION.maxAgeMs / 86_400_000, maxRows: DEFAULT_RETENTION.maxRows },
-  host: 'sim',
-};
-
-/** Settings' retention (days, rows) as the database's retention policy. */
-export function retentionPolicy(s: Settings): RetentionPolicy {
-  return { maxAgeMs: s.retention.maxAgeDays * 86_400_000, maxRows: s.retention.maxRows };
-}
-
-/** The settings the daemon starts with: stored ones, with command-line choices on top. */
-export function loadSettings(db: Db | null, defaults: Settings, overrides: Partial<Settings>): Settings {
-  const stored = db ? getSetting<Partial<Settings>>(db, SETTINGS_KEY, {}) : {};
-  return { ...defaults, ...stored, ...overrides, retention: { ...defaults.retention, ...stored.retention, ...overrides.retention } };
+  /** What of the saved settings was bad at start and left out (shown in status until the next save). */
+  savedSettingsProblems?: string[];
+  /** Why dry run is on whatever Settings say (the command line's --dry-run), or null. */
+  dryRunForcedBy?: string | null;
 }
 
 /** Every API method, over the agent, the database and the simulator. */
 export function createService(ctx: ServiceContext): Handlers {
   const { agent, registry } = ctx;
+  const dryRunForcedBy = ctx.dryRunForcedBy ?? null;
+  let savedSettingsProblems = ctx.savedSettingsProblems ?? [];
   const replays = new ReplayRunner();
   const db = (): Db => {
     if (!ctx.db) throw new ApiError(503, `no decision log: ${ctx.dbProblem ?? 'the daemon runs without a database'}`);
     return ctx.db;
   };
   /** What is saved (retention, the host for the next start), with what the agent runs now. */
+  const saved = (): Settings => loadSettings(ctx.db, registry, { ...DEFAULT_SETTINGS, host: ctx.requestedHost }, {}).settings;
   const settings = (): Settings => {
     const s = agent.currentSettings;
-    const saved = loadSettings(ctx.db, { ...DEFAULT_SETTINGS, host: ctx.requestedHost }, {});
-    return { ...saved, policy: s.policy, params: s.params, dryRun: s.dryRun, allowKill: s.allowKill };
+    return { ...saved(), policy: s.policy, params: s.params, dryRun: s.dryRun, allowKill: s.allowKill };
+  };
+  /** Parameters by policy, every policy checked (a later start or switch would configure them). */
+  const checkedParams = (params: unknown): Settings['params'] => {
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new ApiError(400, 'params.params: expected an object of parameters by policy', 'params.params');
+    policyErrors(() => registry.checkParams(params as Settings['params']));
+    return params as Settings['params'];
   };
   const withCursorErrors = <T>(f: () => T): T => {
     try {
@@ -113,7 +103,8 @@ export function createService(ctx: ServiceContext): Handlers {
         policy: agent.policyName,
         params: agent.currentSettings.params[agent.policyName] ?? {},
         mode: agent.mode,
-        limits: [...agent.host.limits, ...(ctx.dbProblem ? [`no decision log: ${ctx.dbProblem}`] : [])],
+        limits: [...agent.host.limits, ...(ctx.dbProblem ? [`no decision log: ${ctx.dbProblem}`] : []), ...savedSettingsProblems],
+        dryRunForcedBy,
         allowKill: agent.currentSettings.allowKill,
         startedAt: agent.startedAt,
         level: agent.level(),
@@ -174,9 +165,8 @@ export function createService(ctx: ServiceContext): Handlers {
     'reclaim.manual': (p) => agent.manualReclaim(p.pid, p.kind),
     'replay.run': (p) => {
       const text = scenarioText(p.scenario);
-      const params = (p.params ?? {}) as Record<string, unknown>;
-      if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new ApiError(400, 'params.params: expected an object of parameters by policy', 'params.params');
-      policyErrors(() => p.policies.forEach((policy) => registry.create(policy, params[policy])));
+      const params = checkedParams(p.params ?? {});
+      policyErrors(() => p.policies.forEach((policy) => registry.get(policy)));
       return replays.run({ text, policies: p.policies, seed: p.seed, params, dbPath: p.store === false || !ctx.db ? null : ctx.dbPath });
     },
     'scenarios.list': () => bundledScenarios().map(({ name, description, device, durationMs, apps }) => ({ name, description, device, durationMs, apps })),
@@ -198,12 +188,17 @@ export function createService(ctx: ServiceContext): Handlers {
       })),
     'settings.get': () => settings(),
     'settings.set': (p) => {
+      if (dryRunForcedBy && p.dryRun === false) {
+        throw new ApiError(409, `params.dryRun: dry run is forced by ${dryRunForcedBy}; restart reclaimd without it to turn dry run off`, 'params.dryRun');
+      }
       const current = settings();
-      const next: Settings = { ...current, ...p, params: (p.params as Settings['params'] | undefined) ?? current.params, retention: p.retention ?? current.retention };
-      if (typeof next.params !== 'object' || next.params === null || Array.isArray(next.params)) throw new ApiError(400, 'params.params: expected an object of parameters by policy', 'params.params');
-      policyErrors(() => agent.configure({ policy: next.policy, params: next.params, dryRun: next.dryRun, allowKill: next.allowKill }));
+      const params = p.params === undefined ? current.params : checkedParams(p.params);
+      const next: Settings = { ...current, ...p, params, retention: p.retention ?? current.retention };
+      policyErrors(() => agent.configure({ policy: next.policy, params: next.params, dryRun: dryRunForcedBy ? true : next.dryRun, allowKill: next.allowKill }));
       if (ctx.db) {
-        setSetting(ctx.db, SETTINGS_KEY, next);
+        // What the command line forces is not the user's choice: the saved dry run stays as it was.
+        setSetting(ctx.db, SETTINGS_KEY, dryRunForcedBy ? { ...next, dryRun: p.dryRun ?? saved().dryRun } : next);
+        savedSettingsProblems = [];
         if (p.retention) void pruneInBackground(ctx.db, retentionPolicy(next), Date.now());
       }
       return settings();

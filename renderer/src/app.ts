@@ -61,7 +61,7 @@ function start(): void {
       s.mode === 'observe-only'
         ? `Observe-only: nothing is reclaimed or killed; decisions are logged as dry runs. ${s.limits.join(' ')}`
         : s.mode === 'dry-run'
-          ? 'Dry run: the agent decides and logs, and touches nothing. Turn it off in Settings.'
+          ? `Dry run: the agent decides and logs, and touches nothing. ${s.dryRunForcedBy ? `Forced by ${s.dryRunForcedBy}: restart reclaimd without it to turn it off.` : 'Turn it off in Settings.'} ${s.limits.join(' ')}`.trim()
           : s.limits.length
             ? s.limits.join(' ')
             : '';

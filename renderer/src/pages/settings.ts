@@ -51,7 +51,8 @@ export function createSettingsPage(ctx: AppContext): Page {
       settings = await ctx.api.call('settings.set', {
         policy,
         params: { ...(settings?.params ?? {}), [policy]: params },
-        dryRun: (get('dryRun') as HTMLInputElement).checked,
+        // Forced on by the daemon's command line: not the user's choice to save (the daemon would refuse "off").
+        ...(ctx.status()?.dryRunForcedBy ? {} : { dryRun: (get('dryRun') as HTMLInputElement).checked }),
         allowKill: (get('allowKill') as HTMLInputElement).checked,
         host: get('host').value as 'sim' | 'linux',
         retention: { maxAgeDays: Number(get('retention.maxAgeDays').value), maxRows: Number(get('retention.maxRows').value) },
@@ -72,6 +73,7 @@ export function createSettingsPage(ctx: AppContext): Page {
   const render = () => {
     if (!settings) return;
     const s = settings;
+    const forcedBy = ctx.status()?.dryRunForcedBy ?? null;
     const policySelect = h('select', { name: 'policy' }, ...policies.map((p) => h('option', { value: p.name, title: p.description }, p.name)));
     policySelect.value = s.policy;
     policySelect.addEventListener('change', () => renderParams(policySelect.value));
@@ -82,7 +84,7 @@ export function createSettingsPage(ctx: AppContext): Page {
         h('div', { class: 'form' },
           field('host', 'Host', host, `Applies when the daemon next starts (running: ${ctx.status()?.hostDetail ?? '…'}).`),
           field('policy', 'Policy', policySelect),
-          field('dryRun', 'Dry run (decide and log, touch nothing)', h('input', { type: 'checkbox', name: 'dryRun', checked: s.dryRun })),
+          field('dryRun', 'Dry run (decide and log, touch nothing)', h('input', { type: 'checkbox', name: 'dryRun', checked: s.dryRun, disabled: forcedBy !== null }), forcedBy ? `Forced on by ${forcedBy}; restart reclaimd without it to turn it off.` : undefined),
           field('allowKill', 'Allow kill as the last resort', h('input', { type: 'checkbox', name: 'allowKill', checked: s.allowKill })))),
       h('section', { class: 'panel', style: 'margin-top:16px' }, h('h3', {}, 'Policy parameters'), paramsBox),
       h('section', { class: 'panel', style: 'margin-top:16px' }, h('h3', {}, 'Retention of the decision log'),

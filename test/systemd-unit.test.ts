@@ -90,6 +90,7 @@ describe('the agent’s systemd unit', () => {
     expect(adj).toBeGreaterThan(-1000);
     expect(adj).toBeLessThanOrEqual(-900);
     expect(one('Restart')).toBe('on-failure');
+    expect(one('RestartPreventExitStatus')).toBe('2');
   });
 
   const analyze = hasSystemdAnalyze();

@@ -306,18 +306,7 @@ export class LmkdPolicy implements ReclaimPolicy {
       }
       this.lastKillAt = now;
       this.waitingForKill = processKey(victim.process);
-      const proc = victim.process;
-      actions = [
-        {
-          type: 'kill',
-          pid: proc.pid,
-          startTime: proc.startTime,
-          appKey: proc.appKey,
-          requestedBytes: proc.rssAnonBytes + proc.rssFileBytes + proc.swapBytes,
-          reason: `${decision.reason}: ${decision.desc} (${signal.source} ${isEvent ? signal.level : 'poll'}), min adj ${minAdj}${criticalStall ? ' (critical stall)' : ''}; ${victim.why}`,
-          dryRun: false,
-        },
-      ];
+      actions = [killAction(victim, `${decision.reason}: ${decision.desc} (${signal.source} ${isEvent ? signal.level : 'poll'}), min adj ${minAdj}${criticalStall ? ' (critical stall)' : ''}`)];
     }
 
     // :3089-3115 no_kill: pause while waiting for the victim; (re)start polling after an event,
@@ -429,18 +418,7 @@ export class LmkdPolicy implements ReclaimPolicy {
     if (!victim) return [];
     this.lastKillAt = ctx.now;
     this.waitingForKill = processKey(victim.process);
-    const proc = victim.process;
-    return [
-      {
-        type: 'kill',
-        pid: proc.pid,
-        startTime: proc.startTime,
-        appKey: proc.appKey,
-        requestedBytes: proc.rssAnonBytes + proc.rssFileBytes + proc.swapBytes,
-        reason: `vmpressure ${level}: legacy level table, min adj ${levelAdj}; ${victim.why}`,
-        dryRun: false,
-      },
-    ];
+    return [killAction(victim, `vmpressure ${level}: legacy level table, min adj ${levelAdj}`)];
   }
 
   /** record_low_pressure_levels (lmkd.cpp:2596): ignoring upward jumps of 10 % or more. */
@@ -450,6 +428,12 @@ export class LmkdPolicy implements ReclaimPolicy {
       this.lowPressureMaxFree = free;
     }
   }
+}
+
+function killAction(victim: RankedProcess, reason: string): PlannedAction {
+  const proc = victim.process;
+  const requestedBytes = proc.rssAnonBytes + proc.rssFileBytes + proc.swapBytes;
+  return { type: 'kill', pid: proc.pid, startTime: proc.startTime, appKey: proc.appKey, requestedBytes, reason: `${reason}; ${victim.why}`, dryRun: false };
 }
 
 /** get_lowest_watermark (lmkd.cpp:2651). */

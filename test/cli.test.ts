@@ -84,7 +84,7 @@ describe('reclaimd CLI', () => {
     expect(text).toMatch(/^reclaim \(default\): /m);
     expect(text).toMatch(/^ {2}cooldownMs = 10000 {2}\(0..3600000 ms\)/m);
     const policies = JSON.parse(cli('policies', '--json').out);
-    expect(policies.map((p: { name: string }) => p.name).sort()).toEqual(['lmkd', 'none', 'proactive', 'reclaim']);
+    expect(policies.map((p: { name: string }) => p.name).sort()).toEqual(['android', 'lmkd', 'none', 'proactive', 'reclaim']);
   });
 
   it('generates a valid scenario from a seed', () => {

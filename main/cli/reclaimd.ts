@@ -17,7 +17,7 @@ import { serveCommand } from './serve-command';
 const USAGE = `usage: reclaimd <command> [options]
 
 commands:
-  replay <scenario> [--policy reclaim] [--compare lmkd,none] [--seed N] [--params JSON] [--json]
+  replay <scenario> [--policy reclaim] [--compare android,lmkd,none | baselines] [--seed N] [--params JSON] [--json]
                          replay a scenario on the simulated device and compare policies
   scenarios [--json]     list the bundled scenarios
   scenario validate <file>

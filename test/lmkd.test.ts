@@ -377,6 +377,13 @@ describe('lmkd port: the legacy vmpressure strategy [mp_event_common :3132-3345]
     expect(lastKills(legacy(), [{ at: 1000, src: 'psi', level: 'critical', mem: k(1) }])).toEqual([]);
   });
 
+  it('never polls: after its victim dies it waits for the next vmpressure event', () => {
+    const legacy = lmkd({ useVmpressure: true });
+    const { actions, polls } = runSteps(legacy, [{ at: 1000, src: 'vmpressure', level: 'medium', died: true }]);
+    expect(kills(actions[0])).toEqual(['cached-old: vmpressure medium']);
+    expect(polls).toEqual([null]);
+  });
+
   it('ignores an event while more memory is free than at the low-pressure events (record_low_pressure_levels)', () => {
     const steps: Step[] = [
       { at: 1000, src: 'vmpressure', level: 'low', mem: { freeBytes: 100 * MiB } },

@@ -173,6 +173,8 @@ export class LmkdPolicy implements ReclaimPolicy {
     // The pidfd said the victim is dead (or it never was killed): stop waiting and resume
     // polling at once, at the short period (stop_wait_for_proc_kill, resume_polling :3902).
     this.waitingForKill = null;
+    // The legacy strategy never polls (use_psi_monitors is false).
+    if (this.params.useVmpressure) return;
     if (outcome.result !== 'ok') this.killing = false;
     this.resumeNow = true;
     this.polling = true;

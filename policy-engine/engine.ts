@@ -1,4 +1,4 @@
-import { EMPTY, Observable, catchError, defer, finalize, from, interval, map, merge, mergeMap, of, take, type SchedulerLike } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, defer, finalize, from, interval, map, merge, mergeMap, of, switchMap, take, timer, type SchedulerLike } from 'rxjs';
 import type { Host } from './host-contract';
 import { processKey, type PolicyContext, type ReclaimPolicy } from './policy';
 import { pushBounded } from './bounded';
@@ -58,13 +58,24 @@ export function createEngine(options: EngineOptions): Engine {
   const ticks$: Observable<PressureSignal> = policy.tickIntervalMs
     ? interval(policy.tickIntervalMs, scheduler).pipe(map(() => ({ ...host.sample(), source: 'timer' as const })))
     : EMPTY;
-  const signals$ = merge(host.pressure$.pipe(throttlePressure(options.throttleMs ?? DEFAULT_THROTTLE_MS, scheduler, stats)), ticks$);
+  // A policy's own re-poll (lmkd polls for 1 s after an event): one pending timer at most,
+  // replaced by each new request, none at all while the policy asks for nothing.
+  const pollRequests = new Subject<number | null>();
+  const polls$: Observable<PressureSignal> = policy.nextPollMs
+    ? pollRequests.pipe(switchMap((delay) => (delay === null ? EMPTY : timer(Math.max(0, delay), scheduler).pipe(map(() => ({ ...host.sample(), source: 'timer' as const }))))))
+    : EMPTY;
+  const requestPoll = (): void => {
+    if (policy.nextPollMs) pollRequests.next(policy.nextPollMs(context()));
+  };
+  // Polls bypass the storm throttle: they are the policy's own, already rate-limited, requests.
+  const signals$ = merge(host.pressure$.pipe(throttlePressure(options.throttleMs ?? DEFAULT_THROTTLE_MS, scheduler, stats)), ticks$, polls$);
 
   const handle = (signal: PressureSignal): Observable<Decision> => {
     const started = wallClock?.();
     const ctx = context();
     const ranked = policy.rank(host.snapshot(), ctx);
     const actions = policy.plan(signal, ranked, ctx);
+    requestPoll();
     const latencyUs = started === undefined || !wallClock ? null : Math.round((wallClock() - started) * 1000);
     if (latencyUs !== null && actions.length > 0) pushBounded(stats.latenciesUs, latencyUs);
     const candidates = ranked.slice(0, keep);
@@ -75,6 +86,7 @@ export function createEngine(options: EngineOptions): Engine {
           map((outcome): Decision => {
             stats.decisions++;
             policy.observe?.(outcome, context());
+            requestPoll();
             return {
               seq: ++seq,
               batch: thisBatch,

@@ -22,6 +22,12 @@ export interface ReclaimPolicy {
   observe?(outcome: ActionOutcome, ctx: PolicyContext): void;
   /** If set, the engine also calls plan() every this many ms with a `timer` signal. */
   readonly tickIntervalMs?: number;
+  /**
+   * If set, asked after every plan() and observe(): in how many ms the policy wants one
+   * `timer` signal (a short re-poll after an event, as lmkd polls), or null for none. Each
+   * answer replaces the previous request, so an idle policy costs no timer at all.
+   */
+  nextPollMs?(ctx: PolicyContext): number | null;
 }
 
 export function processKey(p: { pid: number; startTime: number }): string {

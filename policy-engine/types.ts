@@ -62,6 +62,13 @@ export interface MemoryReading {
   /** Cumulative counters from /proc/vmstat: file pages refaulted, pages scanned by direct reclaim. */
   workingsetRefaultFile?: number;
   pgscanDirect?: number;
+  /** The inactive part of the file LRU (/proc/meminfo Inactive(file)): lmkd's "easily available" memory. */
+  inactiveFileBytes?: number;
+  /** Cumulative /proc/vmstat pgscan_kswapd and pgrefill: lmkd tells kswapd reclaim by their movement. */
+  pgscanKswapd?: number;
+  pgrefill?: number;
+  /** The device is a low-RAM one (Android's ro.config.low_ram): lmkd then uses its low-RAM defaults. */
+  lowRamDevice?: boolean;
 }
 
 /** One pressure event or sample as a host reports it. */

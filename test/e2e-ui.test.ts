@@ -113,17 +113,19 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await page.keyboard.press('Escape');
   });
 
-  test('run a replay of game-call comparing reclaim and lmkd and see both columns', async () => {
+  test('run a replay of game-call comparing reclaim with android, lmkd and none (the default) and see every column', async () => {
     await open('replay');
     await page.locator('select[name="scenario"] option[value="game-call"]').waitFor({ state: 'attached' });
     await page.locator('input[name="policy"][value="lmkd"]').waitFor();
     await expect(page.locator('input[name="policy"][value="reclaim"]').isChecked()).resolves.toBe(true);
     await expect(page.locator('input[name="policy"][value="lmkd"]').isChecked()).resolves.toBe(true);
+    await expect(page.locator('input[name="policy"][value="android"]').isChecked()).resolves.toBe(true);
+    await expect(page.locator('input[name="policy"][value="none"]').isChecked()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Run' }).click();
     const table = page.getByRole('table', { name: 'Metrics by policy' });
     await table.waitFor();
-    await expect(table.locator('thead th').allTextContents()).resolves.toEqual(['metric', 'reclaim', 'lmkd']);
-    // The better value is marked: reclaim kills nothing, lmkd kills.
+    await expect(table.locator('thead th').allTextContents()).resolves.toEqual(['metric', 'reclaim', 'android', 'lmkd', 'none']);
+    // The better value is marked: reclaim kills nothing, android (its lmkd) kills.
     const kills = table.locator('tbody tr').filter({ hasText: 'agent kills' });
     await expect(kills.locator('td').nth(0).getAttribute('class')).resolves.toContain('better');
     await expect(kills.locator('td').nth(1).textContent()).resolves.not.toBe('0');

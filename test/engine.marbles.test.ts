@@ -105,6 +105,30 @@ describe('engine (marble tests)', () => {
     });
   });
 
+  it("runs a policy's own re-polls: one timer signal per request, none while it asks for nothing", () => {
+    const ts = makeScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const signals = cold('l', levels).pipe(map((level) => signal(level)));
+      const host = new ScriptedHost(signals, [proc({ pid: 1, startTime: 1 })], ts, 0);
+      const seen: string[] = [];
+      // Like lmkd after an event: re-poll every 100 ms, three times, then nothing.
+      let pollsLeft = 3;
+      const policy: ReclaimPolicy = {
+        ...stubborn(true),
+        plan: (s, _r, c) => {
+          seen.push(`${c.now}:${s.source}`);
+          if (s.source === 'timer') pollsLeft--;
+          return [];
+        },
+        nextPollMs: () => (pollsLeft > 0 ? 100 : null),
+      };
+      const engine = createEngine({ host, policy, scheduler: ts });
+      expectObservable(engine.decisions$).toBe('');
+      flush();
+      expect(seen).toEqual(['0:psi', '100:timer', '200:timer', '300:timer']);
+    });
+  });
+
   it('turns a host that throws into an error outcome and a throwing policy into a counted skip', () => {
     const ts = makeScheduler();
     ts.run(({ cold, expectObservable, flush }) => {

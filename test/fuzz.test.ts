@@ -8,7 +8,7 @@ import { registry } from './helpers/replay';
 import { rawScenario } from './helpers/scenarios';
 
 const ITERATIONS = 1200;
-const POLICIES = ['reclaim', 'lmkd', 'proactive', 'none'];
+const POLICIES = ['reclaim', 'android', 'lmkd', 'proactive', 'none'];
 
 /** Values that tend to break parsers and models: wrong types, extremes, near-misses. */
 function nasty(rng: Rng): unknown {

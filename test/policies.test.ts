@@ -101,25 +101,32 @@ describe('lmkd baseline', () => {
   ];
   const wm = { minBytes: 16 * MiB, lowBytes: 64 * MiB, highBytes: 128 * MiB };
 
-  it('never reclaims; kills the highest adj, least recently used first, one per event', () => {
+  // Faithful to AOSP lmkd @767ae23 (__mp_event_psi): every kill needs free memory below the
+  // *low* watermark (wmark < WMARK_HIGH), and reclaim activity (here kswapd's pgscan moving)
+  // to get past its "not reclaiming, not thrashing" bail-out. test/lmkd.test.ts has every reason.
+  it('never reclaims; kills the highest adj, oldest first, one at a time until the victim is gone', () => {
     const lmkd = registry.create('lmkd');
-    const s = signal('medium', { swapFreeBytes: 50 * MiB, freeBytes: 100 * MiB, watermarks: wm });
-    expect(summary(plan(lmkd, procs(), s, 10_000))).toEqual(['kill cached-lru']);
-    expect(plan(lmkd, procs(), s, 10_050)).toEqual([]); // kill timeout 100 ms
-    expect(summary(plan(lmkd, procs().slice(0, 4).concat(procs()[4]).filter((p) => p.pid !== 4), s, 10_200))).toEqual(['kill cached-mru']);
+    const s = (n: number) => signal('medium', { swapFreeBytes: 50 * MiB, freeBytes: 40 * MiB, watermarks: wm, pgscanKswapd: n });
+    expect(summary(plan(lmkd, procs(), s(1), 10_000))).toEqual(['kill cached-lru']);
+    expect(plan(lmkd, procs(), s(2), 10_050)).toEqual([]); // the victim may still live: kill_timeout_ms 100
+    expect(summary(plan(lmkd, procs().filter((p) => p.pid !== 4), s(3), 10_200))).toEqual(['kill cached-mru']);
   });
 
   it('does nothing while swap and watermarks are fine', () => {
-    const s = signal('medium', { swapFreeBytes: 1500 * MiB, freeBytes: 300 * MiB, watermarks: wm });
+    const s = signal('medium', { swapFreeBytes: 1500 * MiB, freeBytes: 300 * MiB, watermarks: wm, pgscanKswapd: 1 });
     expect(plan(registry.create('lmkd'), procs(), s)).toEqual([]);
   });
 
-  it('goes as deep as the previous app when swap is low, and to adj 0 on a full stall', () => {
-    const lmkd = registry.create('lmkd');
-    const low = signal('medium', { swapFreeBytes: 10 * MiB, freeBytes: 100 * MiB, watermarks: wm });
+  it('does not kill above the low watermark even with swap low (the old port tested "below high")', () => {
+    const s = signal('medium', { swapFreeBytes: 10 * MiB, freeBytes: 100 * MiB, watermarks: wm, pgscanKswapd: 1 });
+    expect(plan(registry.create('lmkd'), procs(), s, 1000)).toEqual([]);
+  });
+
+  it('goes as deep as the previous app when swap and memory are low, and to adj 0 on a full stall', () => {
     const onlyImportant = procs().filter((p) => p.oomScoreAdj < 900);
-    expect(summary(plan(lmkd, onlyImportant, low, 1000))).toEqual(['kill previous']);
-    const critical = signal('critical', { freeBytes: 300 * MiB, watermarks: wm });
+    const low = signal('medium', { swapFreeBytes: 10 * MiB, freeBytes: 40 * MiB, watermarks: wm, pgscanKswapd: 1 });
+    expect(summary(plan(registry.create('lmkd'), onlyImportant, low, 1000))).toEqual(['kill previous']);
+    const critical = signal('critical', { freeBytes: 300 * MiB, watermarks: wm, pgscanKswapd: 1 });
     expect(summary(plan(registry.create('lmkd'), onlyImportant.filter((p) => p.pid !== 3), critical, 1000))).toEqual(['kill perceptible']);
   });
 });

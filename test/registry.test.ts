@@ -4,7 +4,7 @@ import { UnknownPolicyError } from '../policy-engine/registry';
 
 describe('policy registry', () => {
   it('holds the four built-in policies', () => {
-    expect(createBuiltinRegistry().names().sort()).toEqual(['lmkd', 'none', 'proactive', 'reclaim']);
+    expect(createBuiltinRegistry().names().sort()).toEqual(['android', 'lmkd', 'none', 'proactive', 'reclaim']);
   });
 
   it('refuses a duplicate name', () => {
@@ -15,7 +15,7 @@ describe('policy registry', () => {
 
   it('names unknown policies with the known ones', () => {
     expect(() => createBuiltinRegistry().create('oomd')).toThrow(UnknownPolicyError);
-    expect(() => createBuiltinRegistry().create('oomd')).toThrow('unknown policy "oomd" (known: reclaim, lmkd, proactive, none)');
+    expect(() => createBuiltinRegistry().create('oomd')).toThrow('unknown policy "oomd" (known: reclaim, android, lmkd, proactive, none)');
   });
 
   it('validates parameters from JSON with the path and the range', () => {

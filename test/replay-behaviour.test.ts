@@ -8,19 +8,28 @@ const SCENARIOS = bundledScenarioFiles();
 const name = (f: string) => f.split('/').pop()!.replace('.json', '');
 
 describe('replay: what the policies do on the bundled scenarios', () => {
-  it('game-call: lmkd kills the game and loses its state; reclaim keeps it warm and the user waits less', () => {
+  // Changed deliberately with the faithful lmkd port (AOSP lmkd @767ae23): the old port killed
+  // below the *high* watermark and counted only zram as swap, so it took the game (previous,
+  // adj 700). lmkd kills that deep only when free memory is below *low* and swap is low; here
+  // free swap stays above 10 %, so only LOW_MEM fires, and it takes adj ≥ 701: the cached notes.
+  it('game-call: lmkd kills only the cached notes app (LOW_MEM) and spares the game; reclaim kills nothing and keeps the game warm', () => {
     const reclaim = run('game-call', 'reclaim');
     const lmkd = run('game-call', 'lmkd');
     expect(reclaim.metrics).toMatchObject({ agentKills: 0, oomKills: 0, stateLoss: 0, coldStarts: 0 });
     expect(reclaim.metrics.warmResumes).toBeGreaterThanOrEqual(1);
     expect(reclaim.events).toContainEqual(expect.objectContaining({ type: 'warm-resume', app: 'game' }));
-    expect(lmkd.metrics.stateLoss).toBeGreaterThanOrEqual(1);
-    expect(lmkd.metrics.coldStarts).toBeGreaterThanOrEqual(1);
-    expect(lmkd.events).toContainEqual(expect.objectContaining({ type: 'agent-kill', app: 'game' }));
-    expect(lmkd.events).toContainEqual(expect.objectContaining({ type: 'state-loss', app: 'game' }));
-    expect(reclaim.metrics.userWaitMs).toBeLessThan(lmkd.metrics.userWaitMs);
-    expect(lmkd.metrics.reclaimedBytes).toBe(0);
+    expect(lmkd.events.filter((e) => e.type === 'agent-kill')).toEqual([expect.objectContaining({ app: 'notes' })]);
+    expect(lmkd.decisions.map((d) => d.action.reason.split(':')[0])).toEqual(['LOW_MEM']);
+    expect(lmkd.metrics).toMatchObject({ stateLoss: 0, coldStarts: 0, reclaimedBytes: 0 });
     expect(reclaim.metrics.reclaimedBytes).toBeGreaterThan(0);
+  });
+
+  it('android compacts on oom_adj transitions beside lmkd: the game gets a "some" compaction when the call takes the foreground', () => {
+    const android = run('game-call', 'android');
+    const compactions = android.decisions.filter((d) => d.action.type === 'reclaim');
+    expect(compactions.map((d) => `${d.action.appKey} ${d.action.type === 'reclaim' ? `${d.action.kind}/${d.action.mode}` : ''}`)).toContain('game file/cold');
+    expect(compactions.every((d) => d.action.reason.startsWith('CachedAppOptimizer'))).toBe(true);
+    expect(android.decisions.filter((d) => d.action.type === 'kill').map((d) => d.action.reason.split(':')[0])).toEqual(['LOW_MEM']);
   });
 
   it.each(SCENARIOS.map(name))('%s: reclaim kills no more than lmkd, and loses no state', (scenario) => {

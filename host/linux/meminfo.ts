@@ -29,6 +29,9 @@ export function readSystemMemory(withWatermarks = true): MemoryReading {
     watermarks: withWatermarks ? readWatermarks() : undefined,
     workingsetRefaultFile: vm.get('workingset_refault_file') ?? vm.get('workingset_refault') ?? 0,
     pgscanDirect: vm.get('pgscan_direct') ?? 0,
+    inactiveFileBytes: kb('Inactive(file)'),
+    pgscanKswapd: vm.get('pgscan_kswapd') ?? 0,
+    pgrefill: vm.get('pgrefill') ?? 0,
   };
 }
 
@@ -68,7 +71,16 @@ export function readMemcgMemory(memcg: string, watermarks?: MemoryReading['water
   const file = (stat.get('total_active_file') ?? 0) + (stat.get('total_inactive_file') ?? 0);
   if (!Number.isFinite(limit) || !Number.isFinite(usage)) return system;
   const free = Math.max(0, limit - usage);
-  return { ...system, totalBytes: limit, freeBytes: free, availableBytes: free + file, fileCacheBytes: file, anonBytes: stat.get('total_rss') ?? system.anonBytes, watermarks };
+  return {
+    ...system,
+    totalBytes: limit,
+    freeBytes: free,
+    availableBytes: free + file,
+    fileCacheBytes: file,
+    inactiveFileBytes: stat.get('total_inactive_file') ?? 0,
+    anonBytes: stat.get('total_rss') ?? system.anonBytes,
+    watermarks,
+  };
 }
 
 /** PSI averages from a pressure file (/proc/pressure/memory or a cgroup's memory.pressure). */

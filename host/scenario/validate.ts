@@ -125,7 +125,7 @@ function checkDevice(c: Checker, value: unknown): DeviceProfile | null {
   }
   const obj = c.object(value, 'device');
   if (!obj) return null;
-  c.knownKeys(obj, 'device', ['profile', 'ram', 'reserved', 'zram', 'storageReadUs', 'kswapdPagesPerSec', 'watermarks']);
+  c.knownKeys(obj, 'device', ['profile', 'ram', 'reserved', 'zram', 'storageReadUs', 'kswapdPagesPerSec', 'watermarks', 'lowRam']);
   const baseName = obj.profile === undefined ? DEFAULT_DEVICE : c.oneOf(obj.profile, 'device.profile', profileNames, 'a device profile');
   if (baseName === null) return null;
   const base = DEVICE_PROFILES[baseName];
@@ -134,6 +134,10 @@ function checkDevice(c: Checker, value: unknown): DeviceProfile | null {
   if (obj.reserved !== undefined) device.reservedBytes = c.size(obj.reserved, 'device.reserved', MAX_DEVICE_BYTES) ?? device.reservedBytes;
   if (obj.storageReadUs !== undefined) device.storageReadUsPerPage = c.number(obj.storageReadUs, 'device.storageReadUs', 0, 100_000) ?? device.storageReadUsPerPage;
   if (obj.kswapdPagesPerSec !== undefined) device.kswapdPagesPerSec = c.number(obj.kswapdPagesPerSec, 'device.kswapdPagesPerSec', 1, 10_000_000) ?? device.kswapdPagesPerSec;
+  if (obj.lowRam !== undefined) {
+    if (typeof obj.lowRam === 'boolean') device.lowRam = obj.lowRam;
+    else c.fail('device.lowRam', `expected true or false, got ${describe(obj.lowRam)}`);
+  }
   if (obj.zram !== undefined) {
     const z = c.object(obj.zram, 'device.zram');
     if (z) {

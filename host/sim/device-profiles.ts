@@ -25,6 +25,11 @@ export interface DeviceProfile {
   watermarks: { minBytes: number; lowBytes: number; highBytes: number };
   /** How many pages kswapd can reclaim per second. */
   kswapdPagesPerSec: number;
+  /**
+   * Android's ro.config.low_ram (Go devices): lmkd then uses its low-RAM defaults. No bundled
+   * profile sets it (a vendor decides, not the RAM size); a scenario may, with `device.lowRam`.
+   */
+  lowRam?: boolean;
 }
 
 // Numbers are typical of the class of device: zram sized at half of RAM (Android's default;

@@ -43,6 +43,8 @@ export class MemoryModel {
   refaultsFile = 0;
   /** Pages scanned by direct reclaim, cumulative (vmstat pgscan_direct). */
   pgscanDirect = 0;
+  /** Pages scanned by kswapd, cumulative (vmstat pgscan_kswapd): lmkd reads reclaim activity from it. */
+  pgscanKswapd = 0;
   tick: TickStats = emptyTick();
 
   constructor(
@@ -95,6 +97,23 @@ export class MemoryModel {
     return file;
   }
 
+  /**
+   * Inactive(file). The model's cold file pages are inactive; beyond them the kernel keeps the
+   * inactive list at least 1/(1 + ratio) of the file LRU by deactivating active pages, ratio =
+   * int_sqrt(10 × LRU GiB), 1 under 1 GiB (mm/vmscan.c inactive_is_low, Linux 6.x).
+   */
+  get inactiveFilePages(): number {
+    let cold = 0;
+    let all = 0;
+    for (const a of this.apps) {
+      cold += a.fileColdRes;
+      all += a.fileResident;
+    }
+    const gib = Math.floor((all * PAGE_SIZE) / 2 ** 30);
+    const ratio = gib > 0 ? Math.floor(Math.sqrt(10 * gib)) : 1;
+    return Math.max(cold, Math.floor(all / (1 + ratio)));
+  }
+
   /** Reclaimable cheaply right now: free plus clean file pages (MemAvailable's idea). */
   get availablePages(): number {
     return Math.max(0, this.freePages) + this.fileCachePages;
@@ -112,7 +131,9 @@ export class MemoryModel {
     if (this.freePages >= this.lowPages) return;
     const budget = Math.floor((this.device.kswapdPagesPerSec * dtMs) / 1000);
     const want = Math.min(budget, this.highPages - this.freePages);
+    const before = this.tick.scanned;
     this.reclaim(want);
+    this.pgscanKswapd += this.tick.scanned - before;
   }
 
   /**

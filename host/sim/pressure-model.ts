@@ -13,6 +13,12 @@ export interface PsiTriggers {
 }
 
 export const LMKD_PSI_TRIGGERS: PsiTriggers = { windowMs: 1000, someMediumMs: 70, fullCriticalMs: 700 };
+/** lmkd.cpp DEF_PARTIAL_STALL_LOWRAM (AOSP lmkd @767ae23, line 161): some 200 ms on a low-RAM device. */
+export const LMKD_PSI_TRIGGERS_LOWRAM: PsiTriggers = { ...LMKD_PSI_TRIGGERS, someMediumMs: 200 };
+
+export function psiTriggersFor(device: { lowRam?: boolean }): PsiTriggers {
+  return device.lowRam ? LMKD_PSI_TRIGGERS_LOWRAM : LMKD_PSI_TRIGGERS;
+}
 
 export interface TickPressure {
   /** vmpressure event this tick, if the kernel reclaimed anything. */

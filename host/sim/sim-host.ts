@@ -14,7 +14,7 @@ import {
 } from '../../policy-engine/types';
 import type { Scenario, TimelineStep } from '../scenario/scenario';
 import { MemoryModel } from './memory-model';
-import { PressureModel } from './pressure-model';
+import { PressureModel, psiTriggersFor } from './pressure-model';
 import { Rng } from './rng';
 import { SimApp } from './sim-app';
 import { SimCounters, type ReplayMetrics } from './sim-metrics';
@@ -73,7 +73,7 @@ export class SimHost implements Host {
       return app;
     });
     this.memory = new MemoryModel(scenario.device, this.apps, (a) => this.bandOf(a), (victim) => this.onOomKill(victim));
-    this.pressure = new PressureModel(this.tickMs);
+    this.pressure = new PressureModel(this.tickMs, psiTriggersFor(scenario.device));
   }
 
   /** Scenario time in ms (0 at the start of the scenario). */
@@ -344,6 +344,9 @@ export class SimHost implements Host {
       watermarks: { ...this.scenario.device.watermarks },
       workingsetRefaultFile: m.refaultsFile,
       pgscanDirect: m.pgscanDirect,
+      inactiveFileBytes: m.inactiveFilePages * PAGE_SIZE,
+      pgscanKswapd: m.pgscanKswapd,
+      lowRamDevice: this.scenario.device.lowRam ?? false,
     };
   }
 

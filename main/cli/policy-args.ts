@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
+import { BASELINE_POLICIES, DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import { ParamError } from '../../policy-engine/params';
 import { stringFlag, UsageError, type FlagSpec, type ParsedArgs } from './args';
@@ -6,7 +6,7 @@ import { stringFlag, UsageError, type FlagSpec, type ParsedArgs } from './args';
 /** The flags of commands that run one policy and compare others (replay, lab). */
 export const POLICY_FLAGS: Record<string, FlagSpec> = {
   policy: { value: true, description: `policy to run (default ${DEFAULT_POLICY})` },
-  compare: { value: true, description: 'comma-separated policies to run beside it' },
+  compare: { value: true, description: `comma-separated policies to run beside it; "baselines" is ${BASELINE_POLICIES.join(',')}` },
   params: { value: true, description: 'JSON object of policy parameters by policy name, e.g. {"reclaim":{"allowKill":false}}' },
 };
 
@@ -16,6 +16,7 @@ export function policiesFromArgs(args: ParsedArgs, registry: PolicyRegistry): st
   const compare = (stringFlag(args, 'compare') ?? '')
     .split(',')
     .map((s) => s.trim())
+    .flatMap((p) => (p === 'baselines' ? [...BASELINE_POLICIES] : [p]))
     .filter((p) => p && p !== primary);
   const policies = [primary, ...new Set(compare)];
   for (const p of policies) registry.get(p);

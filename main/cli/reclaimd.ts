@@ -18,7 +18,7 @@ import { serveCommand } from './serve-command';
 const USAGE = `usage: reclaimd <command> [options]
 
 commands:
-  replay <scenario> [--policy reclaim] [--compare lmkd,none] [--seed N] [--params JSON] [--json]
+  replay <scenario> [--policy reclaim] [--compare android,lmkd,none | baselines] [--seed N] [--params JSON] [--json]
                          replay a scenario on the simulated device and compare policies
   bench [<scenario>...] [--scenarios DIR] [--seeds 5] [--policies reclaim,lmkd,...] [--params JSON] [--jobs N] [--json]
                          every scenario × seed × policy on the simulator, on every core:

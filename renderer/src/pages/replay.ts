@@ -25,6 +25,9 @@ const METRICS: { key: MetricKey; label: string; better: 'lower' | 'higher' | nul
   { key: 'decisions', label: 'decisions', better: null, show: (m) => String(m.decisions), value: (m) => m.decisions },
   { key: 'decisionLatencyUs', label: 'decision latency p50 / p99', better: null, show: (m) => `${m.decisionLatencyUs.p50} / ${m.decisionLatencyUs.p99} µs`, value: (m) => m.decisionLatencyUs.p99 },
 ];
+// Checked at first: reclaim against Android as shipped, lmkd alone and the kernel alone (the
+// renderer cannot import the engine; BASELINE_POLICIES in policy-engine/policies/index.ts).
+const DEFAULT_COMPARED = ['reclaim', 'android', 'lmkd', 'none'];
 const POLICY_COLORS = ['--anon', '--critical', '--file', '--medium', '--zram', '--low', '--free', '--muted'];
 
 export function createReplayPage(ctx: AppContext): Page {
@@ -173,7 +176,7 @@ export function createReplayPage(ctx: AppContext): Page {
       });
       void ctx.api.call('policies.list', {}).then((list: PolicyInfo[]) => {
         for (const p of list) {
-          policyBox.append(h('label', { class: 'check', title: p.description }, h('input', { type: 'checkbox', name: 'policy', value: p.name, checked: p.name === 'reclaim' || p.name === 'lmkd' }), p.name));
+          policyBox.append(h('label', { class: 'check', title: p.description }, h('input', { type: 'checkbox', name: 'policy', value: p.name, checked: DEFAULT_COMPARED.includes(p.name) }), p.name));
         }
       });
       void loadRuns();

@@ -1,0 +1,57 @@
+// What lmkd reads must come from the host: the sim and /proc fill in inactive file, kswapd's
+// scans, the file refault counter and whether the device is low-RAM.
+import { readFileSync } from 'node:fs';
+import { readSystemMemory } from '../host/linux/meminfo';
+import { validateScenario } from '../host/scenario/validate';
+import { LMKD_PSI_TRIGGERS, psiTriggersFor } from '../host/sim/pressure-model';
+import { run } from './helpers/replay';
+
+const gameCall = () => JSON.parse(readFileSync(`${__dirname}/../scenarios/game-call.json`, 'utf8'));
+
+describe('lmkd inputs from the simulator', () => {
+  it('every signal carries inactive file (≤ the file LRU), kswapd and direct scans, file refaults and the low-RAM flag', () => {
+    const r = run('game-call', 'lmkd');
+    expect(r.decisions.length).toBeGreaterThan(0);
+    for (const d of r.decisions) {
+      const m = d.signal.memory;
+      expect(m.inactiveFileBytes).toBeGreaterThan(0);
+      expect(m.inactiveFileBytes!).toBeLessThanOrEqual(m.fileCacheBytes!);
+      expect(m).toMatchObject({ pgscanKswapd: expect.any(Number), pgscanDirect: expect.any(Number), workingsetRefaultFile: expect.any(Number), lowRamDevice: false });
+    }
+    // kswapd worked before lmkd's kill: its scan counter moved.
+    expect(r.decisions[0].signal.memory.pgscanKswapd).toBeGreaterThan(0);
+  });
+
+  it('a scenario may declare a low-RAM device; lmkd then sees it, and PSI "some" triggers at 200 ms', () => {
+    const raw = gameCall();
+    raw.device = { profile: 'phone-2g', lowRam: true };
+    const scenario = validateScenario(raw);
+    expect(scenario.device.lowRam).toBe(true);
+    expect(psiTriggersFor(scenario.device)).toEqual({ ...LMKD_PSI_TRIGGERS, someMediumMs: 200 });
+    expect(psiTriggersFor({})).toEqual(LMKD_PSI_TRIGGERS);
+    const r = run(scenario, 'lmkd');
+    expect(r.decisions.every((d) => d.signal.memory.lowRamDevice === true)).toBe(true);
+  });
+
+  it('names device.lowRam when it is not a boolean', () => {
+    const raw = gameCall();
+    raw.device = { profile: 'phone-2g', lowRam: 'yes' };
+    expect(() => validateScenario(raw)).toThrow(/device\.lowRam: expected true or false, got "yes"/);
+  });
+});
+
+describe('lmkd inputs from this Linux machine (/proc, read only)', () => {
+  it('reads Inactive(file), pgscan_kswapd and pgrefill', () => {
+    const m = readSystemMemory(false);
+    const meminfo = readFileSync('/proc/meminfo', 'utf8');
+    expect(meminfo).toMatch(/^Inactive\(file\):/m);
+    expect(m.inactiveFileBytes).toBeGreaterThan(0);
+    expect(m.inactiveFileBytes!).toBeLessThanOrEqual(m.fileCacheBytes!);
+    const vmstat = readFileSync('/proc/vmstat', 'utf8');
+    const counter = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(vmstat)![1]);
+    // Cumulative counters only grow: what we read lies at or below a later read.
+    expect(m.pgscanKswapd).toBeLessThanOrEqual(counter('pgscan_kswapd'));
+    expect(m.pgrefill).toBeLessThanOrEqual(counter('pgrefill'));
+    expect(m.pgscanKswapd).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -20,18 +20,26 @@ const BACKSLASH = 0x5c; // \
  */
 export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): { offset: number } | null {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
+    if (c === QUOTE) i = stringEnd(text, i);
     else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > max) return { offset: i };
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
   }
   return null;
+}
+
+/** The index of the quote closing the string opened at `open` (found natively: a 5 MB string is one search, not 5 M steps). */
+function stringEnd(text: string, open: number): number {
+  let close = text.indexOf('"', open + 1);
+  while (close !== -1) {
+    let backslashes = 0;
+    while (text.charCodeAt(close - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return close;
+    close = text.indexOf('"', close + 1);
+  }
+  return text.length; // unterminated: JSON.parse will say so
 }
 
 /** The sentence every refusal uses, naming the limit and where it was passed. */

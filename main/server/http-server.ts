@@ -213,6 +213,7 @@ function refuseBody(req: IncomingMessage, res: ServerResponse, err: ApiError): v
     res.end();
   };
   const timer = setTimeout(end, DRAIN_AFTER_413_MS);
+  if (req.complete) return end(); // all of it had arrived already
   req.once('end', end);
   req.once('error', end);
   req.resume();

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledScenarioFiles, loadScenario } from '../host/scenario/load';
@@ -6,6 +7,7 @@ import { ScenarioError } from '../host/scenario/scenario';
 import { validateScenario, parseScenarioText } from '../host/scenario/validate';
 import { generateScenario } from '../host/scenario/generate';
 import { rawScenario } from './helpers/scenarios';
+import { CLI } from './helpers/serve';
 
 function issuesOf(raw: unknown): string[] {
   try {
@@ -149,5 +151,45 @@ describe('scenario validation', () => {
     const s = validateScenario(a);
     expect(s.apps).toHaveLength(50);
     expect(s.timeline.length).toBeGreaterThan(20);
+  });
+
+  it('refuses JSON nested deeper than 64 levels before parsing it, naming the depth; brackets in strings do not count', () => {
+    const n = 2_400_000;
+    expect(() => parseScenarioText('['.repeat(n) + ']'.repeat(n), 'deep.json')).toThrow(
+      'deep.json: (file): the JSON nests arrays and objects deeper than 64 levels (level 65 opens at character 64); at most 64 are accepted',
+    );
+    // 64 levels is still JSON the validator looks at (and finds not to be a scenario).
+    expect(() => parseScenarioText('['.repeat(64) + ']'.repeat(64))).toThrow(/\(root\): expected an object, got an array/);
+    const quoted = { ...rawScenario(), description: '['.repeat(100) + '\\"{{{' };
+    expect(parseScenarioText(JSON.stringify(quoted)).description).toBe(quoted.description);
+  });
+
+  describe('files that are not scenario files', () => {
+    let dir: string;
+    beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'reclaimd-files-'))));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('refuses a directory', () => {
+      expect(() => loadScenario(dir)).toThrow(`${dir}: (file): cannot read: is a directory`);
+    });
+
+    it('refuses a file over 64 MiB unread', () => {
+      const big = join(dir, 'big.json');
+      writeFileSync(big, '');
+      truncateSync(big, 64 * 2 ** 20 + 1); // sparse: no disk used
+      expect(() => loadScenario(big)).toThrow(`${big}: (file): cannot read: the file is ${64 * 2 ** 20 + 1} bytes; at most ${64 * 2 ** 20} are read`);
+    });
+
+    // In a child process: before the fix, reading either never ended.
+    it('`reclaimd scenario validate` refuses /dev/zero and a FIFO at once, without reading them', () => {
+      const fifo = join(dir, 'pipe.json');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      for (const [file, kind] of [['/dev/zero', 'a character device'], [fifo, 'a FIFO (named pipe)']]) {
+        const r = spawnSync(process.execPath, [CLI, 'scenario', 'validate', file], { encoding: 'utf8', timeout: 30_000 });
+        expect({ file, signal: r.signal }).toEqual({ file, signal: null });
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toBe(`reclaimd: invalid scenario ${file}:\n  (file): cannot read: not a regular file but ${kind}\n`);
+      }
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ScenarioError, type Scenario } from './scenario';
 import { parseScenarioText } from './validate';
@@ -42,15 +42,57 @@ export function bundledScenarios(): ScenarioSummary[] {
  */
 export function loadScenario(ref: string): Scenario {
   const path = resolveScenarioPath(ref);
-  let text: string;
+  return { ...parseScenarioText(readScenarioFile(path, ref), ref), sourcePath: path };
+}
+
+/**
+ * Larger than any scenario the validator accepts (500,000 timeline steps, pretty-printed,
+ * are about 50 MB), small enough to hold in memory: a bigger file is refused unread.
+ */
+export const MAX_SCENARIO_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The file's text, read with a size limit; only regular files (/dev/zero never ends and a
+ * FIFO blocks until someone writes, so both are refused, not read).
+ */
+function readScenarioFile(path: string, ref: string): string {
+  const refuse = (message: string) => new ScenarioError(ref, [{ path: '(file)', message: `cannot read: ${message}` }]);
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    // O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new ScenarioError(ref, [{ path: '(file)', message: `cannot read: ${why}` }]);
+    throw refuse(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message);
   }
-  return { ...parseScenarioText(text, ref), sourcePath: path };
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw refuse('is a directory');
+    if (!st.isFile()) throw refuse(`not a regular file but ${fileKind(st)}`);
+    if (st.size > MAX_SCENARIO_FILE_BYTES) throw refuse(`the file is ${st.size} bytes; at most ${MAX_SCENARIO_FILE_BYTES} are read`);
+    // Read to the end, not to st.size: the size can be 0 (procfs) or change while reading.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_SCENARIO_FILE_BYTES) throw refuse(`the file is over ${MAX_SCENARIO_FILE_BYTES} bytes; at most ${MAX_SCENARIO_FILE_BYTES} are read`);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileKind(st: Stats): string {
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
 function resolveScenarioPath(ref: string): string {

@@ -1,5 +1,6 @@
 import { describe } from '../../policy-engine/params';
 import { IMPORTANCE_BANDS, MiB, USER_PRIORITIES, type ImportanceBand, type UserPriority } from '../../policy-engine/types';
+import { jsonTooDeep, tooDeepMessage } from '../json-depth';
 import { DEFAULT_DEVICE, DEVICE_PROFILES, type DeviceProfile } from '../sim/device-profiles';
 import {
   ScenarioError,
@@ -268,6 +269,9 @@ function checkTimeline(c: Checker, value: unknown, appIds: ReadonlySet<string>, 
 
 /** Parse scenario text (JSON) with errors that say where the JSON itself is broken. */
 export function parseScenarioText(text: string, source = 'scenario'): Scenario {
+  // Before JSON.parse, whose time and memory grow with the nesting (a scenario nests 3 deep).
+  const deep = jsonTooDeep(text);
+  if (deep) throw new ScenarioError(source, [{ path: '(file)', message: tooDeepMessage('the JSON', deep.offset) }]);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { jsonTooDeep, tooDeepMessage } from '../../host/json-depth';
 import { subscribeMessage, type ProcessList, type StreamEvents, type StreamName, type SubscribeMessage } from '../api/contract';
 
 /** Past this many bytes queued for a client, its events are dropped (and counted) until it reads. */
@@ -30,7 +31,7 @@ export class EventHub {
   private readonly clients = new Set<Client>();
   private cachedProcesses: { at: number; text: string } | null = null;
   private readonly now: () => number;
-  readonly stats = { connected: 0, dropped: 0, disconnectedStalled: 0 };
+  readonly stats = { connected: 0, dropped: 0, disconnectedStalled: 0, refusedTooDeep: 0 };
 
   constructor(private readonly options: EventHubOptions) {
     this.now = options.now ?? Date.now;
@@ -68,6 +69,11 @@ export class EventHub {
   private onMessage(client: Client, text: string | null): void {
     let message: SubscribeMessage;
     try {
+      const deep = text === null ? null : jsonTooDeep(text);
+      if (deep) {
+        this.stats.refusedTooDeep++;
+        throw new Error(tooDeepMessage('the message', deep.offset));
+      }
       message = subscribeMessage(JSON.parse(text ?? 'null'), 'message');
     } catch (err) {
       this.send(client, JSON.stringify({ stream: 'error', data: { error: err instanceof Error ? err.message : String(err) } }));

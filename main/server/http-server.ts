@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { jsonTooDeep, tooDeepMessage } from '../../host/json-depth';
 import { ApiError, toApiError } from '../api/api-error';
 import { isMethod, validateParams, type ApiErrorBody, type MethodName } from '../api/contract';
 import type { Handlers } from '../daemon/service';
+import { ConnectionGuard, MAX_CONNECTIONS } from './connection-guard';
 import type { EventHub } from './event-hub';
+import { refusalsText, type RefusalReason } from './prometheus';
 import { requestToken, SameOriginPolicy, tokenMatches } from './security';
 import { serveStatic } from './static-files';
 
@@ -30,6 +33,20 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** The largest request body (a scenario's text is at most 5,000,000 characters, escaped in JSON). */
+const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/**
+ * After a 413 the rest of the body is still read, and thrown away, for at most this long
+ * before the connection closes: closing over unread bytes makes the kernel reset the
+ * connection, and the client would get the reset instead of the 413.
+ */
+const DRAIN_AFTER_413_MS = 2_000;
+/** Between requests on one connection, and for the headers of a later request. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node checks those timeouts (its default of 30 s let dead connections linger). */
+const TIMEOUT_CHECK_EVERY_MS = 1_000;
+
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 
 /**
@@ -41,18 +58,25 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache
 export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const bindHost = options.bindHost ?? '127.0.0.1';
   const maxInFlight = options.maxInFlight ?? 64;
-  const maxBody = options.maxBodyBytes ?? 6 * 1024 * 1024;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const policy = new SameOriginPolicy();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   let inFlight = 0;
+  const refusals: Record<RefusalReason, number> = { too_deep: 0, too_large: 0, idle_timeout: 0, conn_cap: 0, busy: 0 };
+  const refused = (reason: RefusalReason) => refusals[reason]++;
+  const guard = new ConnectionGuard(refused, options.maxConnections ?? MAX_CONNECTIONS);
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_EVERY_MS }, (req, res) => {
+    guard.requestStarted(req.socket);
+    res.once('close', () => guard.requestEnded(req.socket));
     void handle(req, res).catch((err: unknown) => sendError(res, toApiError(err)));
   });
-  server.maxConnections = options.maxConnections ?? 512;
-  server.headersTimeout = 10_000;
+  // The guard, not Node's maxConnections, holds the cap: Node refuses the newcomer, which
+  // lets idle tokenless connections lock the owner out.
+  server.on('connection', (socket: Socket) => guard.add(socket));
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = 120_000;
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -64,11 +88,12 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
         res.setHeader('WWW-Authenticate', 'Bearer realm="reclaimd"');
         return sendError(res, new ApiError(401, 'missing or wrong token: use the URL reclaimd printed at start'));
       }
+      guard.authenticated(req.socket);
     }
     if (url.pathname === '/metrics') {
       if (req.method !== 'GET') return sendError(res, new ApiError(405, 'use GET'));
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(options.metrics());
+      res.end(options.metrics() + refusalsText({ ...refusals, too_deep: refusals.too_deep + options.hub.stats.refusedTooDeep }));
       return;
     }
     if (isApi) return handleApi(req, res, url.pathname.slice(5));
@@ -86,14 +111,28 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       return sendError(res, new ApiError(405, `call ${name} with POST and a JSON body`));
     }
     if (inFlight >= maxInFlight) {
+      refused('busy');
       req.resume();
       res.setHeader('Retry-After', '1');
       return sendError(res, new ApiError(503, `busy: ${inFlight} calls in progress; retry shortly`));
     }
     inFlight++;
     try {
-      const body = await readBody(req, maxBody);
+      let body: string;
+      try {
+        body = await readBody(req, maxBody);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 413) throw err;
+        refused('too_large');
+        return refuseBody(req, res, err);
+      }
       let params: unknown = {};
+      // Checked before JSON.parse, whose time and memory grow with the nesting.
+      const deep = jsonTooDeep(body);
+      if (deep) {
+        refused('too_deep');
+        throw new ApiError(400, tooDeepMessage('the body', deep.offset), 'params');
+      }
       if (body.length > 0) {
         try {
           params = JSON.parse(body);
@@ -117,9 +156,11 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    guard.requestStarted(socket);
     if (url.pathname !== '/api/events') return refuse(404, 'Not Found');
     if (!policy.hostAllowed(req) || !policy.originAllowed(req)) return refuse(403, 'Forbidden');
     if (!tokenMatches(requestToken(req, url), options.token)) return refuse(401, 'Unauthorized');
+    guard.authenticated(socket);
     wss.handleUpgrade(req, socket, head, (ws) => options.hub.add(ws));
   });
 
@@ -155,21 +196,45 @@ function sendError(res: ServerResponse, err: ApiError): void {
   res.end(JSON.stringify(body));
 }
 
+/**
+ * A 413 the client can read: sent at once with `Connection: close` while the rest of the
+ * body is read and thrown away (DRAIN_AFTER_413_MS at most), then the connection closes.
+ */
+function refuseBody(req: IncomingMessage, res: ServerResponse, err: ApiError): void {
+  const text = JSON.stringify({ error: err.message } satisfies ApiErrorBody);
+  res.writeHead(413, { ...JSON_HEADERS, Connection: 'close', 'Content-Length': Buffer.byteLength(text) });
+  // The whole answer goes out now; ending the response is what closes the connection.
+  res.write(text);
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    res.end();
+  };
+  const timer = setTimeout(end, DRAIN_AFTER_413_MS);
+  if (req.complete) return end(); // all of it had arrived already
+  req.once('end', end);
+  req.once('error', end);
+  req.resume();
+}
+
+/** The body as text, or a 413 ApiError past `max` bytes (declared or counted as it arrives, e.g. chunked). */
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > max) {
-      req.resume();
       reject(new ApiError(413, `the body is ${declared} bytes; at most ${max} are accepted`));
       return;
     }
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > max) {
-        reject(new ApiError(413, `the body is over ${max} bytes`));
-        req.destroy();
+        // Keep reading (refuseBody drains it) but keep nothing.
+        chunks = [];
+        reject(new ApiError(413, `the body is over ${max} bytes; at most ${max} are accepted`));
         return;
       }
       chunks.push(c);

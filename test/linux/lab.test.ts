@@ -31,7 +31,9 @@ d('reclaimd lab', () => {
     expect(run.policy).toBe('reclaim');
     expect(Object.keys(run.metrics).sort()).toEqual([...METRIC_KEYS].sort());
     expect(Object.keys(run.prediction.metrics).sort()).toEqual([...METRIC_KEYS].sort());
-    expect(run.foregroundStall.passes).toBeGreaterThan(50); // the foreground really touched its memory
+    // The foreground really touched its memory. How many passes fit in the run depends on the
+    // CPU it gets (37 on a 2-core machine at load 13, where a fixed "> 50" failed): at least one.
+    expect(run.foregroundStall.passes).toBeGreaterThan(0);
     expect(run.metrics.warmResumes + run.metrics.coldStarts).toBe(1); // the game came back, one way or the other
     expect(await changesSince(before)).toEqual([]);
   });

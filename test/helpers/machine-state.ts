@@ -50,12 +50,15 @@ function inThisRun(pid: string, marker: string): boolean {
 
 /**
  * Whether what a process made belongs to this run: outside a run everything does; inside, the
- * process carries the run's marker, or is gone (its leftovers are nobody else's). Another run
- * working on this machine at the same time (another checkout's tests) is left alone.
+ * process carries the run's marker, or is gone (its leftovers are nobody else's). A name
+ * without a pid cannot be told apart from another checkout's run working on this machine at
+ * the same time, so inside a run it is left alone.
  */
-function ownedByThisRun(pid: number): boolean {
+function ownedByThisRun(pid: number | null): boolean {
   const marker = process.env[RUN_MARKER];
-  if (marker === undefined || String(pid) === marker || pid === process.pid) return true;
+  if (marker === undefined) return true;
+  if (pid === null) return false;
+  if (String(pid) === marker || pid === process.pid) return true;
   if (!existsSync(`/proc/${pid}`)) return true;
   return inThisRun(String(pid), marker);
 }
@@ -84,7 +87,7 @@ function testProcesses(): string[] {
 function entries(dir: string, onlyOurs: boolean): string[] {
   try {
     return readdirSync(dir)
-      .filter((n) => !onlyOurs || (n.startsWith('reclaimd-') && n !== 'reclaimd-kernel.lock' && ownedByThisRun(ownerOfName(n) ?? -1)))
+      .filter((n) => !onlyOurs || (n.startsWith('reclaimd-') && n !== 'reclaimd-kernel.lock' && ownedByThisRun(ownerOfName(n))))
       .map((n) => join(dir, n));
   } catch {
     return [];
@@ -114,7 +117,7 @@ export function readMachineState(): MachineState {
     zramInUseElsewhere: owner !== null && !ownedByThisRun(owner),
     memcgs: existsSync(MEMCG_ROOT)
       ? readdirSync(MEMCG_ROOT, { withFileTypes: true })
-          .filter((e) => e.isDirectory() && ownedByThisRun(ownerOfName(e.name) ?? -1))
+          .filter((e) => e.isDirectory() && ownedByThisRun(ownerOfName(e.name)))
           .map((e) => e.name)
           .sort()
       : [],
@@ -157,10 +160,18 @@ export function restoreMachineState(before: MachineState): string[] {
   }
   for (const m of now.memcgs.filter((x) => !before.memcgs.includes(x) && x.startsWith('reclaimd-'))) removeMemcg(`${MEMCG_ROOT}/${m}`);
   if (!now.zramInUseElsewhere && !before.zramInUseElsewhere && JSON.stringify(now.zram) !== JSON.stringify(before.zram) && before.zram) {
-    try {
-      setZram(before.zram);
-    } catch (err) {
-      failures.push(`zram0: ${(err as Error).message}`);
+    // Only a change this run journaled (host/lab/zram-swap) is put back: one without a journal
+    // was made by something else (another checkout's older code, an admin), whose swap must
+    // not be turned off under it. It is still named, so it fails the run.
+    const owner = zramOwner();
+    if (owner === null) failures.push('zram0 was changed without a journal (not by this run\'s zramSwap): left as it is');
+    else {
+      try {
+        setZram(before.zram);
+        rmSync(ZRAM_JOURNAL, { force: true });
+      } catch (err) {
+        failures.push(`zram0: ${(err as Error).message}`);
+      }
     }
   }
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]);

@@ -1,6 +1,10 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Every file is checked for what it leaves on the machine (swap, zram0, memcgs, processes,
+  // temp files), and so is the whole run: see test/helpers/machine-state.ts.
+  testEnvironment: '<rootDir>/test/helpers/guarded-environment.ts',
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },

@@ -74,7 +74,7 @@ export function removeStaleLabCgroups(prefix: string): string[] {
   const removed: string[] = [];
   if (!existsSync(ROOT)) return removed;
   for (const name of readdirSync(ROOT)) {
-    const m = new RegExp(`^${prefix}-(\\d+)-`).exec(name);
+    const m = new RegExp(`^${prefix}-(\\d+)(-|$)`).exec(name);
     if (!m) continue;
     const owner = Number(m[1]);
     if (owner !== process.pid && !existsSync(`/proc/${owner}`)) {

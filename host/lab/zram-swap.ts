@@ -1,26 +1,122 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const DEV = '/dev/zram0';
 const SYS = '/sys/block/zram0';
+/**
+ * What zram0 was before we changed it, written BEFORE the change and removed after the
+ * restore. A process killed in between (SIGKILL, a CI time limit, a stopped session) leaves
+ * it behind, and the next zramSwap() puts zram0 back from it. /run is emptied at boot, as
+ * zram0 is: a journal never outlives the state it describes.
+ */
+export const ZRAM_JOURNAL = '/run/reclaimd-zram0.json';
 
-function active(): boolean {
-  return readFileSync('/proc/swaps', 'utf8').split('\n').some((l) => l.startsWith(DEV + ' '));
+/** One active swap device as /proc/swaps lists it, without its Used column (it moves by itself). */
+export interface SwapDevice {
+  name: string;
+  type: string;
+  sizeKiB: number;
+  priority: number;
 }
 
-function otherSwapActive(): boolean {
-  return readFileSync('/proc/swaps', 'utf8').trim().split('\n').slice(1).some((l) => !l.startsWith(DEV + ' '));
+export function swapDevices(): SwapDevice[] {
+  return readFileSync('/proc/swaps', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .filter(Boolean)
+    .map((line) => {
+      const [name, type, size, , priority] = line.split(/\s+/);
+      return { name, type, sizeKiB: Number(size), priority: Number(priority) };
+    });
+}
+
+/** zram0's configuration: what a test may change and must put back. */
+export interface ZramState {
+  swap: { priority: number } | null;
+  disksize: number;
+  /** The selected algorithm (the bracketed one in comp_algorithm). */
+  algorithm: string;
+}
+
+export function readZram(): ZramState | null {
+  if (!existsSync(SYS)) return null;
+  const algorithms = readFileSync(`${SYS}/comp_algorithm`, 'utf8');
+  const dev = swapDevices().find((s) => s.name === DEV);
+  return {
+    swap: dev ? { priority: dev.priority } : null,
+    disksize: Number(readFileSync(`${SYS}/disksize`, 'utf8').trim()),
+    algorithm: /\[(\S+)\]/.exec(algorithms)?.[1] ?? algorithms.trim(),
+  };
 }
 
 function run(cmd: string, args: string[]): void {
   execFileSync(cmd, args, { stdio: 'pipe' });
 }
 
+interface Journal {
+  ownerPid: number;
+  before: ZramState;
+}
+
+function ownerAlive(pid: number): boolean {
+  return pid !== process.pid && existsSync(`/proc/${pid}`);
+}
+
 /**
- * zram0 as swap of a given size, and back to exactly how it was: off, or on with its old
- * size. Returns the restore function, or a reason it cannot.
+ * Put zram0 back to `state`: swap off, reset, then its algorithm, size and swap (with the
+ * old priority when it was a chosen one; the kernel numbers automatic ones itself).
  */
-export function zramSwap(sizeBytes: number | null): (() => void) | string {
+export function setZram(state: ZramState): void {
+  if (swapDevices().some((s) => s.name === DEV)) {
+    // swapoff can fail transiently (ENOMEM while pages are charged to a dying memcg): retry
+    // before giving up, because a failed swapoff is exactly what leaves swap on for good.
+    let lastError: unknown = null;
+    for (let i = 0; i < 5; i++) {
+      try {
+        run('swapoff', [DEV]);
+        lastError = null;
+        break;
+      } catch (err) {
+        lastError = err;
+        execFileSync('sleep', ['0.5']);
+      }
+    }
+    if (lastError) throw new Error(`cannot turn zram0 swap off: ${(lastError as Error).message.split('\n')[0]}`);
+  }
+  writeFileSync(`${SYS}/reset`, '1');
+  if (readZram()!.algorithm !== state.algorithm) writeFileSync(`${SYS}/comp_algorithm`, state.algorithm);
+  if (state.disksize > 0) writeFileSync(`${SYS}/disksize`, String(state.disksize));
+  if (state.swap) {
+    run('mkswap', [DEV]);
+    run('swapon', state.swap.priority >= 0 ? ['-p', String(state.swap.priority), DEV] : [DEV]);
+  }
+}
+
+/**
+ * A journal left by a process that died between changing zram0 and restoring it: put zram0
+ * back as that process found it. Returns what was done, for the caller to say.
+ */
+export function recoverStaleZram(): string | null {
+  if (!existsSync(ZRAM_JOURNAL)) return null;
+  let journal: Journal;
+  try {
+    journal = JSON.parse(readFileSync(ZRAM_JOURNAL, 'utf8')) as Journal;
+  } catch (err) {
+    return `ignored an unreadable ${ZRAM_JOURNAL} (${(err as Error).message})`;
+  }
+  if (ownerAlive(journal.ownerPid)) return null;
+  setZram(journal.before);
+  rmSync(ZRAM_JOURNAL, { force: true });
+  return `restored zram0 as it was before pid ${journal.ownerPid}, which died without restoring it (swap ${journal.before.swap ? 'on' : 'off'}, disksize ${journal.before.disksize})`;
+}
+
+/**
+ * zram0 as swap of a given size (null: any active swap will do), and back to exactly how
+ * it was — off, or on with its old size, algorithm and priority — by the returned function,
+ * or by the next call if this process dies first. Returns a reason when it cannot.
+ */
+export function zramSwap(sizeBytes: number | null, onNote: (note: string) => void = () => undefined): (() => void) | string {
   if (!existsSync(SYS)) {
     try {
       run('modprobe', ['zram']);
@@ -28,30 +124,36 @@ export function zramSwap(sizeBytes: number | null): (() => void) | string {
       return 'no zram0 device and no zram module';
     }
   }
-  const wasActive = active();
-  const oldSize = Number(readFileSync(`${SYS}/disksize`, 'utf8').trim());
+  try {
+    const note = recoverStaleZram();
+    if (note) onNote(note);
+  } catch (err) {
+    return `zram0 was left changed by a process that died, and cannot be restored: ${(err as Error).message.split('\n')[0]}`;
+  }
+  if (existsSync(ZRAM_JOURNAL)) {
+    const owner = (JSON.parse(readFileSync(ZRAM_JOURNAL, 'utf8')) as Journal).ownerPid;
+    if (owner !== process.pid) return `zram0 is in use by pid ${owner} (a lab or test run); run one at a time`;
+    return 'zram0 is already set up by this process; nested zramSwap() calls are not supported';
+  }
+  const before = readZram()!;
   if (sizeBytes === null) {
-    if (wasActive || otherSwapActive()) return () => undefined; // any swap will do
+    if (before.swap || swapDevices().length > 0) return () => undefined; // any swap will do
     sizeBytes = 1024 ** 3;
-  } else if (wasActive && oldSize === sizeBytes) return () => undefined;
-  const configure = (bytes: number) => {
-    writeFileSync(`${SYS}/disksize`, String(bytes));
-    run('mkswap', [DEV]);
-    run('swapon', [DEV]);
+  } else if (before.swap && before.disksize === sizeBytes) return () => undefined;
+  writeFileSync(ZRAM_JOURNAL, JSON.stringify({ ownerPid: process.pid, before } satisfies Journal));
+  const restore = () => {
+    setZram(before);
+    rmSync(ZRAM_JOURNAL, { force: true });
   };
   try {
-    if (wasActive) run('swapoff', [DEV]);
-    writeFileSync(`${SYS}/reset`, '1');
-    configure(sizeBytes);
+    setZram({ swap: { priority: -1 }, disksize: sizeBytes, algorithm: before.algorithm });
   } catch (err) {
+    try {
+      restore();
+    } catch {
+      /* the journal stays: the next call restores */
+    }
     return `cannot set up zram swap: ${(err as Error).message.split('\n')[0]}`;
   }
-  return () => {
-    try {
-      if (active()) run('swapoff', [DEV]);
-    } finally {
-      writeFileSync(`${SYS}/reset`, '1');
-      if (wasActive) configure(oldSize);
-    }
-  };
+  return restore;
 }

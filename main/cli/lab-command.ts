@@ -43,10 +43,10 @@ export async function labCommand(argv: readonly string[], io: CommandIO): Promis
   const scenario = loadScenario(args.positionals[0]);
 
   for (const name of removeStaleLabCgroups(LAB_PREFIX)) io.err(`reclaimd: removed ${name}, left by a lab that died`);
-  const dir = mkdtempSync(join('/var/tmp', 'reclaimd-lab-'));
+  const dir = mkdtempSync(join('/var/tmp', `reclaimd-lab-${process.pid}-`));
   const workerBin = join(dir, 'lab-worker');
   execFileSync('cc', ['-O2', '-o', workerBin, projectFile('host/lab/lab-worker.c')], { stdio: 'pipe' });
-  const restoreSwap = zramSwap(scenario.device.zram.sizeBytes);
+  const restoreSwap = zramSwap(scenario.device.zram.sizeBytes, (note) => io.err(`reclaimd: ${note}`));
   if (typeof restoreSwap === 'string') {
     rmSync(dir, { recursive: true, force: true });
     throw new UsageError(restoreSwap);

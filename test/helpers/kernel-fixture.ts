@@ -38,9 +38,16 @@ export function useKernelFixture(prefix: string): KernelFixture {
     for (const m of memcgs.splice(0)) m.remove();
   });
   afterAll(() => {
-    fixture.hogs?.dispose();
-    if (typeof undoSwap === 'function') undoSwap();
-    if (fixture.dir) rmSync(fixture.dir, { recursive: true, force: true });
+    // Each undo runs even if one before it throws: a failed dispose must not keep swap on.
+    try {
+      fixture.hogs?.dispose();
+    } finally {
+      try {
+        if (typeof undoSwap === 'function') undoSwap();
+      } finally {
+        if (fixture.dir) rmSync(fixture.dir, { recursive: true, force: true });
+      }
+    }
   });
   return fixture;
 }

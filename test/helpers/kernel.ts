@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { zramSwap } from '../../host/lab/zram-swap';
+import { existsSync } from 'node:fs';
+import { recoverStaleZram, swapDevices, zramSwap } from '../../host/lab/zram-swap';
 
 /** Why a real-kernel test cannot run here, or null. Printed by the test that skips. */
 export function kernelTestsUnavailable(): string | null {
@@ -13,11 +13,16 @@ export function skipNote(what: string, reason: string): void {
   process.stdout.write(`SKIP ${what}: ${reason}\n`);
 }
 
-/** zram swap for anon reclaim when none is active; undone afterwards (see host/lab/zram-swap). */
+/**
+ * zram swap for anon reclaim when none is active; undone afterwards (see host/lab/zram-swap).
+ * A swap left on by a run that died is first put back (its journal), so it is never
+ * mistaken for the machine's own swap and kept on for good.
+ */
 export function ensureZramSwap(size = '1G'): (() => void) | string {
   const bytes = /^(\d+)G$/.test(size) ? Number(size.slice(0, -1)) * 1024 ** 3 : Number(size);
-  const active = readFileSync('/proc/swaps', 'utf8').trim().split('\n').length > 1;
-  return active ? () => undefined : zramSwap(bytes);
+  const note = recoverStaleZram();
+  if (note) process.stderr.write(`reclaimd tests: ${note}\n`);
+  return swapDevices().length > 0 ? () => undefined : zramSwap(bytes);
 }
 
 export { Memcg } from '../../host/lab/memcg';

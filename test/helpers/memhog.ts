@@ -11,7 +11,7 @@ export class Memhogs {
 
   constructor() {
     // Not tmpfs: the file mapping must be real page cache on a disk filesystem.
-    this.dir = mkdtempSync(join('/var/tmp', 'reclaimd-memhog-'));
+    this.dir = mkdtempSync(join('/var/tmp', `reclaimd-memhog-${process.pid}-`)); // named after its owner: see machine-state
     this.bin = join(this.dir, 'memhog');
     execFileSync('cc', ['-O2', '-o', this.bin, projectFile('test/fixtures/memhog.c')], { stdio: 'pipe' });
   }

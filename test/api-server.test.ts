@@ -278,12 +278,15 @@ describe('reclaimd serve: the API over HTTP and WebSocket', () => {
     const first = await startServe(['--scenario', 'demo']);
     let second: ServedDaemon | null = null;
     try {
-      await first.client.call('settings.set', { policy: 'proactive', allowKill: false, host: 'linux' });
+      // dryRun: the second start runs the live agent on this very machine (as root), which
+      // must decide and log but touch none of its processes.
+      await first.client.call('settings.set', { policy: 'proactive', allowKill: false, host: 'linux', dryRun: true });
       await first.client.call('priorities.set', { appKey: 'game', priority: 'expendable' });
       expect(await first.stop()).toBe(0);
       second = await startServe(['--scenario', 'demo', '--db', first.dbPath]);
       const status = await second.client.call('status', {});
       expect(status).toMatchObject({ policy: 'proactive', allowKill: false });
+      expect(status.mode).not.toBe('active');
       expect(['linux', 'observe']).toContain(status.host); // observe-only where it lacks CAP_SYS_NICE
       expect(await second.client.call('priorities.list', {})).toEqual([expect.objectContaining({ appKey: 'game', priority: 'expendable' })]);
     } finally {

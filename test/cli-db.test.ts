@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionLog } from '../db/decision-log';
 import { openDatabase } from '../db/open';
+import { termSafe } from '../main/cli/terminal-text';
 import { makeDecision } from './helpers/decisions';
 
 const BIN = join(__dirname, '..', 'bin', 'reclaimd.js');
@@ -94,6 +95,38 @@ describe('reclaimd history, runs and priorities', () => {
     expect(missing.err).toContain(`no database at ${join(xdg, 'reclaimd', 'reclaimd.db')}`);
     expect(cli(['priorities', 'set', 'maps', 'low'], { XDG_DATA_HOME: xdg }).code).toBe(0);
     expect(cli(['priorities', 'list'], { XDG_DATA_HOME: xdg }).out).toMatch(/^maps\s+low/);
+  });
+
+  it('prints control characters in app keys, notes and reasons escaped; --json keeps them exact', () => {
+    const file = join(dir, 'escapes.db');
+    const evil = 'evil\x1b[2J\rapp\u009b31m';
+    const handle = openDatabase(file);
+    const log = new DecisionLog(handle);
+    const d = makeDecision(1);
+    (d.action as { appKey: string; reason: string }).appKey = evil;
+    (d.action as { appKey: string; reason: string }).reason = 'why\x1b]0;title\x07';
+    log.appendDecision(d, Date.now());
+    log.close();
+    handle.close();
+    expect(cli(['priorities', 'set', evil, 'low', '--db', file, '--note', 'n\x1bote']).code).toBe(0);
+    const outputs = [
+      cli(['priorities', 'set', evil, 'low', '--db', file]).out,
+      cli(['priorities', 'list', '--db', file]).out,
+      cli(['history', '--db', file]).out,
+      cli(['history', '--db', file, '--totals']).out,
+      cli(['priorities', 'clear', evil, '--db', file]).out,
+    ];
+    for (const out of outputs) {
+      expect(out).toContain('evil\\x1b[2J\\rapp\\x9b31m');
+      expect(out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    }
+    expect(outputs[2]).toContain('why\\x1b]0;title\\x07');
+    const json = JSON.parse(cli(['history', '--db', file, '--json']).out);
+    expect(json[0]).toMatchObject({ app: evil, reason: 'why\x1b]0;title\x07' });
+  });
+
+  it('termSafe escapes C0, DEL, C1 and bidi overrides and leaves other text alone', () => {
+    expect(termSafe('a\tb\nc\rd\x1b[1m\x7f\x9b\u202eé→')).toBe('a\\tb\\nc\\rd\\x1b[1m\\x7f\\x9b\\u202eé→');
   });
 
   it('refuses a damaged database with exit 2 and leaves it alone', () => {

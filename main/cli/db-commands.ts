@@ -9,6 +9,7 @@ import { formatBytes } from '../../policy-engine/format';
 import { parseDuration } from '../../host/scenario/units';
 import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
 import type { CommandIO } from './io';
+import { termSafe } from './terminal-text';
 
 const DB_FLAG = { db: { value: true, description: 'database file (default $XDG_DATA_HOME/reclaimd/reclaimd.db)' } };
 
@@ -70,7 +71,7 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
     if (args.flags.has('totals')) {
       const totals = appTotals(db, filter);
       if (args.flags.has('json')) io.out(JSON.stringify(totals));
-      else for (const t of totals) io.out(`${t.app.padEnd(24)} ${String(t.reclaims).padStart(6)} reclaims ${String(t.kills).padStart(4)} kills  anon ${formatBytes(t.reclaimedAnonBytes).padStart(8)}  file ${formatBytes(t.reclaimedFileBytes).padStart(8)}`);
+      else for (const t of totals) io.out(`${termSafe(t.app).padEnd(24)} ${String(t.reclaims).padStart(6)} reclaims ${String(t.kills).padStart(4)} kills  anon ${formatBytes(t.reclaimedAnonBytes).padStart(8)}  file ${formatBytes(t.reclaimedFileBytes).padStart(8)}`);
       return 0;
     }
     if (args.flags.has('hourly')) {
@@ -89,7 +90,7 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
       for (const r of page.rows) {
         const what = r.action === 'kill' ? 'kill' : `reclaim ${r.kind}`;
         io.out(
-          `${new Date(r.ts).toISOString().replace('T', ' ').slice(0, 19)}  ${r.policy.padEnd(9)} ${r.level.padEnd(8)} ${`${r.app}[${r.pid}]`.padEnd(22)} ${what.padEnd(12)} ${formatBytes(r.reclaimedBytes).padStart(8)}  ${r.result.padEnd(8)} ${r.reason}`,
+          `${new Date(r.ts).toISOString().replace('T', ' ').slice(0, 19)}  ${termSafe(r.policy).padEnd(9)} ${termSafe(r.level).padEnd(8)} ${termSafe(`${r.app}[${r.pid}]`).padEnd(22)} ${what.padEnd(12)} ${formatBytes(r.reclaimedBytes).padStart(8)}  ${termSafe(r.result).padEnd(8)} ${termSafe(r.reason)}`,
         );
       }
       if (page.rows.length === 0) io.err('no decisions match');
@@ -111,7 +112,7 @@ export function prioritiesCommand(argv: readonly string[], io: CommandIO): numbe
       const rows = listPriorities(db);
       if (args.flags.has('json')) io.out(JSON.stringify(rows));
       else if (rows.length === 0) io.err('no priorities set');
-      else for (const r of rows) io.out(`${r.appKey.padEnd(32)} ${r.priority.padEnd(10)} ${r.note}`);
+      else for (const r of rows) io.out(`${termSafe(r.appKey).padEnd(32)} ${r.priority.padEnd(10)} ${termSafe(r.note)}`);
       return 0;
     } finally {
       db.close();
@@ -124,9 +125,9 @@ export function prioritiesCommand(argv: readonly string[], io: CommandIO): numbe
     try {
       if (sub === 'set') {
         const row = setPriority(db, args.positionals[0], args.positionals[1], stringFlag(args, 'note') ?? '');
-        io.out(`${row.appKey}: ${row.priority}`);
+        io.out(termSafe(`${row.appKey}: ${row.priority}`));
       } else {
-        io.out(clearPriority(db, args.positionals[0]) ? `${args.positionals[0]}: cleared` : `${args.positionals[0]}: had no priority`);
+        io.out(termSafe(clearPriority(db, args.positionals[0]) ? `${args.positionals[0]}: cleared` : `${args.positionals[0]}: had no priority`));
       }
       return 0;
     } finally {
@@ -147,7 +148,7 @@ export function runsCommand(argv: readonly string[], io: CommandIO): number {
       for (const r of runs) {
         const m = r.metrics as Record<string, number>;
         io.out(
-          `#${r.id}  ${new Date(r.createdAt).toISOString().slice(0, 19)}  ${r.scenario.padEnd(14)} ${r.policy.padEnd(10)} seed ${r.seed}  kills ${(m.agentKills ?? 0) + (m.oomKills ?? 0)}  stateLoss ${m.stateLoss ?? 0}  userWaitMs ${m.userWaitMs ?? 0}  decisions ${m.decisions ?? 0}`,
+          `#${r.id}  ${new Date(r.createdAt).toISOString().slice(0, 19)}  ${termSafe(r.scenario).padEnd(14)} ${termSafe(r.policy).padEnd(10)} seed ${r.seed}  kills ${(m.agentKills ?? 0) + (m.oomKills ?? 0)}  stateLoss ${m.stateLoss ?? 0}  userWaitMs ${m.userWaitMs ?? 0}  decisions ${m.decisions ?? 0}`,
         );
       }
       if (runs.length === 0) io.err('no stored runs');

@@ -12,6 +12,7 @@ import { scenarioHash } from '../../db/runs';
 import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args';
 import { paramsByPolicy, policiesFromArgs, POLICY_FLAGS } from './policy-args';
 import type { CommandIO } from './io';
+import { termSafe } from './terminal-text';
 
 export const REPLAY_FLAGS: Record<string, FlagSpec> = {
   ...POLICY_FLAGS,
@@ -62,7 +63,7 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
     io.out(JSON.stringify(report));
     return 0;
   }
-  io.out(`scenario ${scenario.name} on ${scenario.device.name}, ${Math.round(scenario.durationMs / 1000)} s, seed ${results[0].seed}`);
+  io.out(`scenario ${termSafe(scenario.name)} on ${termSafe(scenario.device.name)}, ${Math.round(scenario.durationMs / 1000)} s, seed ${results[0].seed}`);
   io.out(formatMetricsTable(report));
   io.out(verdict(report));
   return 0;

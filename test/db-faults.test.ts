@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -102,7 +102,8 @@ describe('a disk that refuses writes', () => {
     fs.readOnly(true);
     try {
       const r = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'reclaimd.js'), 'replay', 'game-call', '--db', file, '--json'], { encoding: 'utf8' });
-      expect(r.status).toBe(0);
+      expect(r.status).toBe(3); // replayed, but nothing stored
+      expect(JSON.parse(r.stdout).runs[0]).toMatchObject({ runId: null, notStored: expect.stringMatching(/read-only/) });
       expect(JSON.parse(r.stdout).runs[0].metrics.decisions).toBeGreaterThan(0);
       expect(r.stderr).toMatch(/^reclaimd: decision log disabled: .*log\.db: .*(read-only|readonly|SQLITE_READONLY|SQLITE_CANTOPEN|SQLITE_IOERR)/im);
       expect(readFileSync(file).equals(before)).toBe(true);
@@ -111,14 +112,47 @@ describe('a disk that refuses writes', () => {
     }
   });
 
-  it('replay --db on a full disk still replays and says the log failed', () => {
+  it('a disk that fills during replay --db: each run is stored whole or not at all, with the reason', () => {
+    if (typeof fs === 'string') return;
+    const file = join(fs.dir, 'runs.db');
+    openDatabase(file).close();
+    // Leave ~48 KiB: room for some decisions, not for every run of day-2g.
+    const filler = fs.fill();
+    truncateSync(filler, Math.max(0, statSync(filler).size - 48 * 1024));
+    const r = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'reclaimd.js'), 'replay', 'day-2g', '--compare', 'lmkd,none', '--db', file, '--json'], { encoding: 'utf8' });
+    const runs = JSON.parse(r.stdout).runs as { runId: number | null; notStored: string | null; metrics: { decisions: number } }[];
+    expect(runs.some((run) => run.runId === null)).toBe(true);
+    expect(r.status).toBe(3);
+    unlinkSync(filler);
+    const db = new Database(file, { readonly: true });
+    try {
+      for (const run of runs) {
+        if (run.runId === null) {
+          expect(run.notStored).toMatch(/disk full at /);
+          continue;
+        }
+        expect(run.notStored).toBeNull();
+        expect((db.prepare('SELECT COUNT(*) AS n FROM decisions WHERE run_id = ?').get(run.runId) as { n: number }).n).toBe(run.metrics.decisions);
+      }
+      // No run row without all of its decisions: the stored runs are exactly the reported ones.
+      const ids = (db.prepare('SELECT id FROM runs').all() as { id: number }[]).map((x) => x.id);
+      expect(ids).toEqual(runs.filter((x) => x.runId !== null).map((x) => x.runId));
+      expect((db.prepare('SELECT COUNT(*) AS n FROM decisions WHERE run_id IS NOT NULL AND run_id NOT IN (SELECT id FROM runs)').get() as { n: number }).n).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('replay --db on a full disk still replays, says the run was not stored and why, and exits 3', () => {
     if (typeof fs === 'string') return;
     const file = join(fs.dir, 'cli.db');
     openDatabase(file).close();
     fs.fill();
     const r = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'reclaimd.js'), 'replay', 'tabs', '--db', file, '--json'], { encoding: 'utf8' });
-    expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout).runs[0].metrics.decisions).toBeGreaterThan(0);
-    expect(r.stderr).toMatch(/reclaimd: decision (log for reclaim: SQLITE_FULL|log disabled)/);
+    expect(r.status).toBe(3);
+    const run = JSON.parse(r.stdout).runs[0];
+    expect(run.metrics.decisions).toBeGreaterThan(0);
+    expect(run).toMatchObject({ runId: null, notStored: expect.stringMatching(/disk full at /) });
+    expect(r.stderr).toMatch(/reclaimd: (run reclaim not stored \(none of its \d+ decisions\)|decision log disabled): .*disk full at /);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { csvHeader, csvLine } from '../../db/export';
 import { appTotals, queryHistory, reclaimedPerHour, type HistoryFilter } from '../../db/history';
-import { openDatabase, type Db } from '../../db/open';
+import { databaseError, openDatabase, type Db } from '../../db/open';
 import { defaultDatabasePath } from '../../db/paths';
 import { clearPriority, listPriorities, setPriority } from '../../db/priorities';
 import { listRuns } from '../../db/runs';
@@ -13,11 +13,30 @@ import { termSafe } from './terminal-text';
 
 const DB_FLAG = { db: { value: true, description: 'database file (default $XDG_DATA_HOME/reclaimd/reclaimd.db)' } };
 
-/** Open the log for reading commands: a missing file is a clear error, not a new empty log. */
+/**
+ * Open the log for reading commands, read-only (they work on a read-only mount and cannot
+ * change the file): a missing file is a clear error, not a new empty log.
+ */
 function openExisting(args: ParsedArgs): Db {
-  const file = stringFlag(args, 'db') ?? defaultDatabasePath();
+  const file = dbFile(args);
   if (!existsSync(file)) throw new UsageError(`no database at ${file} (create one with "reclaimd replay <scenario> --db ${file}", or pass --db)`);
-  return openDatabase(file);
+  return openDatabase(file, { readonly: true });
+}
+
+/** Run f on the open log and close it; an SQLite error (a damaged page…) says which file and what to do. */
+function using<T>(db: Db, file: string, f: (db: Db) => T): T {
+  try {
+    return f(db);
+  } catch (err) {
+    if (/^SQLITE_/.test((err as { code?: string } | null)?.code ?? '')) throw databaseError(file, err, db.readonly);
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+function dbFile(args: ParsedArgs): string {
+  return stringFlag(args, 'db') ?? defaultDatabasePath();
 }
 
 function oneOf<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
@@ -66,8 +85,7 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
   if (run !== undefined) filter.runId = run;
   if (args.flags.has('live')) filter.runId = null;
 
-  const db = openExisting(args);
-  try {
+  return using(openExisting(args), dbFile(args), (db) => {
     if (args.flags.has('totals')) {
       const totals = appTotals(db, filter);
       if (args.flags.has('json')) io.out(JSON.stringify(totals));
@@ -97,9 +115,7 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
       if (page.next) io.err(`more: --after ${page.next}`);
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /** `reclaimd priorities list | set <app> <priority> [--note T] | clear <app>`. */
@@ -107,22 +123,18 @@ export function prioritiesCommand(argv: readonly string[], io: CommandIO): numbe
   const [sub, ...rest] = argv;
   const args = parseArgs(rest, { ...DB_FLAG, note: { value: true, description: 'why (shown in the UI)' }, json: { value: false, description: 'print JSON' } });
   if (sub === 'list') {
-    const db = openExisting(args);
-    try {
+    return using(openExisting(args), dbFile(args), (db) => {
       const rows = listPriorities(db);
       if (args.flags.has('json')) io.out(JSON.stringify(rows));
       else if (rows.length === 0) io.err('no priorities set');
       else for (const r of rows) io.out(`${termSafe(r.appKey).padEnd(32)} ${r.priority.padEnd(10)} ${termSafe(r.note)}`);
       return 0;
-    } finally {
-      db.close();
-    }
+    });
   }
   if (sub === 'set' || sub === 'clear') {
     const want = sub === 'set' ? 2 : 1;
     if (args.positionals.length !== want) throw new UsageError(sub === 'set' ? 'usage: reclaimd priorities set <app> <protected|high|normal|low|expendable>' : 'usage: reclaimd priorities clear <app>');
-    const db = openDatabase(stringFlag(args, 'db') ?? defaultDatabasePath());
-    try {
+    return using(openDatabase(dbFile(args)), dbFile(args), (db) => {
       if (sub === 'set') {
         const row = setPriority(db, args.positionals[0], args.positionals[1], stringFlag(args, 'note') ?? '');
         io.out(termSafe(`${row.appKey}: ${row.priority}`));
@@ -130,9 +142,7 @@ export function prioritiesCommand(argv: readonly string[], io: CommandIO): numbe
         io.out(termSafe(clearPriority(db, args.positionals[0]) ? `${args.positionals[0]}: cleared` : `${args.positionals[0]}: had no priority`));
       }
       return 0;
-    } finally {
-      db.close();
-    }
+    });
   }
   throw new UsageError('usage: reclaimd priorities list | set <app> <priority> | clear <app>');
 }
@@ -140,8 +150,7 @@ export function prioritiesCommand(argv: readonly string[], io: CommandIO): numbe
 /** `reclaimd runs`: stored replay runs, newest first. */
 export function runsCommand(argv: readonly string[], io: CommandIO): number {
   const args = parseArgs(argv, { ...DB_FLAG, json: { value: false, description: 'print JSON' }, limit: { value: true, description: 'rows (default 100)' } });
-  const db = openExisting(args);
-  try {
+  return using(openExisting(args), dbFile(args), (db) => {
     const runs = listRuns(db, intFlag(args, 'limit', 1, 100_000) ?? 100);
     if (args.flags.has('json')) io.out(JSON.stringify(runs));
     else {
@@ -154,7 +163,5 @@ export function runsCommand(argv: readonly string[], io: CommandIO): number {
       if (runs.length === 0) io.err('no stored runs');
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,6 +1,8 @@
 import { csvHeader, csvLine } from '../../db/export';
 import { appTotals, CursorError, getDecision, queryHistory, reclaimedPerHour } from '../../db/history';
 import type { Db } from '../../db/open';
+import { DatabaseError, isStorageFailure } from '../../db/errors';
+import { assertWritable, isDamage, isDiskFull, noteWriteFailure } from '../../db/health';
 import { clearPriority, listPriorities, PriorityError, setPriority } from '../../db/priorities';
 import { DEFAULT_RETENTION, pruneInBackground, type RetentionPolicy } from '../../db/retention';
 import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
@@ -62,6 +64,22 @@ export function createService(ctx: ServiceContext): Handlers {
   const db = (): Db => {
     if (!ctx.db) throw new ApiError(503, `no decision log: ${ctx.dbProblem ?? 'the daemon runs without a database'}`);
     return ctx.db;
+  };
+  /**
+   * A write to the log for a request: a full disk is 507 naming where, a file found damaged
+   * or moved away (writing stopped) or a refusing disk is 503 with the reason — never a bare 500.
+   */
+  const writing = <T>(f: (db: Db) => T, what: string): T => {
+    const d = db();
+    try {
+      assertWritable(d);
+      return f(d);
+    } catch (err) {
+      if (err instanceof DatabaseError && err.kind === 'stopped') throw new ApiError(503, `${what}: ${err.message}`);
+      if (isDiskFull(err)) throw new ApiError(507, `${what}: ${noteWriteFailure(d, err)}`);
+      if (isStorageFailure(err) || isDamage(err)) throw new ApiError(503, `${what}: ${ctx.dbPath}: ${noteWriteFailure(d, err)}`);
+      throw err;
+    }
   };
   /** What is saved (retention, the host for the next start), with what the agent runs now. */
   const settings = (): Settings => {
@@ -129,7 +147,7 @@ export function createService(ctx: ServiceContext): Handlers {
     'priorities.list': () => listPriorities(db()),
     'priorities.set': (p) => {
       try {
-        const row = setPriority(db(), p.appKey, p.priority, p.note ?? '');
+        const row = writing((d) => setPriority(d, p.appKey, p.priority, p.note ?? ''), 'priority not saved');
         ctx.onPrioritiesChanged?.();
         return row;
       } catch (err) {
@@ -138,7 +156,7 @@ export function createService(ctx: ServiceContext): Handlers {
       }
     },
     'priorities.clear': (p) => {
-      const cleared = clearPriority(db(), p.appKey);
+      const cleared = writing((d) => clearPriority(d, p.appKey), 'priority not cleared');
       ctx.onPrioritiesChanged?.();
       return { cleared };
     },
@@ -203,7 +221,7 @@ export function createService(ctx: ServiceContext): Handlers {
       if (typeof next.params !== 'object' || next.params === null || Array.isArray(next.params)) throw new ApiError(400, 'params.params: expected an object of parameters by policy', 'params.params');
       policyErrors(() => agent.configure({ policy: next.policy, params: next.params, dryRun: next.dryRun, allowKill: next.allowKill }));
       if (ctx.db) {
-        setSetting(ctx.db, SETTINGS_KEY, next);
+        writing((d) => setSetting(d, SETTINGS_KEY, next), 'settings applied to the running agent but not saved');
         if (p.retention) void pruneInBackground(ctx.db, retentionPolicy(next), Date.now());
       }
       return settings();

@@ -129,6 +129,33 @@ describe('reclaimd history, runs and priorities', () => {
     expect(termSafe('a\tb\nc\rd\x1b[1m\x7f\x9b\u202eé→')).toBe('a\\tb\\nc\\rd\\x1b[1m\\x7f\\x9b\\u202eé→');
   });
 
+  it('a damaged database (8 KB overwritten mid-file) is refused by every command before any write, exit 2, byte for byte unchanged', () => {
+    const fsx = require('node:fs') as typeof import('node:fs');
+    const damaged = join(dir, 'damaged.db');
+    expect(cli(['replay', 'day-2g', '--db', damaged, '--json']).code).toBe(0);
+    const fd = fsx.openSync(damaged, 'r+');
+    fsx.writeSync(fd, Buffer.alloc(8192, 0x41), 0, 8192, 12288);
+    fsx.closeSync(fd);
+    const hash = () => require('node:crypto').createHash('sha256').update(fsx.readFileSync(damaged)).digest('hex');
+    const before = hash();
+    for (const args of [['replay', 'quiet', '--db', damaged], ['priorities', 'set', 'x', 'low', '--db', damaged], ['history', '--db', damaged, '--limit', '10000']]) {
+      const r = cli(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.err).toContain(`${damaged}: the file is damaged`);
+      expect(r.err).toMatch(/move it aside .*sqlite3 .*\.recover/i);
+      expect(r.err).not.toContain('internal error');
+      expect(hash()).toBe(before);
+    }
+  });
+
+  it('a --db that is a folder is a clear exit-2 error', () => {
+    for (const args of [['history', '--db', dir], ['priorities', 'set', 'x', 'low', '--db', dir], ['replay', 'quiet', '--db', dir]]) {
+      const r = cli(args);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${dir}: is a folder, not a database file`);
+    }
+  });
+
   it('refuses a damaged database with exit 2 and leaves it alone', () => {
     const bad = join(dir, 'bad.db');
     require('node:fs').writeFileSync(bad, 'garbage'.repeat(100));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -57,6 +57,57 @@ describe('crash safety', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+  });
+});
+
+describe('a file that goes bad under a running writer', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'reclaimd-runtime-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const bytes = (file: string) => ['', '-wal'].map((s) => (existsSync(file + s) ? readFileSync(file + s).toString('hex') : '')).join('|');
+
+  it('damage found by a write (SQLITE_CORRUPT) stops all writing to that file and says so', () => {
+    const file = join(dir, 'log.db');
+    const setup = openDatabase(file);
+    const log = new DecisionLog(setup, { batchSize: 50 });
+    for (let i = 0; i < 400; i++) log.appendDecision(makeDecision(i), 1000 + i);
+    log.close();
+    setup.pragma('wal_checkpoint(TRUNCATE)');
+    setup.close();
+    // Damage the decisions table's root page, as a bad disk block would.
+    const raw = new Database(file);
+    const root = (raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'decisions'").get() as { rootpage: number }).rootpage;
+    raw.close();
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0x41), 0, 4096, (root - 1) * 4096);
+    closeSync(fd);
+    // A connection opened before the damage (no open check to stop it): the writer meets it.
+    const db = new Database(file);
+    const writer = new DecisionLog(db, { batchSize: 10 });
+    for (let i = 0; i < 10; i++) writer.appendDecision(makeDecision(i), 5000 + i);
+    expect(writer.status.lastError).toMatch(/log\.db: the file is damaged \(SQLITE_CORRUPT.*\); writing to it has stopped\. Move it aside/);
+    const after = bytes(file);
+    for (let i = 0; i < 100; i++) writer.appendDecision(makeDecision(i), 6000 + i);
+    writer.flush();
+    expect(bytes(file)).toBe(after);
+    expect(writer.close().lastError).toMatch(/writing to it has stopped/);
+    db.close();
+  });
+
+  it('a file moved away while open: no row goes to the unlinked file, the log says so, the new file is untouched', () => {
+    const file = join(dir, 'log.db');
+    const db = openDatabase(file);
+    const writer = new DecisionLog(db, { batchSize: 10 });
+    for (let i = 0; i < 10; i++) writer.appendDecision(makeDecision(i), 1000 + i);
+    expect(writer.status.written).toBe(10);
+    renameSync(file, join(dir, 'moved.db'));
+    for (let i = 0; i < 10; i++) writer.appendDecision(makeDecision(i), 2000 + i);
+    expect(writer.status).toMatchObject({ written: 10, lastError: expect.stringMatching(/log\.db: was moved or deleted while open; writing stopped/) });
+    writeFileSync(file, 'a new file at the same path');
+    writer.flush();
+    expect(writer.status.lastError).toMatch(/moved or deleted/);
+    db.close();
+    expect(readFileSync(file, 'utf8')).toBe('a new file at the same path');
   });
 });
 

@@ -194,6 +194,30 @@ describe('a disk that refuses writes', () => {
     }
   });
 
+  it('read-only mount: history, runs and priorities list read an existing log; a write names the read-only filesystem', () => {
+    if (typeof fs === 'string') return;
+    const file = join(fs.dir, 'log.db');
+    const bin = join(__dirname, '..', 'bin', 'reclaimd.js');
+    expect(spawnSync(process.execPath, [bin, 'replay', 'game-call', '--db', file], { encoding: 'utf8' }).status).toBe(0);
+    expect(spawnSync(process.execPath, [bin, 'priorities', 'set', 'game', 'high', '--db', file], { encoding: 'utf8' }).status).toBe(0);
+    const before = readFileSync(file);
+    fs.readOnly(true);
+    try {
+      const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--db', file], { encoding: 'utf8' });
+      const history = run('history', '--json', '--limit', '10000');
+      expect(history.stderr).toBe('');
+      expect(JSON.parse(history.stdout).length).toBeGreaterThan(0);
+      expect(JSON.parse(run('runs', '--json').stdout)).toHaveLength(1);
+      expect(run('priorities', 'list').stdout).toMatch(/^game\s+high/);
+      const write = run('priorities', 'set', 'chat', 'low');
+      expect(write.status).toBe(2);
+      expect(write.stderr).toMatch(/log\.db: .*read-only/);
+      expect(readFileSync(file).equals(before)).toBe(true);
+    } finally {
+      fs.readOnly(false);
+    }
+  });
+
   it('replay --db on a full disk still replays, says the run was not stored and why, and exits 3', () => {
     if (typeof fs === 'string') return;
     const file = join(fs.dir, 'cli.db');

@@ -25,7 +25,7 @@ describe('serve with a database it cannot use', () => {
         // Live views and replays do not need the log.
         expect((await d.client.call('processes', {})).processes.length).toBeGreaterThan(0);
         const report = await d.client.call('replay.run', { scenario: { name: 'quiet' }, policies: ['reclaim'] });
-        expect(report.runs[0].runId).toBeNull();
+        expect(report.runs[0]).toMatchObject({ runId: null, notStored: expect.stringMatching(/no decision log: .*read-only/i) });
       } finally {
         await d.dispose();
       }
@@ -103,6 +103,23 @@ describe('serve with a database it cannot use', () => {
       }
     } finally {
       fs.dispose();
+    }
+  });
+
+  test('the database file moved away while serve runs: writing stops, status and writes say why, nothing recreated', async () => {
+    const { renameSync, existsSync } = await import('node:fs');
+    const d = await startServe([]);
+    try {
+      await d.client.call('priorities.set', { appKey: 'game', priority: 'high' });
+      expect((await d.client.call('status', {})).db.lastError).toBeNull();
+      renameSync(d.dbPath, `${d.dbPath}.old`);
+      expect((await d.client.call('status', {})).db.lastError).toMatch(/reclaimd\.db: was moved or deleted while open; writing stopped/);
+      await expect(d.client.call('priorities.set', { appKey: 'chat', priority: 'low' })).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/moved or deleted/) });
+      expect(await d.stop()).toBe(0);
+      expect(d.stderr.join('\n')).toMatch(/logging failed: .*moved or deleted/);
+      expect(existsSync(d.dbPath)).toBe(false);
+    } finally {
+      await d.dispose();
     }
   });
 });

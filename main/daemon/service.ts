@@ -2,7 +2,7 @@ import { csvHeader, csvLine } from '../../db/export';
 import { appTotals, CursorError, getDecision, queryHistory, reclaimedPerHour } from '../../db/history';
 import type { Db } from '../../db/open';
 import { DatabaseError, isStorageFailure } from '../../db/errors';
-import { assertWritable, isDamage, isDiskFull, noteWriteFailure } from '../../db/health';
+import { assertWritable, isDamage, isDiskFull, noteWriteFailure, writeStopped } from '../../db/health';
 import { clearPriority, listPriorities, PriorityError, setPriority } from '../../db/priorities';
 import { DEFAULT_RETENTION, pruneInBackground, type RetentionPolicy } from '../../db/retention';
 import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
@@ -138,7 +138,8 @@ export function createService(ctx: ServiceContext): Handlers {
         decisions: agent.counters.decisions,
         kills: agent.counters.kills,
         reclaimedBytes: agent.counters.reclaimedBytes,
-        db: { path: ctx.dbPath, written: log?.written ?? 0, buffered: log?.buffered ?? 0, lastError: log?.lastError ?? ctx.dbProblem },
+        // writeStopped: a file moved away shows here at once, not only at the next batch of decisions.
+        db: { path: ctx.dbPath, written: log?.written ?? 0, buffered: log?.buffered ?? 0, lastError: log?.lastError ?? (ctx.db ? writeStopped(ctx.db) : null) ?? ctx.dbProblem },
       };
     },
     processes: (p) => agent.processes(p.limit),
@@ -195,7 +196,11 @@ export function createService(ctx: ServiceContext): Handlers {
       const params = (p.params ?? {}) as Record<string, unknown>;
       if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new ApiError(400, 'params.params: expected an object of parameters by policy', 'params.params');
       policyErrors(() => p.policies.forEach((policy) => registry.create(policy, params[policy])));
-      return replays.run({ text, policies: p.policies, seed: p.seed, params, dbPath: p.store === false || !ctx.db ? null : ctx.dbPath });
+      const store = p.store !== false;
+      const report = replays.run({ text, policies: p.policies, seed: p.seed, params, dbPath: !store || !ctx.db ? null : ctx.dbPath });
+      if (!store || ctx.db) return report;
+      // Asked to store with no log: each run says why it was not stored.
+      return report.then((r) => ({ ...r, runs: r.runs.map((run) => ({ ...run, notStored: `no decision log: ${ctx.dbProblem ?? 'the daemon runs without a database'}` })) }));
     },
     'scenarios.list': () => bundledScenarios().map(({ name, description, device, durationMs, apps }) => ({ name, description, device, durationMs, apps })),
     'scenarios.validate': (p) => {

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { errorText } from './errors';
+import { noteWriteFailure, writeStopped } from './health';
 import type { Db } from './open';
 
 /** Column values of one row, in the order of the INSERT statement's placeholders. */
@@ -29,7 +29,7 @@ export interface WriterStatus {
  * Batched inserts for the agent's logs: the agent appends without waiting on the disk;
  * rows go to SQLite a transaction per batch. A full or read-only disk never stops the
  * agent: rows wait in a bounded buffer and the failure is reported; close() writes what
- * is left.
+ * is left. A damaged file or one moved away stops writing for good, and says so.
  */
 export class BatchedWriter {
   private readonly insert: Statement;
@@ -40,7 +40,7 @@ export class BatchedWriter {
   private readonly maxBuffered: number;
   readonly status: WriterStatus = { written: 0, buffered: 0, dropped: 0, lastError: null };
 
-  constructor(db: Db, insertSql: string, private readonly options: BatchedWriterOptions = {}) {
+  constructor(private readonly db: Db, insertSql: string, private readonly options: BatchedWriterOptions = {}) {
     this.batchSize = options.batchSize ?? 500;
     this.maxBuffered = options.maxBuffered ?? 100_000;
     this.insert = db.prepare(insertSql);
@@ -69,11 +69,17 @@ export class BatchedWriter {
   flush(): number {
     let written = 0;
     while (this.buffer.length > 0) {
+      // A file found damaged, or moved away while open, is never written again (see health.ts).
+      const halt = writeStopped(this.db);
+      if (halt !== null) {
+        this.report(halt);
+        break;
+      }
       const batch = this.buffer.slice(0, this.batchSize);
       try {
         this.writeBatch(batch);
       } catch (err) {
-        this.report(errorText(err));
+        this.report(noteWriteFailure(this.db, err));
         break;
       }
       this.buffer.splice(0, batch.length);

@@ -1,7 +1,10 @@
 /** The database cannot be used; the message says why and what to do. Nothing was changed. */
 export class DatabaseError extends Error {
-  /** storage: the disk refused (read-only, full, no permission) — the data may be fine. */
-  constructor(readonly file: string, message: string, readonly kind: 'damaged' | 'newer' | 'storage' | 'other' = 'other') {
+  /**
+   * storage: the disk refused (read-only, full, no permission) — the data may be fine.
+   * stopped: writing to an open file stopped (found damaged mid-run, or moved away).
+   */
+  constructor(readonly file: string, message: string, readonly kind: 'damaged' | 'newer' | 'storage' | 'stopped' | 'other' = 'other') {
     super(`${file}: ${message}`);
     this.name = 'DatabaseError';
   }

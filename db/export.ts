@@ -6,11 +6,15 @@ export const CSV_COLUMNS = [
   'requestedBytes', 'reclaimedAnonBytes', 'reclaimedFileBytes', 'reclaimedBytes', 'durationMs', 'result', 'message', 'dryRun', 'reason',
 ] as const;
 
+/** What a spreadsheet may read as the start of a formula (OWASP's list). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = String(value);
-  // Quote when needed; a leading = + - @ is neutralised so a spreadsheet does not run it.
-  const safe = /^[=+\-@]/.test(text) && typeof value === 'string' ? `'${text}` : text;
+  // Quote when needed. A text cell starting with = + - @ TAB or CR is prefixed with ' so a
+  // spreadsheet shows it instead of running it (OWASP CSV injection); numbers stay numbers.
+  const safe = FORMULA_START.test(text) && typeof value === 'string' ? `'${text}` : text;
   return /[",\n\r]/.test(safe) || safe !== text ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

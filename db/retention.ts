@@ -1,4 +1,4 @@
-import { errorText } from './errors';
+import { noteWriteFailure, writeStopped } from './health';
 import type { Db } from './open';
 
 export interface RetentionPolicy {
@@ -38,13 +38,16 @@ export function pruneInBackground(db: Db, policy: RetentionPolicy, now: number, 
   return new Promise((resolve) => {
     let deleted = 0;
     const step = () => {
+      // Never delete in a file found damaged or moved away (see health.ts).
+      const halt = writeStopped(db);
+      if (halt !== null) return resolve({ deleted, error: halt });
       try {
         const n = pruneChunk(db, policy, now, chunkRows);
         deleted += n;
         if (n > 0) setImmediate(step);
         else resolve({ deleted, error: null });
       } catch (err) {
-        resolve({ deleted, error: errorText(err) });
+        resolve({ deleted, error: noteWriteFailure(db, err) });
       }
     };
     setImmediate(step);

@@ -1,24 +1,29 @@
 import type { Decision } from '../policy-engine/types';
 import { DecisionLog, type DecisionLogStatus } from './decision-log';
-import { errorText } from './errors';
+import { noteWriteFailure } from './health';
 import type { Db } from './open';
 import { insertRun, updateRunMetrics } from './runs';
 
 export interface RecordedRun {
-  /** null when the run could not even be registered (read-only or full disk). */
+  /** null when the run was not stored (read-only, full or damaged file): see `notStored`. */
   runId: number | null;
   log: DecisionLogStatus;
+  /** Why the run is not in the database, or null when it and every decision are. */
+  notStored: string | null;
 }
 
 /**
- * Stores one replay run: its row in `runs`, each decision as it is made (scenario time is
- * mapped onto the wall-clock start), and its metrics at the end. Storage failures are
- * reported in the result, never thrown: the replay itself goes on.
+ * Stores one replay run, all or nothing: its row in `runs`, each decision as it is made
+ * (scenario time mapped onto the wall-clock start) and its metrics at the end, in one
+ * transaction. When any write fails (a full disk…) the transaction is rolled back, so no
+ * run is left with only some of its decisions; the reason is in the result, never thrown
+ * (the replay itself goes on). The transaction holds the write lock for the replay's
+ * length (milliseconds for the bundled scenarios): other writers wait (busy timeout).
  */
 export class RunRecorder {
   private readonly log: DecisionLog;
   private runId: number | null = null;
-  private startError: string | null = null;
+  private failure: string | null = null;
 
   constructor(
     private readonly db: Db,
@@ -29,25 +34,41 @@ export class RunRecorder {
   ) {
     this.log = new DecisionLog(db);
     try {
+      db.exec('BEGIN IMMEDIATE');
       this.runId = insertRun(db, { ...run, createdAt: startedAt, metrics: {} });
     } catch (err) {
-      this.startError = errorText(err);
+      this.failure = noteWriteFailure(db, err);
     }
   }
 
   readonly onDecision = (d: Decision): void => {
-    if (this.runId !== null) this.log.appendDecision(d, this.relativeTimes ? this.startedAt + d.at : d.at, this.runId);
+    if (this.runId === null || this.failure !== null) return;
+    this.log.appendDecision(d, this.relativeTimes ? this.startedAt + d.at : d.at, this.runId);
+    // After a failed write SQLite may have rolled the transaction back itself: write no more.
+    this.failure = this.log.status.lastError;
   };
 
   finish(metrics: Record<string, unknown>): RecordedRun {
-    const status = this.log.close();
-    if (this.runId !== null) {
+    if (this.failure === null) {
+      this.log.flush();
+      this.failure = this.log.status.lastError;
+    }
+    if (this.failure === null) {
       try {
-        updateRunMetrics(this.db, this.runId, metrics);
+        updateRunMetrics(this.db, this.runId!, metrics);
+        this.db.exec('COMMIT');
+        return { runId: this.runId, log: { ...this.log.status }, notStored: null };
       } catch (err) {
-        status.lastError ??= errorText(err);
+        this.failure = noteWriteFailure(this.db, err);
       }
-    } else status.lastError = this.startError;
-    return { runId: this.runId, log: status };
+    }
+    if (this.db.inTransaction) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        /* already rolled back by SQLite */
+      }
+    }
+    return { runId: null, log: { ...this.log.status, written: 0, buffered: 0, lastError: this.failure }, notStored: this.failure };
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionLog } from '../db/decision-log';
 import { openDatabase } from '../db/open';
+import { termSafe } from '../main/cli/terminal-text';
 import { makeDecision } from './helpers/decisions';
 
 const BIN = join(__dirname, '..', 'bin', 'reclaimd.js');
@@ -94,6 +95,65 @@ describe('reclaimd history, runs and priorities', () => {
     expect(missing.err).toContain(`no database at ${join(xdg, 'reclaimd', 'reclaimd.db')}`);
     expect(cli(['priorities', 'set', 'maps', 'low'], { XDG_DATA_HOME: xdg }).code).toBe(0);
     expect(cli(['priorities', 'list'], { XDG_DATA_HOME: xdg }).out).toMatch(/^maps\s+low/);
+  });
+
+  it('prints control characters in app keys, notes and reasons escaped; --json keeps them exact', () => {
+    const file = join(dir, 'escapes.db');
+    const evil = 'evil\x1b[2J\rapp\u009b31m';
+    const handle = openDatabase(file);
+    const log = new DecisionLog(handle);
+    const d = makeDecision(1);
+    (d.action as { appKey: string; reason: string }).appKey = evil;
+    (d.action as { appKey: string; reason: string }).reason = 'why\x1b]0;title\x07';
+    log.appendDecision(d, Date.now());
+    log.close();
+    handle.close();
+    expect(cli(['priorities', 'set', evil, 'low', '--db', file, '--note', 'n\x1bote']).code).toBe(0);
+    const outputs = [
+      cli(['priorities', 'set', evil, 'low', '--db', file]).out,
+      cli(['priorities', 'list', '--db', file]).out,
+      cli(['history', '--db', file]).out,
+      cli(['history', '--db', file, '--totals']).out,
+      cli(['priorities', 'clear', evil, '--db', file]).out,
+    ];
+    for (const out of outputs) {
+      expect(out).toContain('evil\\x1b[2J\\rapp\\x9b31m');
+      expect(out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    }
+    expect(outputs[2]).toContain('why\\x1b]0;title\\x07');
+    const json = JSON.parse(cli(['history', '--db', file, '--json']).out);
+    expect(json[0]).toMatchObject({ app: evil, reason: 'why\x1b]0;title\x07' });
+  });
+
+  it('termSafe escapes C0, DEL, C1 and bidi overrides and leaves other text alone', () => {
+    expect(termSafe('a\tb\nc\rd\x1b[1m\x7f\x9b\u202eé→')).toBe('a\\tb\\nc\\rd\\x1b[1m\\x7f\\x9b\\u202eé→');
+  });
+
+  it('a damaged database (8 KB overwritten mid-file) is refused by every command before any write, exit 2, byte for byte unchanged', () => {
+    const fsx = require('node:fs') as typeof import('node:fs');
+    const damaged = join(dir, 'damaged.db');
+    expect(cli(['replay', 'day-2g', '--db', damaged, '--json']).code).toBe(0);
+    const fd = fsx.openSync(damaged, 'r+');
+    fsx.writeSync(fd, Buffer.alloc(8192, 0x41), 0, 8192, 12288);
+    fsx.closeSync(fd);
+    const hash = () => require('node:crypto').createHash('sha256').update(fsx.readFileSync(damaged)).digest('hex');
+    const before = hash();
+    for (const args of [['replay', 'quiet', '--db', damaged], ['priorities', 'set', 'x', 'low', '--db', damaged], ['history', '--db', damaged, '--limit', '10000']]) {
+      const r = cli(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.err).toContain(`${damaged}: the file is damaged`);
+      expect(r.err).toMatch(/move it aside .*sqlite3 .*\.recover/i);
+      expect(r.err).not.toContain('internal error');
+      expect(hash()).toBe(before);
+    }
+  });
+
+  it('a --db that is a folder is a clear exit-2 error', () => {
+    for (const args of [['history', '--db', dir], ['priorities', 'set', 'x', 'low', '--db', dir], ['replay', 'quiet', '--db', dir]]) {
+      const r = cli(args);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${dir}: is a folder, not a database file`);
+    }
   });
 
   it('refuses a damaged database with exit 2 and leaves it alone', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecisionLog } from '../db/decision-log';
-import { csvHeader, csvLine } from '../db/export';
+import { csvHeader, csvLine, CSV_COLUMNS } from '../db/export';
 import { appTotals, historySql, queryHistory, reclaimedPerHour, type HistoryFilter } from '../db/history';
 import { openDatabase, type Db } from '../db/open';
 import { clearPriority, listPriorities, PriorityError, priorityMap, setPriority } from '../db/priorities';
@@ -132,6 +132,21 @@ describe('history queries', () => {
     expect(csvHeader().split(',')).toHaveLength(line.match(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)!.length);
     expect(line.endsWith(`"'=HYPERLINK(""x""), and ""quotes"""`)).toBe(true);
     expect(line).toContain('2023-11-14T22:13:20.000Z');
+  });
+
+  it('neutralises every cell a spreadsheet would run: leading = + - @ TAB and CR (OWASP)', () => {
+    const log = new DecisionLog(db);
+    const starts = ['=2+2', '+2+2', '-2+2', '@SUM(A1)', '\t=2+2', '\r=2+2'];
+    for (const [i, start] of starts.entries()) {
+      const d = makeDecision(i * 5); // app "game" each time, so the app cell is ours to set
+      (d.action as { appKey: string }).appKey = start;
+      log.appendDecision(d, 1_700_000_000_000 + i);
+    }
+    log.close();
+    const apps = queryHistory(db).rows.reverse().map((r) => csvLine(r).split(',')[CSV_COLUMNS.indexOf('app')]);
+    expect(apps).toEqual(["\"'=2+2\"", "\"'+2+2\"", "\"'-2+2\"", "\"'@SUM(A1)\"", "\"'\t=2+2\"", "\"'\r=2+2\""]);
+    // Numbers stay numbers: a negative value is data, not a formula.
+    expect(csvLine({ ...queryHistory(db).rows[0], pid: -1 }).split(',')[CSV_COLUMNS.indexOf('pid')]).toBe('-1');
   });
 });
 

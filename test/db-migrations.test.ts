@@ -90,7 +90,7 @@ describe('database file and migrations', () => {
     }
     expect(error).toBeInstanceOf(DatabaseError);
     expect((error as DatabaseError).kind).toBe('damaged');
-    expect((error as Error).message).toMatch(/damaged .*left as it is/);
+    expect((error as Error).message).toMatch(/damaged .*nothing was written to it/);
     expect(readFileSync(damaged).equals(wrecked)).toBe(true);
   });
 

@@ -137,6 +137,8 @@ export interface ReplayRunInfo {
   policy: string;
   seed: number;
   runId: number | null;
+  /** Why the run was not stored when it was asked to be (a full disk…); null otherwise. */
+  notStored?: string | null;
   metrics: ReplayMetrics;
   timeline: ReplayTimeline;
   events: ReplayEventInfo[];

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { csvHeader, csvLine } from '../../db/export';
 import { appTotals, queryHistory, reclaimedPerHour, type HistoryFilter } from '../../db/history';
-import { openDatabase, type Db } from '../../db/open';
+import { databaseError, openDatabase, type Db } from '../../db/open';
 import { defaultDatabasePath } from '../../db/paths';
 import { clearPriority, listPriorities, setPriority } from '../../db/priorities';
 import { listRuns } from '../../db/runs';
@@ -9,14 +9,34 @@ import { formatBytes } from '../../policy-engine/format';
 import { parseDuration } from '../../host/scenario/units';
 import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
 import type { CommandIO } from './io';
+import { termSafe } from './terminal-text';
 
 const DB_FLAG = { db: { value: true, description: 'database file (default $XDG_DATA_HOME/reclaimd/reclaimd.db)' } };
 
-/** Open the log for reading commands: a missing file is a clear error, not a new empty log. */
+/**
+ * Open the log for reading commands, read-only (they work on a read-only mount and cannot
+ * change the file): a missing file is a clear error, not a new empty log.
+ */
 function openExisting(args: ParsedArgs): Db {
-  const file = stringFlag(args, 'db') ?? defaultDatabasePath();
+  const file = dbFile(args);
   if (!existsSync(file)) throw new UsageError(`no database at ${file} (create one with "reclaimd replay <scenario> --db ${file}", or pass --db)`);
-  return openDatabase(file);
+  return openDatabase(file, { readonly: true });
+}
+
+/** Run f on the open log and close it; an SQLite error (a damaged page…) says which file and what to do. */
+function using<T>(db: Db, file: string, f: (db: Db) => T): T {
+  try {
+    return f(db);
+  } catch (err) {
+    if (/^SQLITE_/.test((err as { code?: string } | null)?.code ?? '')) throw databaseError(file, err, db.readonly);
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+function dbFile(args: ParsedArgs): string {
+  return stringFlag(args, 'db') ?? defaultDatabasePath();
 }
 
 function oneOf<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
@@ -65,12 +85,11 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
   if (run !== undefined) filter.runId = run;
   if (args.flags.has('live')) filter.runId = null;
 
-  const db = openExisting(args);
-  try {
+  return using(openExisting(args), dbFile(args), (db) => {
     if (args.flags.has('totals')) {
       const totals = appTotals(db, filter);
       if (args.flags.has('json')) io.out(JSON.stringify(totals));
-      else for (const t of totals) io.out(`${t.app.padEnd(24)} ${String(t.reclaims).padStart(6)} reclaims ${String(t.kills).padStart(4)} kills  anon ${formatBytes(t.reclaimedAnonBytes).padStart(8)}  file ${formatBytes(t.reclaimedFileBytes).padStart(8)}`);
+      else for (const t of totals) io.out(`${termSafe(t.app).padEnd(24)} ${String(t.reclaims).padStart(6)} reclaims ${String(t.kills).padStart(4)} kills  anon ${formatBytes(t.reclaimedAnonBytes).padStart(8)}  file ${formatBytes(t.reclaimedFileBytes).padStart(8)}`);
       return 0;
     }
     if (args.flags.has('hourly')) {
@@ -89,16 +108,14 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
       for (const r of page.rows) {
         const what = r.action === 'kill' ? 'kill' : `reclaim ${r.kind}`;
         io.out(
-          `${new Date(r.ts).toISOString().replace('T', ' ').slice(0, 19)}  ${r.policy.padEnd(9)} ${r.level.padEnd(8)} ${`${r.app}[${r.pid}]`.padEnd(22)} ${what.padEnd(12)} ${formatBytes(r.reclaimedBytes).padStart(8)}  ${r.result.padEnd(8)} ${r.reason}`,
+          `${new Date(r.ts).toISOString().replace('T', ' ').slice(0, 19)}  ${termSafe(r.policy).padEnd(9)} ${termSafe(r.level).padEnd(8)} ${termSafe(`${r.app}[${r.pid}]`).padEnd(22)} ${what.padEnd(12)} ${formatBytes(r.reclaimedBytes).padStart(8)}  ${termSafe(r.result).padEnd(8)} ${termSafe(r.reason)}`,
         );
       }
       if (page.rows.length === 0) io.err('no decisions match');
       if (page.next) io.err(`more: --after ${page.next}`);
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /** `reclaimd priorities list | set <app> <priority> [--note T] | clear <app>`. */
@@ -106,32 +123,26 @@ export function prioritiesCommand(argv: readonly string[], io: CommandIO): numbe
   const [sub, ...rest] = argv;
   const args = parseArgs(rest, { ...DB_FLAG, note: { value: true, description: 'why (shown in the UI)' }, json: { value: false, description: 'print JSON' } });
   if (sub === 'list') {
-    const db = openExisting(args);
-    try {
+    return using(openExisting(args), dbFile(args), (db) => {
       const rows = listPriorities(db);
       if (args.flags.has('json')) io.out(JSON.stringify(rows));
       else if (rows.length === 0) io.err('no priorities set');
-      else for (const r of rows) io.out(`${r.appKey.padEnd(32)} ${r.priority.padEnd(10)} ${r.note}`);
+      else for (const r of rows) io.out(`${termSafe(r.appKey).padEnd(32)} ${r.priority.padEnd(10)} ${termSafe(r.note)}`);
       return 0;
-    } finally {
-      db.close();
-    }
+    });
   }
   if (sub === 'set' || sub === 'clear') {
     const want = sub === 'set' ? 2 : 1;
     if (args.positionals.length !== want) throw new UsageError(sub === 'set' ? 'usage: reclaimd priorities set <app> <protected|high|normal|low|expendable>' : 'usage: reclaimd priorities clear <app>');
-    const db = openDatabase(stringFlag(args, 'db') ?? defaultDatabasePath());
-    try {
+    return using(openDatabase(dbFile(args)), dbFile(args), (db) => {
       if (sub === 'set') {
         const row = setPriority(db, args.positionals[0], args.positionals[1], stringFlag(args, 'note') ?? '');
-        io.out(`${row.appKey}: ${row.priority}`);
+        io.out(termSafe(`${row.appKey}: ${row.priority}`));
       } else {
-        io.out(clearPriority(db, args.positionals[0]) ? `${args.positionals[0]}: cleared` : `${args.positionals[0]}: had no priority`);
+        io.out(termSafe(clearPriority(db, args.positionals[0]) ? `${args.positionals[0]}: cleared` : `${args.positionals[0]}: had no priority`));
       }
       return 0;
-    } finally {
-      db.close();
-    }
+    });
   }
   throw new UsageError('usage: reclaimd priorities list | set <app> <priority> | clear <app>');
 }
@@ -139,21 +150,18 @@ export function prioritiesCommand(argv: readonly string[], io: CommandIO): numbe
 /** `reclaimd runs`: stored replay runs, newest first. */
 export function runsCommand(argv: readonly string[], io: CommandIO): number {
   const args = parseArgs(argv, { ...DB_FLAG, json: { value: false, description: 'print JSON' }, limit: { value: true, description: 'rows (default 100)' } });
-  const db = openExisting(args);
-  try {
+  return using(openExisting(args), dbFile(args), (db) => {
     const runs = listRuns(db, intFlag(args, 'limit', 1, 100_000) ?? 100);
     if (args.flags.has('json')) io.out(JSON.stringify(runs));
     else {
       for (const r of runs) {
         const m = r.metrics as Record<string, number>;
         io.out(
-          `#${r.id}  ${new Date(r.createdAt).toISOString().slice(0, 19)}  ${r.scenario.padEnd(14)} ${r.policy.padEnd(10)} seed ${r.seed}  kills ${(m.agentKills ?? 0) + (m.oomKills ?? 0)}  stateLoss ${m.stateLoss ?? 0}  userWaitMs ${m.userWaitMs ?? 0}  decisions ${m.decisions ?? 0}`,
+          `#${r.id}  ${new Date(r.createdAt).toISOString().slice(0, 19)}  ${termSafe(r.scenario).padEnd(14)} ${termSafe(r.policy).padEnd(10)} seed ${r.seed}  kills ${(m.agentKills ?? 0) + (m.oomKills ?? 0)}  stateLoss ${m.stateLoss ?? 0}  userWaitMs ${m.userWaitMs ?? 0}  decisions ${m.decisions ?? 0}`,
         );
       }
       if (runs.length === 0) io.err('no stored runs');
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -81,7 +81,8 @@ export async function labCommand(argv: readonly string[], io: CommandIO): Promis
       io.err(`reclaimd: lab ${scenario.name} under ${policy} (${Math.round(scenario.durationMs / timeScale / 1000)} s)…`);
       const recorder = db ? new RunRecorder(db, { scenario: scenario.name, scenarioHash: hash, policy, params: params[policy] ?? {}, seed: scenario.seed, host: 'lab' }, Date.now(), false) : null;
       const result = await runLab(scenario, { registry, policy, policyConfig: params[policy], timeScale, workerBin, dataDir: dir, cgroupPrefix: LAB_PREFIX, onDecision: recorder?.onDecision, aborted: () => aborted });
-      recorder?.finish({ ...result.metrics });
+      const stored = recorder?.finish({ ...result.metrics });
+      if (stored?.notStored) io.err(`reclaimd: lab run ${policy} not stored: ${stored.notStored}`);
       const prediction = replay(scenario, { registry, policy, policyConfig: params[policy] }).metrics;
       report.runs.push({ policy, seed: scenario.seed, metrics: result.metrics, foregroundStall: result.foregroundStall, prediction: { metrics: prediction } });
     }

@@ -12,6 +12,7 @@ import type { ReclaimKind } from '../../policy-engine/types';
 import { parseArgs, stringFlag, UsageError } from './args';
 import { jsonFlag } from './policy-args';
 import type { CommandIO } from './io';
+import { termSafe } from './terminal-text';
 import { Agent } from '../daemon/agent';
 import { createAgentHost } from '../daemon/agent-host';
 import { openAgentStore } from '../daemon/agent-store';
@@ -48,9 +49,9 @@ export function reclaimCommand(argv: readonly string[], io: CommandIO): number {
     const line = (label: string, m: typeof r.before) => m && io.out(`${label}  RssAnon ${formatBytes(m.rssAnonBytes).padStart(8)}  RssFile ${formatBytes(m.rssFileBytes).padStart(8)}  VmSwap ${formatBytes(m.swapBytes).padStart(8)}`);
     line('before', r.before);
     line('after ', r.after);
-    io.out(`${r.result}: ${r.message} (${r.durationMs.toFixed(1)} ms)`);
+    io.out(`${r.result}: ${termSafe(r.message)} (${r.durationMs.toFixed(1)} ms)`);
   }
-  if (r.result !== 'ok') io.err(`reclaimd: reclaim ${pid} ${kind}: ${r.result}: ${r.message}`);
+  if (r.result !== 'ok') io.err(`reclaimd: reclaim ${pid} ${kind}: ${r.result}: ${termSafe(r.message)}`);
   return r.result === 'ok' ? 0 : 1;
 }
 
@@ -107,7 +108,7 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
   io.err(`reclaimd: running policy ${policyName} on the ${host.host.name} host${agent.mode !== 'active' ? ' (dry run: nothing is touched)' : ''}; Ctrl-C stops`);
   const sub = agent.decisions$.subscribe((d) => {
     if (args.flags.has('json')) io.out(JSON.stringify({ ts: d.ts, policy: d.policy, level: d.level, source: d.source, app: d.app, pid: d.pid, action: d.action, kind: d.kind, requestedBytes: d.requestedBytes, reclaimedBytes: d.reclaimedBytes, result: d.result, message: d.message }));
-    else io.out(`${new Date(d.ts).toISOString()} ${d.source}/${d.level}: ${describeAction({ type: d.action, appKey: d.app, pid: d.pid, kind: d.kind, mode: d.mode })} → ${d.result}: ${d.message}`);
+    else io.out(termSafe(`${new Date(d.ts).toISOString()} ${d.source}/${d.level}: ${describeAction({ type: d.action, appKey: d.app, pid: d.pid, kind: d.kind, mode: d.mode })} → ${d.result}: ${d.message}`));
   });
   agent.start();
   await new Promise<void>((resolve) => {

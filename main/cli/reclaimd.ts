@@ -9,6 +9,7 @@ import { historyCommand, prioritiesCommand, runsCommand } from './db-commands';
 import { doctorCommand, reclaimCommand, runCommand } from './linux-commands';
 import { labCommand } from './lab-command';
 import { processIO, type CommandIO } from './io';
+import { termSafe } from './terminal-text';
 import { policiesCommand } from './policies-command';
 import { benchCommand } from './bench-command';
 import { replayCommand } from './replay-command';
@@ -101,20 +102,20 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
 
 function reportError(err: unknown, io: CommandIO): number {
   if (err instanceof ScenarioError) {
-    io.err(`reclaimd: invalid scenario ${err.source}:`);
-    for (const issue of err.issues) io.err(`  ${issue.path}: ${issue.message}`);
+    io.err(`reclaimd: invalid scenario ${termSafe(err.source)}:`);
+    for (const issue of err.issues) io.err(`  ${termSafe(issue.path)}: ${termSafe(issue.message)}`);
     return 2;
   }
   if (err instanceof UsageError) {
-    io.err(`reclaimd: ${err.message}`);
+    io.err(`reclaimd: ${termSafe(err.message)}`);
     io.err(`run "reclaimd help" for usage`);
     return 2;
   }
   if (err instanceof UnknownPolicyError || err instanceof ParamError || err instanceof DatabaseError || err instanceof PriorityError || err instanceof CursorError) {
-    io.err(`reclaimd: ${err.message}`);
+    io.err(`reclaimd: ${termSafe(err.message)}`);
     return 2;
   }
-  io.err(`reclaimd: internal error: ${err instanceof Error ? err.message : String(err)}`);
+  io.err(`reclaimd: internal error: ${termSafe(err instanceof Error ? err.message : String(err))}`);
   if (process.env.RECLAIMD_DEBUG && err instanceof Error) io.err(err.stack ?? '');
   return 1;
 }

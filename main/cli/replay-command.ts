@@ -12,6 +12,7 @@ import { scenarioHash } from '../../db/runs';
 import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args';
 import { paramsByPolicy, policiesFromArgs, POLICY_FLAGS } from './policy-args';
 import type { CommandIO } from './io';
+import { termSafe } from './terminal-text';
 
 export const REPLAY_FLAGS: Record<string, FlagSpec> = {
   ...POLICY_FLAGS,
@@ -22,8 +23,15 @@ export const REPLAY_FLAGS: Record<string, FlagSpec> = {
 
 export interface ReplayReport {
   scenario: string;
-  runs: { policy: string; seed: number; metrics: ReplayMetrics; runId?: number | null }[];
+  runs: { policy: string; seed: number; metrics: ReplayMetrics; runId?: number | null; notStored?: string | null }[];
 }
+
+/**
+ * Exit code of `replay --db` when the replay ran but not every run and decision was stored
+ * (a full, read-only or damaged log): the report is printed, and scripts can tell it from
+ * success (0), bad input (2) and internal errors (1).
+ */
+export const EXIT_NOT_STORED = 3;
 
 export function replayCommand(argv: readonly string[], io: CommandIO, registry: PolicyRegistry = createBuiltinRegistry()): number {
   const args = parseArgs(argv, REPLAY_FLAGS);
@@ -34,10 +42,11 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
 
   const scenario = loadScenario(args.positionals[0]);
   const dbFile = stringFlag(args, 'db');
-  const db = dbFile === undefined ? null : openLogOrWarn(dbFile, io);
+  const opened = dbFile === undefined ? null : openLogOrWarn(dbFile, io);
+  const db = typeof opened === 'string' ? null : opened;
   const hash = db ? scenarioHash(readFileSync(scenario.sourcePath ?? args.positionals[0], 'utf8')) : '';
   let results: ReplayResult[];
-  const stored: { runId: number | null }[] = [];
+  const stored: { runId: number | null; notStored: string | null }[] = [];
   try {
     results = policies.map((policy) => {
       const recorder = db
@@ -46,8 +55,8 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
       const result = replay(scenario, { registry, policy, policyConfig: params[policy], seed, wallClock: () => performance.now(), onDecision: recorder?.onDecision });
       if (recorder) {
         const rec = recorder.finish({ ...result.metrics });
-        stored.push({ runId: rec.runId });
-        if (rec.log.lastError) io.err(`reclaimd: decision log for ${policy}: ${rec.log.lastError}; ${rec.log.written} of ${result.metrics.decisions} decisions stored`);
+        stored.push({ runId: rec.runId, notStored: rec.notStored });
+        if (rec.notStored) io.err(`reclaimd: run ${policy} not stored (none of its ${result.metrics.decisions} decisions): ${rec.notStored}`);
       }
       return result;
     });
@@ -56,26 +65,32 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
   }
   const report: ReplayReport = {
     scenario: scenario.name,
-    runs: results.map((r, i) => ({ policy: r.policy, seed: r.seed, metrics: r.metrics, ...(db ? { runId: stored[i]?.runId ?? null } : {}) })),
+    runs: results.map((r, i) => ({
+      policy: r.policy,
+      seed: r.seed,
+      metrics: r.metrics,
+      ...(dbFile === undefined ? {} : { runId: stored[i]?.runId ?? null, notStored: db ? (stored[i]?.notStored ?? null) : (opened as string) }),
+    })),
   };
+  const code = report.runs.some((r) => r.notStored) ? EXIT_NOT_STORED : 0;
   if (args.flags.has('json')) {
     io.out(JSON.stringify(report));
-    return 0;
+    return code;
   }
-  io.out(`scenario ${scenario.name} on ${scenario.device.name}, ${Math.round(scenario.durationMs / 1000)} s, seed ${results[0].seed}`);
+  io.out(`scenario ${termSafe(scenario.name)} on ${termSafe(scenario.device.name)}, ${Math.round(scenario.durationMs / 1000)} s, seed ${results[0].seed}`);
   io.out(formatMetricsTable(report));
   io.out(verdict(report));
-  return 0;
+  return code;
 }
 
-/** The replay still runs when the disk refuses the log; a damaged or newer file is an error. */
-function openLogOrWarn(file: string, io: CommandIO): Db | null {
+/** The replay still runs when the disk refuses the log (returns why); a damaged or newer file is an error. */
+function openLogOrWarn(file: string, io: CommandIO): Db | string {
   try {
     return openDatabase(file);
   } catch (err) {
     if (err instanceof DatabaseError && err.kind === 'storage') {
-      io.err(`reclaimd: decision log disabled: ${err.message}`);
-      return null;
+      io.err(`reclaimd: decision log disabled: ${termSafe(err.message)}`);
+      return err.message;
     }
     throw err;
   }

@@ -1,5 +1,6 @@
 import { DecisionLog } from '../../db/decision-log';
 import { DatabaseError } from '../../db/errors';
+import { writeStopped } from '../../db/health';
 import { openDatabase, type Db } from '../../db/open';
 import { PressureLog } from '../../db/pressure-log';
 import type { AgentLogs } from './agent';
@@ -42,8 +43,10 @@ export function openAgentStore(dbPath: string | null, log: (line: string) => voi
     close: () => {
       const status = decisions?.close() ?? { written: 0, lastError: dbPath === null ? null : problem };
       pressure?.close();
+      // Writing stopped (file damaged or moved away) is said at exit even when no decision was waiting.
+      const stopped = db ? writeStopped(db) : null;
       db?.close();
-      return { written: status.written, lastError: status.lastError };
+      return { written: status.written, lastError: status.lastError ?? stopped };
     },
   };
 }

@@ -55,7 +55,7 @@ export function replayWithTimelines(req: ReplayRequest, registry: PolicyRegistry
       sampleEveryMs: SAMPLE_MS,
     });
     const stored = recorder?.finish({ ...result.metrics });
-    return { policy: result.policy, seed: result.seed, runId: stored?.runId ?? null, metrics: result.metrics, timeline, events: result.events.map((e) => ({ ...e })) };
+    return { policy: result.policy, seed: result.seed, runId: stored?.runId ?? null, notStored: stored?.notStored ?? null, metrics: result.metrics, timeline, events: result.events.map((e) => ({ ...e })) };
   });
   return { scenario: req.scenario.name, device: req.scenario.device.name, durationMs: req.scenario.durationMs, runs };
 }

@@ -1,7 +1,8 @@
 // A replay on its own thread: the daemon is also the live agent, and a long replay must not
 // hold its event loop (pressure events, the API, the UI's streams) for seconds.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from '../../db/open';
+import { DatabaseError } from '../../db/errors';
+import { openDatabase, type Db } from '../../db/open';
 import { parseScenarioText } from '../../host/scenario/validate';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import { replayWithTimelines } from './replay-service';
@@ -19,10 +20,20 @@ export interface ReplayJob {
 export type ReplayJobResult = { ok: true; report: ReturnType<typeof replayWithTimelines> } | { ok: false; error: string };
 
 function run(job: ReplayJob): ReplayJobResult {
-  const db = job.dbPath ? openDatabase(job.dbPath) : null;
+  let db: Db | null = null;
+  let notStored: string | null = null;
+  try {
+    if (job.dbPath) db = openDatabase(job.dbPath);
+  } catch (err) {
+    // A disk that refuses the log: the replay still runs, and each run says why it was not stored.
+    if (!(err instanceof DatabaseError && err.kind === 'storage')) return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    notStored = err.message;
+  }
   try {
     const scenario = parseScenarioText(job.text, 'scenario');
-    return { ok: true, report: replayWithTimelines({ scenario, text: job.text, policies: job.policies, seed: job.seed, params: job.params, db }, createBuiltinRegistry()) };
+    const report = replayWithTimelines({ scenario, text: job.text, policies: job.policies, seed: job.seed, params: job.params, db }, createBuiltinRegistry());
+    if (notStored !== null) for (const run of report.runs) run.notStored = notStored;
+    return { ok: true, report };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
   } finally {

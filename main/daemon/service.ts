@@ -1,6 +1,8 @@
 import { csvHeader, csvLine } from '../../db/export';
 import { appTotals, CursorError, getDecision, queryHistory, reclaimedPerHour } from '../../db/history';
 import type { Db } from '../../db/open';
+import { DatabaseError, isStorageFailure } from '../../db/errors';
+import { assertWritable, isDamage, isDiskFull, noteWriteFailure, writeStopped } from '../../db/health';
 import { clearPriority, listPriorities, PriorityError, setPriority } from '../../db/priorities';
 import { pruneInBackground } from '../../db/retention';
 import { listRuns } from '../../db/runs';
@@ -46,6 +48,22 @@ export function createService(ctx: ServiceContext): Handlers {
   const db = (): Db => {
     if (!ctx.db) throw new ApiError(503, `no decision log: ${ctx.dbProblem ?? 'the daemon runs without a database'}`);
     return ctx.db;
+  };
+  /**
+   * A write to the log for a request: a full disk is 507 naming where, a file found damaged
+   * or moved away (writing stopped) or a refusing disk is 503 with the reason — never a bare 500.
+   */
+  const writing = <T>(f: (db: Db) => T, what: string): T => {
+    const d = db();
+    try {
+      assertWritable(d);
+      return f(d);
+    } catch (err) {
+      if (err instanceof DatabaseError && err.kind === 'stopped') throw new ApiError(503, `${what}: ${err.message}`);
+      if (isDiskFull(err)) throw new ApiError(507, `${what}: ${noteWriteFailure(d, err)}`);
+      if (isStorageFailure(err) || isDamage(err)) throw new ApiError(503, `${what}: ${ctx.dbPath}: ${noteWriteFailure(d, err)}`);
+      throw err;
+    }
   };
   /** What is saved (retention, the host for the next start), with what the agent runs now. */
   const saved = (): Settings => loadSettings(ctx.db, registry, { ...DEFAULT_SETTINGS, host: ctx.requestedHost }, {}).settings;
@@ -111,7 +129,8 @@ export function createService(ctx: ServiceContext): Handlers {
         decisions: agent.counters.decisions,
         kills: agent.counters.kills,
         reclaimedBytes: agent.counters.reclaimedBytes,
-        db: { path: ctx.dbPath, written: log?.written ?? 0, buffered: log?.buffered ?? 0, lastError: log?.lastError ?? ctx.dbProblem },
+        // writeStopped: a file moved away shows here at once, not only at the next batch of decisions.
+        db: { path: ctx.dbPath, written: log?.written ?? 0, buffered: log?.buffered ?? 0, lastError: log?.lastError ?? (ctx.db ? writeStopped(ctx.db) : null) ?? ctx.dbProblem },
       };
     },
     processes: (p) => agent.processes(p.limit),
@@ -120,7 +139,7 @@ export function createService(ctx: ServiceContext): Handlers {
     'priorities.list': () => listPriorities(db()),
     'priorities.set': (p) => {
       try {
-        const row = setPriority(db(), p.appKey, p.priority, p.note ?? '');
+        const row = writing((d) => setPriority(d, p.appKey, p.priority, p.note ?? ''), 'priority not saved');
         ctx.onPrioritiesChanged?.();
         return row;
       } catch (err) {
@@ -129,7 +148,7 @@ export function createService(ctx: ServiceContext): Handlers {
       }
     },
     'priorities.clear': (p) => {
-      const cleared = clearPriority(db(), p.appKey);
+      const cleared = writing((d) => clearPriority(d, p.appKey), 'priority not cleared');
       ctx.onPrioritiesChanged?.();
       return { cleared };
     },
@@ -167,7 +186,11 @@ export function createService(ctx: ServiceContext): Handlers {
       const text = scenarioText(p.scenario);
       const params = checkedParams(p.params ?? {});
       policyErrors(() => p.policies.forEach((policy) => registry.get(policy)));
-      return replays.run({ text, policies: p.policies, seed: p.seed, params, dbPath: p.store === false || !ctx.db ? null : ctx.dbPath });
+      const store = p.store !== false;
+      const report = replays.run({ text, policies: p.policies, seed: p.seed, params, dbPath: !store || !ctx.db ? null : ctx.dbPath });
+      if (!store || ctx.db) return report;
+      // Asked to store with no log: each run says why it was not stored.
+      return report.then((r) => ({ ...r, runs: r.runs.map((run) => ({ ...run, notStored: `no decision log: ${ctx.dbProblem ?? 'the daemon runs without a database'}` })) }));
     },
     'scenarios.list': () => bundledScenarios().map(({ name, description, device, durationMs, apps }) => ({ name, description, device, durationMs, apps })),
     'scenarios.validate': (p) => {
@@ -197,7 +220,8 @@ export function createService(ctx: ServiceContext): Handlers {
       policyErrors(() => agent.configure({ policy: next.policy, params: next.params, dryRun: dryRunForcedBy ? true : next.dryRun, allowKill: next.allowKill }));
       if (ctx.db) {
         // What the command line forces is not the user's choice: the saved dry run stays as it was.
-        setSetting(ctx.db, SETTINGS_KEY, dryRunForcedBy ? { ...next, dryRun: p.dryRun ?? saved().dryRun } : next);
+        const toSave = dryRunForcedBy ? { ...next, dryRun: p.dryRun ?? saved().dryRun } : next;
+        writing((d) => setSetting(d, SETTINGS_KEY, toSave), 'settings applied to the running agent but not saved');
         savedSettingsProblems = [];
         if (p.retention) void pruneInBackground(ctx.db, retentionPolicy(next), Date.now());
       }

@@ -202,7 +202,7 @@ describe('--api-file', () => {
         // No temporary file is left beside it.
         expect(readdirSync(dir).sort()).toEqual(['api.json', 'victim.conf']);
       } finally {
-        await d.stop();
+        await d.dispose();
       }
       expect(readdirSync(dir)).toEqual(['victim.conf']);
     } finally {
@@ -229,7 +229,7 @@ describe('--dry-run on the command line wins over Settings, visibly', () => {
         const saved = await d.client.call('settings.set', { allowKill: false });
         expect(saved.dryRun).toBe(true); // what runs
       } finally {
-        await d.stop();
+        await d.dispose();
       }
       // The next start without --dry-run is active: the command line was not saved.
       expect(JSON.parse(storedRow(dbPath)!)).toMatchObject({ dryRun: false, allowKill: false });
@@ -239,7 +239,7 @@ describe('--dry-run on the command line wins over Settings, visibly', () => {
         expect([status.mode, status.allowKill, status.dryRunForcedBy]).toEqual(['active', false, null]);
         expect((await post(again, 'settings.set', '{"dryRun":true}')).status).toBe(200);
       } finally {
-        await again.stop();
+        await again.dispose();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,9 @@ import { execCommand, parseUnit } from './helpers/systemd-unit';
 const ROOT = join(__dirname, '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml = require('js-yaml') as { load(text: string): unknown };
-// electron-builder's own schema check, the one `npm run dist` runs first.
+// electron-builder's own schema check, the one `npm run dist` runs first. Its config loader
+// (jiti) would otherwise leave a transpile cache in the temp folder: the run must leave none.
+process.env.JITI_FS_CACHE = 'false';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { validateConfiguration } = require('app-builder-lib/out/util/config/config') as { validateConfiguration(c: unknown, logger: unknown): Promise<void> };
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -137,9 +137,13 @@ describe('scenario validation', () => {
     expect(loadScenario('quiet').name).toBe('quiet');
     expect(() => loadScenario('/nonexistent/x.json')).toThrow(/\(file\): cannot read: no such file/);
     const dir = mkdtempSync(join(tmpdir(), 'reclaimd-'));
-    const file = join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ ...rawScenario(), seed: -1 }));
-    expect(() => loadScenario(file)).toThrow(/seed: expected a whole number from 0 to 4294967295, got -1/);
+    try {
+      const file = join(dir, 'bad.json');
+      writeFileSync(file, JSON.stringify({ ...rawScenario(), seed: -1 }));
+      expect(() => loadScenario(file)).toThrow(/seed: expected a whole number from 0 to 4294967295, got -1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('generates valid, reproducible scenarios from a seed', () => {

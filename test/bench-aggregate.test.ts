@@ -13,6 +13,7 @@ function metrics(over: Partial<ReplayMetrics> = {}): ReplayMetrics {
     refaultsAnon: 0,
     refaultsFile: 0,
     reclaimedBytes: 0,
+    movedBytes: 0,
     zramCpuMs: 0,
     timeAtLevelMs: { low: 0, medium: 0, critical: 0 },
     decisions: 0,

@@ -278,6 +278,8 @@ export async function runLab(scenario: Scenario, o: LabRunOptions): Promise<LabR
       refaultsAnon: Math.max(0, endCounters.refaultAnon - start.refaultAnon),
       refaultsFile: Math.max(0, endCounters.refaultFile - start.refaultFile),
       reclaimedBytes: reclaimed,
+      // The outcomes' sum is what the actions moved; the lab does not yet measure RAM freed apart.
+      movedBytes: reclaimed,
       // Estimated: pages swapped out/in times the device's compress/decompress cost.
       zramCpuMs: Math.round((swapOut * device.zram.compressUsPerPage + swapIn * device.zram.decompressUsPerPage) / 100) / 10,
       timeAtLevelMs: timeAtLevel,

@@ -395,6 +395,7 @@ export class SimHost implements Host {
       return this.outcome(action, 'ok', `deactivated ${app.id}'s pages (MADV_COLD)`, started);
     }
     let budget = budgetPages(action);
+    const freeBefore = this.memory.freePages;
     let file = 0;
     let anon = 0;
     if (action.kind !== 'anon') {
@@ -404,8 +405,10 @@ export class SimHost implements Host {
     if (action.kind !== 'file') {
       anon = this.memory.pageOutAnon(app, budget, true);
     }
-    const bytes = (anon + file) * PAGE_SIZE;
-    this.counters.reclaimedBytes += bytes;
+    // Moved is what the action reports; freed is what RAM gained, the compressed copies in
+    // zram counted (nothing else changes the free count inside this call).
+    this.counters.movedBytes += (anon + file) * PAGE_SIZE;
+    this.counters.reclaimedBytes += Math.max(0, this.memory.freePages - freeBefore) * PAGE_SIZE;
     const full = action.kind !== 'file' && app.anonResident > 0 && anon < budget && this.memory.zramFreePages === 0 ? ' (zram full)' : '';
     return this.outcome(action, 'ok', `reclaimed ${anon} anon + ${file} file pages${full}`, started, anon * PAGE_SIZE, file * PAGE_SIZE);
   }
@@ -432,6 +435,7 @@ export class SimHost implements Host {
       refaultsAnon: this.memory.refaultsAnon,
       refaultsFile: this.memory.refaultsFile,
       reclaimedBytes: c.reclaimedBytes,
+      movedBytes: c.movedBytes,
       zramCpuMs: round1(this.memory.zramCpuUs / 1000),
       timeAtLevelMs: { ...c.timeAtLevelMs },
     };

@@ -11,7 +11,10 @@ export interface ReplayMetrics {
   userWaitMs: number;
   refaultsAnon: number;
   refaultsFile: number;
+  /** RAM the agent's actions freed: a dropped file page frees its page, an anon page moved to zram its size minus its compressed copy. */
   reclaimedBytes: number;
+  /** Bytes the agent's actions paged out or dropped, whatever they freed (the sum of the outcomes). */
+  movedBytes: number;
   zramCpuMs: number;
   timeAtLevelMs: { low: number; medium: number; critical: number };
   decisions: number;
@@ -29,6 +32,7 @@ export const METRIC_KEYS: readonly (keyof ReplayMetrics)[] = [
   'refaultsAnon',
   'refaultsFile',
   'reclaimedBytes',
+  'movedBytes',
   'zramCpuMs',
   'timeAtLevelMs',
   'decisions',
@@ -45,6 +49,7 @@ export class SimCounters {
   foregroundStallUs = 0;
   coldStartWaitMs = 0;
   reclaimedBytes = 0;
+  movedBytes = 0;
   timeAtLevelMs = { low: 0, medium: 0, critical: 0 };
 
   addLevelTime(level: PressureLevel, ms: number): void {

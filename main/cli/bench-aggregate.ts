@@ -31,6 +31,7 @@ export const BENCH_METRICS: readonly BenchMetric[] = [
   { key: 'refaultsFile', better: 'lower', value: (m) => m.refaultsFile },
   { key: 'zramCpuMs', better: 'lower', value: (m) => m.zramCpuMs },
   { key: 'reclaimedBytes', better: 'none', value: (m) => m.reclaimedBytes },
+  { key: 'movedBytes', better: 'none', value: (m) => m.movedBytes },
 ];
 
 export interface Spread {
@@ -103,7 +104,7 @@ export function aggregate(runs: readonly BenchRun[], scenarios: readonly string[
 }
 
 function number(key: string, v: number): string {
-  if (key === 'reclaimedBytes') return `${Math.round(v / 1048576)}MiB`;
+  if (key === 'reclaimedBytes' || key === 'movedBytes') return `${Math.round(v / 1048576)}MiB`;
   return String(Math.round(v * 10) / 10);
 }
 

@@ -98,7 +98,7 @@ export async function labCommand(argv: readonly string[], io: CommandIO): Promis
 
 function value(m: ReplayMetrics, k: keyof ReplayMetrics): string {
   const v = m[k];
-  if (typeof v === 'number') return k === 'reclaimedBytes' ? `${Math.round(v / 1048576)}MiB` : String(v);
+  if (typeof v === 'number') return k === 'reclaimedBytes' || k === 'movedBytes' ? `${Math.round(v / 1048576)}MiB` : String(v);
   if (k === 'timeAtLevelMs') return `${m.timeAtLevelMs.low}/${m.timeAtLevelMs.medium}/${m.timeAtLevelMs.critical}`;
   return `${m.decisionLatencyUs.p50}/${m.decisionLatencyUs.p99}`;
 }

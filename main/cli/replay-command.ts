@@ -91,7 +91,7 @@ function cell(metrics: ReplayMetrics, key: keyof ReplayMetrics): string {
     const l = v as ReplayMetrics['decisionLatencyUs'];
     return `${l.p50}/${l.p99}`;
   }
-  if (key === 'reclaimedBytes') return `${((v as number) / 1024 / 1024).toFixed(0)}MiB`;
+  if (key === 'reclaimedBytes' || key === 'movedBytes') return `${((v as number) / 1024 / 1024).toFixed(0)}MiB`;
   return String(v);
 }
 

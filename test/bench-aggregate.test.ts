@@ -15,6 +15,7 @@ function metrics(over: Partial<ReplayMetrics> = {}): ReplayMetrics {
     reclaimedBytes: 0,
     movedBytes: 0,
     zramCpuMs: 0,
+    cpuMsBy: { agent: 0, kswapd: 0, apps: 0 },
     timeAtLevelMs: { low: 0, medium: 0, critical: 0 },
     decisions: 0,
     decisionLatencyUs: { p50: 0, p99: 0 },

@@ -112,7 +112,9 @@ describe('replay: reproducibility', () => {
   });
 
   // Changed deliberately (issue 11): reclaimedBytes is now RAM freed (1222 MiB moved frees
-  // ~879 MiB at 2.8:1), with the moved bytes reported apart as movedBytes.
+  // ~879 MiB at 2.8:1), with the moved bytes reported apart as movedBytes. Then the CPU
+  // model: zram CPU split by who (cpuMsBy), and direct reclaim no longer charges a clean file
+  // page the 12 µs of compressing an anon one (it costs fileDropUsPerPage), so stalls fell.
   it('matches the golden numbers of game-call (update deliberately when the model changes)', () => {
     const m = run('game-call', 'reclaim').metrics;
     expect({ ...m, decisionLatencyUs: undefined }).toMatchSnapshot();

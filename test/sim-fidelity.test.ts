@@ -1,7 +1,22 @@
 // The simulator's costs, checked one by one against what the kernel does (issue 11, item 3):
 // whoever reclaims must not get work or RAM for free.
+import { readFileSync } from 'node:fs';
+import { bundledScenarioFiles } from '../host/scenario/load';
+import { ScenarioError } from '../host/scenario/scenario';
+import { validateScenario } from '../host/scenario/validate';
 import { PAGE_SIZE } from '../policy-engine/types';
 import { run } from './helpers/replay';
+
+/** A bundled scenario's raw JSON, to change one field of. */
+function rawBundled(name: string): Record<string, any> {
+  return JSON.parse(readFileSync(bundledScenarioFiles().find((f) => f.endsWith(`/${name}.json`))!, 'utf8'));
+}
+
+function withCores(name: string, cores: number) {
+  const raw = rawBundled(name);
+  raw.device = { profile: raw.device, cores };
+  return validateScenario(raw);
+}
 
 describe('simulator fidelity: reclaimedBytes is RAM freed, movedBytes what was moved', () => {
   it('game-call under reclaim: anon into zram frees its size minus the compressed copy, so freed < moved', () => {
@@ -19,5 +34,41 @@ describe('simulator fidelity: reclaimedBytes is RAM freed, movedBytes what was m
   it('a policy that does nothing moves and frees nothing', () => {
     const r = run('game-call', 'none');
     expect([r.metrics.movedBytes, r.metrics.reclaimedBytes]).toEqual([0, 0]);
+  });
+});
+
+describe('simulator fidelity: a CPU model with the device\'s cores', () => {
+  it('charges compression and decompression to whoever did it, and the parts add up to zramCpuMs', () => {
+    const reclaim = run('game-call', 'reclaim').metrics;
+    const none = run('game-call', 'none').metrics;
+    for (const m of [reclaim, none]) {
+      const by = m.cpuMsBy!;
+      expect(Math.abs(by.agent + by.kswapd + by.apps - m.zramCpuMs)).toBeLessThanOrEqual(0.2);
+      expect(by.apps).toBeGreaterThan(0); // refaults decompress in the faulting app
+    }
+    expect(reclaim.cpuMsBy!.agent).toBeGreaterThan(0);
+    expect(none.cpuMsBy!.agent).toBe(0);
+    expect(none.cpuMsBy!.kswapd).toBeGreaterThan(0);
+  });
+
+  it('an agent compressing on a device with few cores slows the foreground (CFS share)', () => {
+    const few = run(withCores('game-call', 1), 'reclaim').metrics;
+    const many = run(withCores('game-call', 8), 'reclaim').metrics;
+    expect(few.foregroundStallMs).toBeGreaterThan(many.foregroundStallMs + 100);
+    // The same work, only the cores differ: the memory side is identical.
+    expect([few.refaultsAnon, few.cpuMsBy]).toEqual([many.refaultsAnon, many.cpuMsBy]);
+  });
+
+  it('validates device.cores, naming the path', () => {
+    const raw = rawBundled('game-call');
+    raw.device = { profile: 'phone-2g', cores: 0 };
+    expect(() => validateScenario(raw)).toThrow(ScenarioError);
+    try {
+      validateScenario(raw);
+    } catch (err) {
+      expect((err as ScenarioError).issues).toEqual([{ path: 'device.cores', message: 'expected a whole number from 1 to 256, got 0' }]);
+    }
+    expect(validateScenario({ ...raw, device: { profile: 'phone-2g', cores: 3 } }).device.cores).toBe(3);
+    expect(validateScenario({ ...raw, device: 'phone-2g' }).device.cores).toBe(4);
   });
 });

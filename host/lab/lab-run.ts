@@ -282,6 +282,8 @@ export async function runLab(scenario: Scenario, o: LabRunOptions): Promise<LabR
       movedBytes: reclaimed,
       // Estimated: pages swapped out/in times the device's compress/decompress cost.
       zramCpuMs: Math.round((swapOut * device.zram.compressUsPerPage + swapIn * device.zram.decompressUsPerPage) / 100) / 10,
+      // pswpin/pswpout do not say who compressed: kswapd, direct reclaim or the agent.
+      cpuMsBy: null,
       timeAtLevelMs: timeAtLevel,
       decisions: decisions.length,
       decisionLatencyUs: latency,

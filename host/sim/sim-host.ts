@@ -30,6 +30,12 @@ export interface SimHostOptions {
 
 export const DEFAULT_TICK_MS = 100;
 const FIRST_PID = 1000;
+/**
+ * Threads the foreground app keeps runnable while in use: its UI (main) thread. RenderThread
+ * takes turns with it each frame (source.android.com, graphics architecture), so one in all.
+ * Background apps are taken as idle; their own CPU is not modelled.
+ */
+export const FOREGROUND_RUNNABLE_THREADS = 1;
 
 /** Something the device did that a person may want to see in a timeline. */
 export interface SimEvent {
@@ -63,6 +69,8 @@ export class SimHost implements Host {
   private startedAt = 0;
   private loopOffset = 0;
   private running: Subscription | null = null;
+  /** The agent's reclaim calls in progress: each is one thread compressing from start to end. */
+  private agentJobs: { start: number; end: number }[] = [];
 
   constructor(readonly scenario: Scenario, private readonly scheduler: SchedulerLike, private readonly options: SimHostOptions = {}) {
     this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
@@ -128,7 +136,7 @@ export class SimHost implements Host {
     this.memory.runKswapd(dt);
 
     const tick = this.memory.tick;
-    this.counters.foregroundStallUs += tick.foregroundStallUs;
+    this.counters.foregroundStallUs += tick.foregroundStallUs + this.cpuContentionStallUs(now, dt);
     const p = this.pressure.update(now, tick);
     this.level = p.level;
     this.counters.addLevelTime(p.level, dt);
@@ -143,6 +151,25 @@ export class SimHost implements Host {
     if (p.psiEvent) {
       this.signals.next({ at: now, source: 'psi', level: p.psiEvent, psi: p.psi, memory });
     }
+  }
+
+  /**
+   * CFS with equal weights: when more threads are runnable than the device has cores, each
+   * gets cores/runnable of a core, so the foreground loses the rest of the tick. Runnable
+   * are the foreground's thread, the agent's compressing calls and kswapd, for the share of
+   * the tick each was busy. Counted as the foreground's stall, not as memory pressure (PSI cpu).
+   */
+  private cpuContentionStallUs(now: number, dt: number): number {
+    const fg = this.foreground;
+    this.agentJobs = this.agentJobs.filter((j) => j.end > now - dt);
+    if (!fg || !fg.alive) return 0;
+    let agent = 0;
+    for (const j of this.agentJobs) agent += Math.max(0, Math.min(j.end, now) - Math.max(j.start, now - dt)) / dt;
+    const kswapd = Math.min(1, this.memory.tick.kswapdCpuUs / (dt * 1000));
+    const runnable = FOREGROUND_RUNNABLE_THREADS + agent + kswapd;
+    const cores = this.scenario.device.cores;
+    if (runnable <= cores) return 0;
+    return dt * 1000 * (1 - cores / runnable);
   }
 
   private apply(step: TimelineStep, now: number): void {
@@ -375,6 +402,7 @@ export class SimHost implements Host {
       action.mode === 'cold'
         ? 0
         : (anonPages * this.scenario.device.zram.compressUsPerPage + filePages * this.scenario.device.fileDropUsPerPage) / 1000;
+    if (durationMs > 0) this.agentJobs.push({ start: started, end: started + durationMs });
     return timer(durationMs, this.scheduler).pipe(map(() => this.completeReclaim(action, app, started)));
   }
 
@@ -437,6 +465,7 @@ export class SimHost implements Host {
       reclaimedBytes: c.reclaimedBytes,
       movedBytes: c.movedBytes,
       zramCpuMs: round1(this.memory.zramCpuUs / 1000),
+      cpuMsBy: { agent: round1(this.memory.cpuUs.agent / 1000), kswapd: round1(this.memory.cpuUs.kswapd / 1000), apps: round1(this.memory.cpuUs.apps / 1000) },
       timeAtLevelMs: { ...c.timeAtLevelMs },
     };
   }

@@ -16,6 +16,11 @@ export interface ReplayMetrics {
   /** Bytes the agent's actions paged out or dropped, whatever they freed (the sum of the outcomes). */
   movedBytes: number;
   zramCpuMs: number;
+  /**
+   * zramCpuMs by who did the work: the agent's process_madvise, kswapd, and apps (direct
+   * reclaim and decompression on a fault). Null where it cannot be told apart (the lab).
+   */
+  cpuMsBy: { agent: number; kswapd: number; apps: number } | null;
   timeAtLevelMs: { low: number; medium: number; critical: number };
   decisions: number;
   decisionLatencyUs: { p50: number; p99: number };
@@ -34,6 +39,7 @@ export const METRIC_KEYS: readonly (keyof ReplayMetrics)[] = [
   'reclaimedBytes',
   'movedBytes',
   'zramCpuMs',
+  'cpuMsBy',
   'timeAtLevelMs',
   'decisions',
   'decisionLatencyUs',

@@ -72,3 +72,25 @@ describe('simulator fidelity: a CPU model with the device\'s cores', () => {
     expect(validateScenario({ ...raw, device: 'phone-2g' }).device.cores).toBe(4);
   });
 });
+
+describe('simulator fidelity: user wait counts every stall the user sees or hears', () => {
+  it('game-call: the perceptible music app refaults after kswapd took its pages, and that wait is the user\'s', () => {
+    for (const policy of ['none', 'reclaim']) {
+      const m = run('game-call', policy).metrics;
+      const b = m.userWaitByBandMs!;
+      expect([policy, b.perceptible > 0]).toEqual([policy, true]);
+      expect(b.foreground).toBe(m.foregroundStallMs);
+      expect(m.userWaitMs).toBeCloseTo(b.foreground + b.visible + b.perceptible + b.coldStart, 1);
+    }
+  });
+
+  it('a visible app\'s stalls count (jank), a cached app\'s do not', () => {
+    const raw = rawBundled('game-call');
+    raw.apps.find((a: { id: string }) => a.id === 'music').importance = 'visible';
+    const visible = run(validateScenario(raw), 'none').metrics.userWaitByBandMs!;
+    raw.apps.find((a: { id: string }) => a.id === 'music').importance = 'cached';
+    const cached = run(validateScenario(raw), 'none').metrics.userWaitByBandMs!;
+    expect(visible.visible).toBeGreaterThan(0);
+    expect([cached.visible, cached.perceptible]).toEqual([0, 0]);
+  });
+});

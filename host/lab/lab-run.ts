@@ -275,6 +275,8 @@ export async function runLab(scenario: Scenario, o: LabRunOptions): Promise<LabR
       warmResumes: counters.warmResumes,
       foregroundStallMs: stallMs,
       userWaitMs: Math.round((stallMs + counters.coldStartWaitMs) * 10) / 10,
+      // The lab times the foreground's passes only; visible and perceptible apps are not watched.
+      userWaitByBandMs: null,
       refaultsAnon: Math.max(0, endCounters.refaultAnon - start.refaultAnon),
       refaultsFile: Math.max(0, endCounters.refaultFile - start.refaultFile),
       reclaimedBytes: reclaimed,

@@ -12,6 +12,9 @@ export interface TickStats {
   exhausted: boolean;
   foregroundStallUs: number;
   backgroundStallUs: number;
+  /** Stalls of apps the user sees or hears while not in front (DESIGN.md "userWaitMs"). */
+  visibleStallUs: number;
+  perceptibleStallUs: number;
   directReclaimStallUs: number;
   /** CPU kswapd spent this tick (scanning, compressing, dropping file pages), for the CPU model. */
   kswapdCpuUs: number;
@@ -181,8 +184,7 @@ export class MemoryModel {
       const stallUs =
         scanned * SCAN_US_PER_PAGE + this.cpuUs.apps - cpuBefore + (this.tick.fileDropped - droppedBefore) * this.device.fileDropUsPerPage;
       this.tick.directReclaimStallUs += stallUs;
-      if (app.isForeground) this.tick.foregroundStallUs += stallUs;
-      else this.tick.backgroundStallUs += stallUs;
+      this.chargeStall(app, stallUs);
       if (got > 0) continue;
       this.tick.exhausted = true;
       const victim = this.oomVictim();
@@ -275,11 +277,26 @@ export class MemoryModel {
     const decompressUs = anon * this.device.zram.decompressUsPerPage;
     this.cpuUs.apps += decompressUs;
     const stallUs = decompressUs + file * this.device.storageReadUsPerPage;
-    if (app.isForeground) this.tick.foregroundStallUs += stallUs;
-    else this.tick.backgroundStallUs += stallUs;
+    this.chargeStall(app, stallUs);
+  }
+
+  /**
+   * A task of `app` waited on memory: the foreground's wait is the user's; so is a visible
+   * app's (jank: a Chromebook's browser UI beside the app in front) and a perceptible one's
+   * (an audio glitch: music playing in the background). Other apps' waits nobody sees.
+   */
+  private chargeStall(app: SimApp, us: number): void {
+    if (app.isForeground) {
+      this.tick.foregroundStallUs += us;
+      return;
+    }
+    this.tick.backgroundStallUs += us;
+    const band = this.bandOf(app);
+    if (band === 'visible') this.tick.visibleStallUs += us;
+    else if (band === 'perceptible') this.tick.perceptibleStallUs += us;
   }
 }
 
 function emptyTick(): TickStats {
-  return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0 };
+  return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, visibleStallUs: 0, perceptibleStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0 };
 }

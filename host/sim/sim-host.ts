@@ -137,6 +137,8 @@ export class SimHost implements Host {
 
     const tick = this.memory.tick;
     this.counters.foregroundStallUs += tick.foregroundStallUs + this.cpuContentionStallUs(now, dt);
+    this.counters.visibleStallUs += tick.visibleStallUs;
+    this.counters.perceptibleStallUs += tick.perceptibleStallUs;
     const p = this.pressure.update(now, tick);
     this.level = p.level;
     this.counters.addLevelTime(p.level, dt);
@@ -452,6 +454,8 @@ export class SimHost implements Host {
   metrics(): Omit<ReplayMetrics, 'decisions' | 'decisionLatencyUs'> {
     const c = this.counters;
     const stallMs = round1(c.foregroundStallUs / 1000);
+    const visibleMs = round1(c.visibleStallUs / 1000);
+    const perceptibleMs = round1(c.perceptibleStallUs / 1000);
     return {
       agentKills: c.agentKills,
       oomKills: c.oomKills,
@@ -459,7 +463,8 @@ export class SimHost implements Host {
       coldStarts: c.coldStarts,
       warmResumes: c.warmResumes,
       foregroundStallMs: stallMs,
-      userWaitMs: round1(stallMs + c.coldStartWaitMs),
+      userWaitMs: round1(stallMs + visibleMs + perceptibleMs + c.coldStartWaitMs),
+      userWaitByBandMs: { foreground: stallMs, visible: visibleMs, perceptible: perceptibleMs, coldStart: c.coldStartWaitMs },
       refaultsAnon: this.memory.refaultsAnon,
       refaultsFile: this.memory.refaultsFile,
       reclaimedBytes: c.reclaimedBytes,

@@ -8,7 +8,14 @@ export interface ReplayMetrics {
   coldStarts: number;
   warmResumes: number;
   foregroundStallMs: number;
+  /** foreground + visible + perceptible + coldStart of userWaitByBandMs. */
   userWaitMs: number;
+  /**
+   * The user's wait by who caused it: stalls of the foreground app (foregroundStallMs), of
+   * visible apps (jank) and of perceptible ones (audio glitches), and cold starts of apps the
+   * user came back to. Null where a band is not measured (the lab watches the foreground only).
+   */
+  userWaitByBandMs: { foreground: number; visible: number; perceptible: number; coldStart: number } | null;
   refaultsAnon: number;
   refaultsFile: number;
   /** RAM the agent's actions freed: a dropped file page frees its page, an anon page moved to zram its size minus its compressed copy. */
@@ -34,6 +41,7 @@ export const METRIC_KEYS: readonly (keyof ReplayMetrics)[] = [
   'warmResumes',
   'foregroundStallMs',
   'userWaitMs',
+  'userWaitByBandMs',
   'refaultsAnon',
   'refaultsFile',
   'reclaimedBytes',
@@ -53,6 +61,8 @@ export class SimCounters {
   coldStarts = 0;
   warmResumes = 0;
   foregroundStallUs = 0;
+  visibleStallUs = 0;
+  perceptibleStallUs = 0;
   coldStartWaitMs = 0;
   reclaimedBytes = 0;
   movedBytes = 0;

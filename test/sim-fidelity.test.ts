@@ -94,3 +94,12 @@ describe('simulator fidelity: user wait counts every stall the user sees or hear
     expect([cached.visible, cached.perceptible]).toEqual([0, 0]);
   });
 });
+
+describe('proactive acts on every device size', () => {
+  it('game-call on a 2 GiB phone: proactive trims cold apps between events, so it is not reclaim to the byte', () => {
+    const proactive = run('game-call', 'proactive');
+    const reclaim = run('game-call', 'reclaim');
+    expect(proactive.decisions.some((d) => d.action.reason.startsWith('proactive probe') && d.outcome.result === 'ok')).toBe(true);
+    expect(proactive.metrics.movedBytes).not.toBe(reclaim.metrics.movedBytes);
+  });
+});

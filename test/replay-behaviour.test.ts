@@ -116,6 +116,7 @@ describe('replay: reproducibility', () => {
   // model: zram CPU split by who (cpuMsBy), and direct reclaim no longer charges a clean file
   // page the 12 µs of compressing an anon one (it costs fileDropUsPerPage), so stalls fell.
   // Then user wait by band: the perceptible music app's refaults (2.2 s) are now the user's.
+  // Then PSI as psi.c: kswapd's reclaim is a memory stall, so time at medium rose (6.7 → 45 s).
   it('matches the golden numbers of game-call (update deliberately when the model changes)', () => {
     const m = run('game-call', 'reclaim').metrics;
     expect({ ...m, decisionLatencyUs: undefined }).toMatchSnapshot();

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { bundledScenarioFiles } from '../host/scenario/load';
 import { ScenarioError } from '../host/scenario/scenario';
 import { validateScenario } from '../host/scenario/validate';
+import type { TickStats } from '../host/sim/memory-model';
+import { PressureModel } from '../host/sim/pressure-model';
 import { PAGE_SIZE } from '../policy-engine/types';
 import { run } from './helpers/replay';
 
@@ -101,5 +103,41 @@ describe('proactive acts on every device size', () => {
     const reclaim = run('game-call', 'reclaim');
     expect(proactive.decisions.some((d) => d.action.reason.startsWith('proactive probe') && d.outcome.result === 'ok')).toBe(true);
     expect(proactive.metrics.movedBytes).not.toBe(reclaim.metrics.movedBytes);
+  });
+});
+
+describe('simulator fidelity: PSI some/full as psi.c defines them', () => {
+  const tick = (over: Partial<TickStats>): TickStats => ({
+    scanned: 0,
+    reclaimed: 0,
+    exhausted: false,
+    foregroundStallUs: 0,
+    backgroundStallUs: 0,
+    visibleStallUs: 0,
+    perceptibleStallUs: 0,
+    directReclaimStallUs: 0,
+    kswapdCpuUs: 0,
+    fileDropped: 0,
+    foregroundPresent: true,
+    agentBusy: 0,
+    ...over,
+  });
+  const window = (t: TickStats) => {
+    const m = new PressureModel(100);
+    const r = m.update(0, t).psi;
+    return [r.someWindowMs, r.fullWindowMs];
+  };
+
+  it('kswapd reclaiming is a memory stall (some) even when no app waits; the foreground working is not full', () => {
+    expect(window(tick({ kswapdCpuUs: 40_000 }))).toEqual([40, 0]);
+  });
+
+  it('full is the foreground\'s stall while nothing productive runs: the agent compressing half the tick halves it', () => {
+    expect(window(tick({ foregroundStallUs: 30_000 }))).toEqual([30, 30]);
+    expect(window(tick({ foregroundStallUs: 30_000, agentBusy: 0.5 }))).toEqual([30, 15]);
+  });
+
+  it('with no foreground app, the stalled tasks are all the non-idle ones: full equals some', () => {
+    expect(window(tick({ foregroundPresent: false, backgroundStallUs: 20_000, kswapdCpuUs: 10_000 }))).toEqual([30, 30]);
   });
 });

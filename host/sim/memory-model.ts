@@ -20,6 +20,10 @@ export interface TickStats {
   kswapdCpuUs: number;
   /** File pages reclaimed (dropped) this tick. */
   fileDropped: number;
+  /** Set by the host: a foreground app is in use (a non-idle task all tick, for PSI full). */
+  foregroundPresent: boolean;
+  /** Set by the host: share of the tick the agent was compressing (a productive task, for PSI full). */
+  agentBusy: number;
 }
 
 /** Who did the compression or decompression work (DESIGN.md "zramCpuMs"). */
@@ -298,5 +302,5 @@ export class MemoryModel {
 }
 
 function emptyTick(): TickStats {
-  return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, visibleStallUs: 0, perceptibleStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0 };
+  return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, visibleStallUs: 0, perceptibleStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0, foregroundPresent: false, agentBusy: 0 };
 }

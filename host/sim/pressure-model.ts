@@ -31,9 +31,27 @@ export interface TickPressure {
 }
 
 /**
+ * One tick's memory stall as kernel/sched/psi.c defines it: `some` while at least one task is
+ * stalled on memory, `full` while every non-idle task is. kswapd counts as a stalled task
+ * (mm/vmscan.c balance_pgdat() runs between psi_memstall_enter() and psi_memstall_leave()),
+ * so its reclaim is `some` even when no app waits. The foreground app in use is non-idle all
+ * tick, so `full` is its stall while nothing productive runs beside it: the agent compressing
+ * is productive (process_madvise's pageout is not a memstall). Without a foreground app, the
+ * non-idle tasks are the stalled ones, and `full` is `some` unless the agent runs. Per-CPU
+ * states are folded into one system-wide view, and stalls of different tasks are taken to add
+ * up (capped at the tick) rather than overlap: the model does not know when in a tick each is.
+ */
+export function psiStallMs(dt: number, t: TickStats): { someMs: number; fullMs: number } {
+  const kswapdMs = Math.min(dt, t.kswapdCpuUs / 1000);
+  const someMs = Math.min(dt, (t.foregroundStallUs + t.backgroundStallUs) / 1000 + kswapdMs);
+  const stalledMs = t.foregroundPresent ? Math.min(dt, t.foregroundStallUs / 1000) : someMs;
+  const fullMs = stalledMs * (1 - t.agentBusy);
+  return { someMs, fullMs };
+}
+
+/**
  * Turns what the memory model did each tick into the kernel's two pressure interfaces:
- * vmpressure from reclaim efficiency, PSI from stall time (some: any task stalled; full:
- * the foreground, standing in for all runnable tasks, stalled).
+ * vmpressure from reclaim efficiency, PSI from stall time (psiStallMs).
  */
 export class PressureModel {
   private readonly someRing: number[];
@@ -56,8 +74,7 @@ export class PressureModel {
 
   update(now: number, t: TickStats): TickPressure {
     const dt = this.dtMs;
-    const someMs = Math.min(dt, (t.foregroundStallUs + t.backgroundStallUs) / 1000);
-    const fullMs = Math.min(dt, t.foregroundStallUs / 1000);
+    const { someMs, fullMs } = psiStallMs(dt, t);
 
     this.someWindowMs += someMs - this.someRing[this.ringIndex];
     this.fullWindowMs += fullMs - this.fullRing[this.ringIndex];

@@ -164,9 +164,11 @@ export class SimHost implements Host {
   private cpuContentionStallUs(now: number, dt: number): number {
     const fg = this.foreground;
     this.agentJobs = this.agentJobs.filter((j) => j.end > now - dt);
-    if (!fg || !fg.alive) return 0;
     let agent = 0;
     for (const j of this.agentJobs) agent += Math.max(0, Math.min(j.end, now) - Math.max(j.start, now - dt)) / dt;
+    this.memory.tick.agentBusy = Math.min(1, agent);
+    this.memory.tick.foregroundPresent = fg !== null && fg.alive;
+    if (!fg || !fg.alive) return 0;
     const kswapd = Math.min(1, this.memory.tick.kswapdCpuUs / (dt * 1000));
     const runnable = FOREGROUND_RUNNABLE_THREADS + agent + kswapd;
     const cores = this.scenario.device.cores;

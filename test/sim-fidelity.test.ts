@@ -141,3 +141,33 @@ describe('simulator fidelity: PSI some/full as psi.c defines them', () => {
     expect(window(tick({ foregroundPresent: false, backgroundStallUs: 20_000, kswapdCpuUs: 10_000 }))).toEqual([30, 30]);
   });
 });
+
+describe('simulator fidelity: vmpressure as mm/vmpressure.c computes it', () => {
+  const tick = (scanned: number, reclaimed: number, exhausted = false): TickStats => ({
+    scanned,
+    reclaimed,
+    exhausted,
+    foregroundStallUs: 0,
+    backgroundStallUs: 0,
+    visibleStallUs: 0,
+    perceptibleStallUs: 0,
+    directReclaimStallUs: 0,
+    kswapdCpuUs: 0,
+    fileDropped: 0,
+    foregroundPresent: true,
+    agentBusy: 0,
+  });
+
+  it('reports once 512 pages were scanned, over the whole window, then starts over', () => {
+    const m = new PressureModel(100);
+    expect(m.update(0, tick(300, 30)).vmpressure).toBeNull();
+    // 600 scanned, 60 reclaimed: 90 % not reclaimed → medium (60 %), not critical (95 %).
+    expect(m.update(100, tick(300, 30)).vmpressure).toEqual({ level: 'medium', pressurePct: 90 });
+    expect(m.update(200, tick(100, 0)).vmpressure).toBeNull();
+  });
+
+  it('reclaim that freed nothing at all is critical at once (the lowest scan priority)', () => {
+    const m = new PressureModel(100);
+    expect(m.update(0, tick(10, 0, true)).vmpressure).toEqual({ level: 'critical', pressurePct: 100 });
+  });
+});

@@ -140,17 +140,28 @@ describe('none and proactive', () => {
     expect(none.every((a) => a.dryRun)).toBe(true);
   });
 
-  it('proactive trims cold apps by the Senpai step and not warm ones', () => {
+  it('proactive probes each cold app by Senpai\'s step (1% of it at no pressure, smaller near the target, none above) and spares warm ones', () => {
     const p = registry.create('proactive');
     expect(p.tickIntervalMs).toBe(6000);
     const now = 1_000_000;
     const procs = [proc({ pid: 1, appKey: 'cold', lastForegroundAt: 0 }), proc({ pid: 2, appKey: 'warm', lastForegroundAt: now - 10_000 })];
-    const tick = { ...signal('none', { totalBytes: 4096 * MiB, availableBytes: 2048 * MiB }, 'timer'), psi: { someAvg10: 0, fullAvg10: 0, someAvg60: 0, fullAvg60: 0, someWindowMs: 0, fullWindowMs: 0, windowMs: 1000 } };
-    const actions = plan(p, procs, tick, now);
-    // used 2048 MiB × 0.0005 × (1 − 0/0.1) = 1.024 MiB, capped by 1% of RAM.
+    const psi = { someAvg10: 0, fullAvg10: 0, someAvg60: 0, fullAvg60: 0, someWindowMs: 0, fullWindowMs: 0, windowMs: 1000 };
+    const tick = (someAvg10: number) => ({ ...signal('none', { totalBytes: 4096 * MiB, availableBytes: 2048 * MiB }, 'timer'), psi: { ...psi, someAvg10 } });
+    const actions = plan(p, procs, tick(0), now);
     expect(summary(actions)).toEqual(['all cold']);
-    expect(actions[0].requestedBytes).toBe(Math.ceil(2048 * MiB * 0.0005));
-    const pressured = { ...tick, psi: { ...tick.psi, someAvg10: 0.2 } };
-    expect(plan(registry.create('proactive'), procs, pressured, now)).toEqual([]);
+    expect(actions[0].requestedBytes).toBe(Math.floor(140 * MiB * 0.01));
+    // Stall a fifth of the target (0.17 %): (5 / 10)² of the 1 % probe.
+    expect(plan(registry.create('proactive'), procs, tick(0.034), now)[0].requestedBytes).toBe(Math.floor(140 * MiB * 0.01 * 0.25));
+    expect(plan(registry.create('proactive'), procs, tick(0.2), now)).toEqual([]);
+  });
+
+  it('proactive acts on a 2 GiB device too (its step is per app, not under a fixed 1 MiB floor)', () => {
+    const now = 1_000_000;
+    const procs = [proc({ pid: 1, appKey: 'notes', lastForegroundAt: 0, rssAnonBytes: 40 * MiB, rssFileBytes: 20 * MiB })];
+    const psi = { someAvg10: 0, fullAvg10: 0, someAvg60: 0, fullAvg60: 0, someWindowMs: 0, fullWindowMs: 0, windowMs: 1000 };
+    const tick = { ...signal('none', { totalBytes: 2048 * MiB, availableBytes: 700 * MiB }, 'timer'), psi };
+    const actions = plan(registry.create('proactive'), procs, tick, now);
+    expect(summary(actions)).toEqual(['all notes']);
+    expect(actions[0].requestedBytes).toBe(Math.floor(60 * MiB * 0.01));
   });
 });

@@ -275,11 +275,17 @@ export async function runLab(scenario: Scenario, o: LabRunOptions): Promise<LabR
       warmResumes: counters.warmResumes,
       foregroundStallMs: stallMs,
       userWaitMs: Math.round((stallMs + counters.coldStartWaitMs) * 10) / 10,
+      // The lab times the foreground's passes only; visible and perceptible apps are not watched.
+      userWaitByBandMs: null,
       refaultsAnon: Math.max(0, endCounters.refaultAnon - start.refaultAnon),
       refaultsFile: Math.max(0, endCounters.refaultFile - start.refaultFile),
       reclaimedBytes: reclaimed,
+      // The outcomes' sum is what the actions moved; the lab does not yet measure RAM freed apart.
+      movedBytes: reclaimed,
       // Estimated: pages swapped out/in times the device's compress/decompress cost.
       zramCpuMs: Math.round((swapOut * device.zram.compressUsPerPage + swapIn * device.zram.decompressUsPerPage) / 100) / 10,
+      // pswpin/pswpout do not say who compressed: kswapd, direct reclaim or the agent.
+      cpuMsBy: null,
       timeAtLevelMs: timeAtLevel,
       decisions: decisions.length,
       decisionLatencyUs: latency,

@@ -16,6 +16,8 @@ import { parseDuration, parseSize } from './units';
 const MAX_DURATION_MS = 7 * 24 * 3_600_000;
 const MAX_APP_BYTES = 1024 ** 4;
 const MAX_DEVICE_BYTES = 1024 ** 4;
+// More cores than any phone or laptop has; beyond it a typo (bytes?) is likelier than a device.
+const MAX_DEVICE_CORES = 256;
 const MAX_APPS = 2000;
 const MAX_STEPS = 500_000;
 const MAX_ISSUES = 50;
@@ -77,6 +79,13 @@ class Checker {
     return value;
   }
 
+  integer(value: unknown, path: string, min: number, max: number): number | null {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      return this.fail(path, `expected a whole number from ${min} to ${max}, got ${describe(value)}`);
+    }
+    return value;
+  }
+
   oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[], what: string): T | null {
     if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
     return this.fail(path, `expected ${what} (${allowed.join(', ')}), got ${describe(value)}`);
@@ -126,7 +135,7 @@ function checkDevice(c: Checker, value: unknown): DeviceProfile | null {
   }
   const obj = c.object(value, 'device');
   if (!obj) return null;
-  c.knownKeys(obj, 'device', ['profile', 'ram', 'reserved', 'zram', 'storageReadUs', 'kswapdPagesPerSec', 'watermarks', 'lowRam']);
+  c.knownKeys(obj, 'device', ['profile', 'ram', 'reserved', 'zram', 'storageReadUs', 'kswapdPagesPerSec', 'watermarks', 'lowRam', 'cores']);
   const baseName = obj.profile === undefined ? DEFAULT_DEVICE : c.oneOf(obj.profile, 'device.profile', profileNames, 'a device profile');
   if (baseName === null) return null;
   const base = DEVICE_PROFILES[baseName];
@@ -135,6 +144,7 @@ function checkDevice(c: Checker, value: unknown): DeviceProfile | null {
   if (obj.reserved !== undefined) device.reservedBytes = c.size(obj.reserved, 'device.reserved', MAX_DEVICE_BYTES) ?? device.reservedBytes;
   if (obj.storageReadUs !== undefined) device.storageReadUsPerPage = c.number(obj.storageReadUs, 'device.storageReadUs', 0, 100_000) ?? device.storageReadUsPerPage;
   if (obj.kswapdPagesPerSec !== undefined) device.kswapdPagesPerSec = c.number(obj.kswapdPagesPerSec, 'device.kswapdPagesPerSec', 1, 10_000_000) ?? device.kswapdPagesPerSec;
+  if (obj.cores !== undefined) device.cores = c.integer(obj.cores, 'device.cores', 1, MAX_DEVICE_CORES) ?? device.cores;
   if (obj.lowRam !== undefined) {
     if (typeof obj.lowRam === 'boolean') device.lowRam = obj.lowRam;
     else c.fail('device.lowRam', `expected true or false, got ${describe(obj.lowRam)}`);

@@ -26,6 +26,11 @@ export interface DeviceProfile {
   /** How many pages kswapd can reclaim per second. */
   kswapdPagesPerSec: number;
   /**
+   * CPU cores. The agent's compression, kswapd and the apps share them (CFS, equal weights):
+   * when more threads want to run than there are cores, the foreground waits its share.
+   */
+  cores: number;
+  /**
    * Android's ro.config.low_ram (Go devices): lmkd then uses its low-RAM defaults. No bundled
    * profile sets it (a vendor decides, not the RAM size); a scenario may, with `device.lowRam`.
    */
@@ -47,6 +52,8 @@ export const DEVICE_PROFILES: Readonly<Record<string, DeviceProfile>> = {
     fileDropUsPerPage: 0.5,
     watermarks: { minBytes: 12 * MiB, lowBytes: 48 * MiB, highBytes: 80 * MiB },
     kswapdPagesPerSec: 40_000,
+    // Android Go class SoCs are quad-core Cortex-A53 (e.g. MediaTek MT6739, Snapdragon 215).
+    cores: 4,
   },
   'phone-4g': {
     name: 'phone-4g',
@@ -57,6 +64,8 @@ export const DEVICE_PROFILES: Readonly<Record<string, DeviceProfile>> = {
     fileDropUsPerPage: 0.5,
     watermarks: { minBytes: 16 * MiB, lowBytes: 80 * MiB, highBytes: 128 * MiB },
     kswapdPagesPerSec: 50_000,
+    // Mid-range phones are octa-core (e.g. Snapdragon 665, Helio G85).
+    cores: 8,
   },
   'phone-8g': {
     name: 'phone-8g',
@@ -67,6 +76,7 @@ export const DEVICE_PROFILES: Readonly<Record<string, DeviceProfile>> = {
     fileDropUsPerPage: 0.4,
     watermarks: { minBytes: 24 * MiB, lowBytes: 128 * MiB, highBytes: 200 * MiB },
     kswapdPagesPerSec: 80_000,
+    cores: 8,
   },
   'chromebook-4g': {
     name: 'chromebook-4g',
@@ -77,6 +87,8 @@ export const DEVICE_PROFILES: Readonly<Record<string, DeviceProfile>> = {
     fileDropUsPerPage: 0.4,
     watermarks: { minBytes: 16 * MiB, lowBytes: 64 * MiB, highBytes: 100 * MiB },
     kswapdPagesPerSec: 80_000,
+    // 4 GiB education Chromebooks run dual-core Celerons (e.g. N4020, N4500).
+    cores: 2,
   },
 };
 

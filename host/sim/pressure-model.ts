@@ -4,6 +4,11 @@ import type { TickStats } from './memory-model';
 // The kernel's vmpressure thresholds (mm/vmpressure.c): share of scanned pages not reclaimed.
 const VMPRESSURE_MEDIUM_PCT = 60;
 const VMPRESSURE_CRITICAL_PCT = 95;
+/**
+ * mm/vmpressure.c vmpressure_win = SWAP_CLUSTER_MAX * 16 = 512 pages: the kernel adds up
+ * scanned and reclaimed pages and reports only once this many were scanned, then starts over.
+ */
+export const VMPRESSURE_WIN_PAGES = 512;
 
 /** PSI trigger thresholds, as lmkd configures them (some 70 ms / full 700 ms per 1 s window). */
 export interface PsiTriggers {
@@ -21,7 +26,7 @@ export function psiTriggersFor(device: { lowRam?: boolean }): PsiTriggers {
 }
 
 export interface TickPressure {
-  /** vmpressure event this tick, if the kernel reclaimed anything. */
+  /** vmpressure event this tick, when the kernel's 512-page window filled (or reclaim failed). */
   vmpressure: { level: Exclude<PressureLevel, 'none'>; pressurePct: number } | null;
   /** A PSI trigger fired this tick (at most once per window per trigger, as the kernel does). */
   psiEvent: Exclude<PressureLevel, 'none' | 'low'> | null;
@@ -31,9 +36,27 @@ export interface TickPressure {
 }
 
 /**
+ * One tick's memory stall as kernel/sched/psi.c defines it: `some` while at least one task is
+ * stalled on memory, `full` while every non-idle task is. kswapd counts as a stalled task
+ * (mm/vmscan.c balance_pgdat() runs between psi_memstall_enter() and psi_memstall_leave()),
+ * so its reclaim is `some` even when no app waits. The foreground app in use is non-idle all
+ * tick, so `full` is its stall while nothing productive runs beside it: the agent compressing
+ * is productive (process_madvise's pageout is not a memstall). Without a foreground app, the
+ * non-idle tasks are the stalled ones, and `full` is `some` unless the agent runs. Per-CPU
+ * states are folded into one system-wide view, and stalls of different tasks are taken to add
+ * up (capped at the tick) rather than overlap: the model does not know when in a tick each is.
+ */
+export function psiStallMs(dt: number, t: TickStats): { someMs: number; fullMs: number } {
+  const kswapdMs = Math.min(dt, t.kswapdCpuUs / 1000);
+  const someMs = Math.min(dt, (t.foregroundStallUs + t.backgroundStallUs) / 1000 + kswapdMs);
+  const stalledMs = t.foregroundPresent ? Math.min(dt, t.foregroundStallUs / 1000) : someMs;
+  const fullMs = stalledMs * (1 - t.agentBusy);
+  return { someMs, fullMs };
+}
+
+/**
  * Turns what the memory model did each tick into the kernel's two pressure interfaces:
- * vmpressure from reclaim efficiency, PSI from stall time (some: any task stalled; full:
- * the foreground, standing in for all runnable tasks, stalled).
+ * vmpressure from reclaim efficiency, PSI from stall time (psiStallMs).
  */
 export class PressureModel {
   private readonly someRing: number[];
@@ -45,6 +68,9 @@ export class PressureModel {
   private fullAvg10 = 0;
   private someAvg60 = 0;
   private fullAvg60 = 0;
+  /** vmpressure's window: pages scanned and reclaimed since the last report. */
+  private vmScanned = 0;
+  private vmReclaimed = 0;
   private lastMediumAt = -Infinity;
   private lastCriticalAt = -Infinity;
 
@@ -56,8 +82,7 @@ export class PressureModel {
 
   update(now: number, t: TickStats): TickPressure {
     const dt = this.dtMs;
-    const someMs = Math.min(dt, (t.foregroundStallUs + t.backgroundStallUs) / 1000);
-    const fullMs = Math.min(dt, t.foregroundStallUs / 1000);
+    const { someMs, fullMs } = psiStallMs(dt, t);
 
     this.someWindowMs += someMs - this.someRing[this.ringIndex];
     this.fullWindowMs += fullMs - this.fullRing[this.ringIndex];
@@ -75,11 +100,19 @@ export class PressureModel {
     this.someAvg60 = this.someAvg60 * k60 + somePct * (1 - k60);
     this.fullAvg60 = this.fullAvg60 * k60 + fullPct * (1 - k60);
 
+    // Reclaim that made no progress at all is the kernel's lowest scan priority: critical
+    // (vmpressure_prio), reported at once whatever the window holds.
     let vmpressure: TickPressure['vmpressure'] = null;
-    if (t.scanned > 0 || t.exhausted) {
-      const pressurePct = t.exhausted ? 100 : Math.max(0, Math.round((100 * (t.scanned - t.reclaimed)) / t.scanned));
+    this.vmScanned += t.scanned;
+    this.vmReclaimed += t.reclaimed;
+    if (t.exhausted) {
+      vmpressure = { level: 'critical', pressurePct: 100 };
+      this.vmScanned = this.vmReclaimed = 0;
+    } else if (this.vmScanned >= VMPRESSURE_WIN_PAGES) {
+      const pressurePct = Math.max(0, Math.round((100 * (this.vmScanned - this.vmReclaimed)) / this.vmScanned));
       const level = pressurePct >= VMPRESSURE_CRITICAL_PCT ? 'critical' : pressurePct >= VMPRESSURE_MEDIUM_PCT ? 'medium' : 'low';
       vmpressure = { level, pressurePct };
+      this.vmScanned = this.vmReclaimed = 0;
     }
 
     const windowLevel: PressureLevel =

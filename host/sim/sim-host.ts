@@ -30,6 +30,12 @@ export interface SimHostOptions {
 
 export const DEFAULT_TICK_MS = 100;
 const FIRST_PID = 1000;
+/**
+ * Threads the foreground app keeps runnable while in use: its UI (main) thread. RenderThread
+ * takes turns with it each frame (source.android.com, graphics architecture), so one in all.
+ * Background apps are taken as idle; their own CPU is not modelled.
+ */
+export const FOREGROUND_RUNNABLE_THREADS = 1;
 
 /** Something the device did that a person may want to see in a timeline. */
 export interface SimEvent {
@@ -63,6 +69,8 @@ export class SimHost implements Host {
   private startedAt = 0;
   private loopOffset = 0;
   private running: Subscription | null = null;
+  /** The agent's reclaim calls in progress: each is one thread compressing from start to end. */
+  private agentJobs: { start: number; end: number }[] = [];
 
   constructor(readonly scenario: Scenario, private readonly scheduler: SchedulerLike, private readonly options: SimHostOptions = {}) {
     this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
@@ -128,7 +136,9 @@ export class SimHost implements Host {
     this.memory.runKswapd(dt);
 
     const tick = this.memory.tick;
-    this.counters.foregroundStallUs += tick.foregroundStallUs;
+    this.counters.foregroundStallUs += tick.foregroundStallUs + this.cpuContentionStallUs(now, dt);
+    this.counters.visibleStallUs += tick.visibleStallUs;
+    this.counters.perceptibleStallUs += tick.perceptibleStallUs;
     const p = this.pressure.update(now, tick);
     this.level = p.level;
     this.counters.addLevelTime(p.level, dt);
@@ -143,6 +153,27 @@ export class SimHost implements Host {
     if (p.psiEvent) {
       this.signals.next({ at: now, source: 'psi', level: p.psiEvent, psi: p.psi, memory });
     }
+  }
+
+  /**
+   * CFS with equal weights: when more threads are runnable than the device has cores, each
+   * gets cores/runnable of a core, so the foreground loses the rest of the tick. Runnable
+   * are the foreground's thread, the agent's compressing calls and kswapd, for the share of
+   * the tick each was busy. Counted as the foreground's stall, not as memory pressure (PSI cpu).
+   */
+  private cpuContentionStallUs(now: number, dt: number): number {
+    const fg = this.foreground;
+    this.agentJobs = this.agentJobs.filter((j) => j.end > now - dt);
+    let agent = 0;
+    for (const j of this.agentJobs) agent += Math.max(0, Math.min(j.end, now) - Math.max(j.start, now - dt)) / dt;
+    this.memory.tick.agentBusy = Math.min(1, agent);
+    this.memory.tick.foregroundPresent = fg !== null && fg.alive;
+    if (!fg || !fg.alive) return 0;
+    const kswapd = Math.min(1, this.memory.tick.kswapdCpuUs / (dt * 1000));
+    const runnable = FOREGROUND_RUNNABLE_THREADS + agent + kswapd;
+    const cores = this.scenario.device.cores;
+    if (runnable <= cores) return 0;
+    return dt * 1000 * (1 - cores / runnable);
   }
 
   private apply(step: TimelineStep, now: number): void {
@@ -375,6 +406,7 @@ export class SimHost implements Host {
       action.mode === 'cold'
         ? 0
         : (anonPages * this.scenario.device.zram.compressUsPerPage + filePages * this.scenario.device.fileDropUsPerPage) / 1000;
+    if (durationMs > 0) this.agentJobs.push({ start: started, end: started + durationMs });
     return timer(durationMs, this.scheduler).pipe(map(() => this.completeReclaim(action, app, started)));
   }
 
@@ -395,6 +427,7 @@ export class SimHost implements Host {
       return this.outcome(action, 'ok', `deactivated ${app.id}'s pages (MADV_COLD)`, started);
     }
     let budget = budgetPages(action);
+    const freeBefore = this.memory.freePages;
     let file = 0;
     let anon = 0;
     if (action.kind !== 'anon') {
@@ -404,8 +437,10 @@ export class SimHost implements Host {
     if (action.kind !== 'file') {
       anon = this.memory.pageOutAnon(app, budget, true);
     }
-    const bytes = (anon + file) * PAGE_SIZE;
-    this.counters.reclaimedBytes += bytes;
+    // Moved is what the action reports; freed is what RAM gained, the compressed copies in
+    // zram counted (nothing else changes the free count inside this call).
+    this.counters.movedBytes += (anon + file) * PAGE_SIZE;
+    this.counters.reclaimedBytes += Math.max(0, this.memory.freePages - freeBefore) * PAGE_SIZE;
     const full = action.kind !== 'file' && app.anonResident > 0 && anon < budget && this.memory.zramFreePages === 0 ? ' (zram full)' : '';
     return this.outcome(action, 'ok', `reclaimed ${anon} anon + ${file} file pages${full}`, started, anon * PAGE_SIZE, file * PAGE_SIZE);
   }
@@ -421,6 +456,8 @@ export class SimHost implements Host {
   metrics(): Omit<ReplayMetrics, 'decisions' | 'decisionLatencyUs'> {
     const c = this.counters;
     const stallMs = round1(c.foregroundStallUs / 1000);
+    const visibleMs = round1(c.visibleStallUs / 1000);
+    const perceptibleMs = round1(c.perceptibleStallUs / 1000);
     return {
       agentKills: c.agentKills,
       oomKills: c.oomKills,
@@ -428,11 +465,14 @@ export class SimHost implements Host {
       coldStarts: c.coldStarts,
       warmResumes: c.warmResumes,
       foregroundStallMs: stallMs,
-      userWaitMs: round1(stallMs + c.coldStartWaitMs),
+      userWaitMs: round1(stallMs + visibleMs + perceptibleMs + c.coldStartWaitMs),
+      userWaitByBandMs: { foreground: stallMs, visible: visibleMs, perceptible: perceptibleMs, coldStart: c.coldStartWaitMs },
       refaultsAnon: this.memory.refaultsAnon,
       refaultsFile: this.memory.refaultsFile,
       reclaimedBytes: c.reclaimedBytes,
+      movedBytes: c.movedBytes,
       zramCpuMs: round1(this.memory.zramCpuUs / 1000),
+      cpuMsBy: { agent: round1(this.memory.cpuUs.agent / 1000), kswapd: round1(this.memory.cpuUs.kswapd / 1000), apps: round1(this.memory.cpuUs.apps / 1000) },
       timeAtLevelMs: { ...c.timeAtLevelMs },
     };
   }

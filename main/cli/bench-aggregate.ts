@@ -7,7 +7,7 @@ import type { ReplayMetrics } from '../../host/sim/sim-metrics';
 export type Better = 'lower' | 'none';
 
 export interface BenchMetric {
-  /** The replay metric's name (README "Metrics"), or `kills` for agent + OOM kills. */
+  /** The replay metric's name (README "Metrics"), `kills` for agent + OOM kills, or `visibleStallMs`/`perceptibleStallMs` from userWaitByBandMs. */
   key: string;
   better: Better;
   value(m: ReplayMetrics): number;
@@ -27,10 +27,13 @@ export const BENCH_METRICS: readonly BenchMetric[] = [
   { key: 'stateLoss', better: 'lower', value: (m) => m.stateLoss },
   { key: 'userWaitMs', better: 'lower', value: (m) => m.userWaitMs },
   { key: 'foregroundStallMs', better: 'lower', value: (m) => m.foregroundStallMs },
+  { key: 'visibleStallMs', better: 'lower', value: (m) => m.userWaitByBandMs?.visible ?? 0 },
+  { key: 'perceptibleStallMs', better: 'lower', value: (m) => m.userWaitByBandMs?.perceptible ?? 0 },
   { key: 'refaultsAnon', better: 'lower', value: (m) => m.refaultsAnon },
   { key: 'refaultsFile', better: 'lower', value: (m) => m.refaultsFile },
   { key: 'zramCpuMs', better: 'lower', value: (m) => m.zramCpuMs },
   { key: 'reclaimedBytes', better: 'none', value: (m) => m.reclaimedBytes },
+  { key: 'movedBytes', better: 'none', value: (m) => m.movedBytes },
 ];
 
 export interface Spread {
@@ -103,7 +106,7 @@ export function aggregate(runs: readonly BenchRun[], scenarios: readonly string[
 }
 
 function number(key: string, v: number): string {
-  if (key === 'reclaimedBytes') return `${Math.round(v / 1048576)}MiB`;
+  if (key === 'reclaimedBytes' || key === 'movedBytes') return `${Math.round(v / 1048576)}MiB`;
   return String(Math.round(v * 10) / 10);
 }
 

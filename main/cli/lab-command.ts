@@ -99,7 +99,9 @@ export async function labCommand(argv: readonly string[], io: CommandIO): Promis
 
 function value(m: ReplayMetrics, k: keyof ReplayMetrics): string {
   const v = m[k];
-  if (typeof v === 'number') return k === 'reclaimedBytes' ? `${Math.round(v / 1048576)}MiB` : String(v);
+  if (typeof v === 'number') return k === 'reclaimedBytes' || k === 'movedBytes' ? `${Math.round(v / 1048576)}MiB` : String(v);
+  if (k === 'userWaitByBandMs') return m.userWaitByBandMs === null ? '-' : Object.values(m.userWaitByBandMs).join('/');
+  if (k === 'cpuMsBy') return m.cpuMsBy === null ? '-' : `${m.cpuMsBy.agent}/${m.cpuMsBy.kswapd}/${m.cpuMsBy.apps}`;
   if (k === 'timeAtLevelMs') return `${m.timeAtLevelMs.low}/${m.timeAtLevelMs.medium}/${m.timeAtLevelMs.critical}`;
   return `${m.decisionLatencyUs.p50}/${m.decisionLatencyUs.p99}`;
 }

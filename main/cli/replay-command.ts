@@ -102,16 +102,24 @@ function cell(metrics: ReplayMetrics, key: keyof ReplayMetrics): string {
     const t = v as ReplayMetrics['timeAtLevelMs'];
     return `${t.low}/${t.medium}/${t.critical}`;
   }
+  if (key === 'userWaitByBandMs') {
+    const b = v as ReplayMetrics['userWaitByBandMs'];
+    return b === null ? '-' : `${b.foreground}/${b.visible}/${b.perceptible}/${b.coldStart}`;
+  }
+  if (key === 'cpuMsBy') {
+    const c = v as ReplayMetrics['cpuMsBy'];
+    return c === null ? '-' : `${c.agent}/${c.kswapd}/${c.apps}`;
+  }
   if (key === 'decisionLatencyUs') {
     const l = v as ReplayMetrics['decisionLatencyUs'];
     return `${l.p50}/${l.p99}`;
   }
-  if (key === 'reclaimedBytes') return `${((v as number) / 1024 / 1024).toFixed(0)}MiB`;
+  if (key === 'reclaimedBytes' || key === 'movedBytes') return `${((v as number) / 1024 / 1024).toFixed(0)}MiB`;
   return String(v);
 }
 
 export function formatMetricsTable(report: ReplayReport): string {
-  const label = (k: string) => (k === 'timeAtLevelMs' ? 'timeAtLevelMs (l/m/c)' : k === 'decisionLatencyUs' ? 'decisionLatencyUs (p50/p99)' : k);
+  const label = (k: string) => (k === 'timeAtLevelMs' ? 'timeAtLevelMs (l/m/c)' : k === 'decisionLatencyUs' ? 'decisionLatencyUs (p50/p99)' : k === 'cpuMsBy' ? 'cpuMsBy (agent/kswapd/apps)' : k === 'userWaitByBandMs' ? 'userWaitByBandMs (fg/vis/perc/cold)' : k);
   const rows = [['metric', ...report.runs.map((r) => r.policy)], ...METRIC_KEYS.map((k) => [label(k), ...report.runs.map((r) => cell(r.metrics, k))])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');

@@ -2,18 +2,22 @@ import { formatBytes } from '../format';
 import { configureParams, type ParamSpecs, type ParamValues } from '../params';
 import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import type { PolicyFactory } from '../registry';
-import { MiB, type PlannedAction, type PressureSignal, type RankedProcess } from '../types';
+import { MiB, PAGE_SIZE, type PlannedAction, type PressureSignal, type RankedProcess } from '../types';
 import { RECLAIM_PARAMS, ReclaimPolicyImpl } from './reclaim';
 
-// Meta's Senpai: every interval, reclaim memory × ratio × max(0, 1 − psi_some / target),
-// at most maxStep of memory, so pressure is held just under the target.
+// Meta's Senpai (facebookincubator/senpai, senpai.py @c51e8e2): every `interval` (6 s) it
+// compares the cgroup's PSI some stall during the interval with a target (10 ms per 6 s).
+// Above the target it backs off; below it, it tightens memory.high by
+// min(max_probe, max_probe × (target / stall / coeff_probe)²) of the limit — 1 % at little
+// pressure. Here there is no per-app memory.high to lower, so each cold app's probe is that
+// share of its resident memory, reclaimed; backing off is reclaiming nothing that period.
 export const PROACTIVE_PARAMS = {
   intervalMs: { type: 'integer', default: 6000, min: 100, max: 3_600_000, unit: 'ms', description: 'Controller period (Senpai: 6 s).' },
-  targetSomePct: { type: 'number', default: 0.1, min: 0.001, max: 100, unit: '%', description: 'PSI some avg10 to hold memory pressure under (Senpai: ~0.1%).' },
-  reclaimRatio: { type: 'number', default: 0.0005, min: 0, max: 0.1, description: 'Share of used memory reclaimed per period at zero pressure.' },
-  maxStepPct: { type: 'number', default: 1, min: 0, max: 10, unit: '% of RAM', description: 'Most memory reclaimed in one period.' },
+  targetSomePct: { type: 'number', default: 0.17, min: 0.001, max: 100, unit: '%', description: 'PSI some stall to hold memory pressure under, as a share of the period (Senpai: 10 ms per 6 s ≈ 0.17%).' },
+  maxStepPct: { type: 'number', default: 1, min: 0, max: 10, unit: '% of the app', description: "Most of a cold app's resident memory reclaimed in one period (Senpai max_probe: 1%)." },
+  coeffProbe: { type: 'number', default: 10, min: 1, max: 1000, description: 'The step reaches maxStepPct when the stall is this many times under the target (Senpai coeff_probe: 10).' },
   coldAfterMs: { type: 'integer', default: 120_000, min: 0, max: 86_400_000, unit: 'ms', description: 'An app untouched this long is cold and may be trimmed (far memory: 120 s).' },
-  minStepBytes: { type: 'integer', default: 1 * MiB, min: 0, max: 1024 * MiB, unit: 'bytes', description: 'Skip a period whose step is smaller than this.' },
+  minStepBytes: { type: 'integer', default: PAGE_SIZE, min: 0, max: 1024 * MiB, unit: 'bytes', description: "Skip an app whose step is smaller than this (one page: less reclaims nothing)." },
   minTrimAdj: { type: 'integer', default: 500, min: -1000, max: 3000, description: 'Only trim apps at or above this effective adj (services and up).' },
   maxActionsPerTick: { type: 'integer', default: 4, min: 1, max: 64, description: 'Most apps trimmed in one period.' },
 } as const satisfies ParamSpecs;
@@ -42,20 +46,16 @@ export class ProactivePolicy implements ReclaimPolicy {
     }
     const p = this.params;
     const some = signal.psi?.someAvg10 ?? 0;
-    const used = signal.memory.totalBytes - signal.memory.availableBytes;
-    const step = Math.min((signal.memory.totalBytes * p.maxStepPct) / 100, used * p.reclaimRatio * Math.max(0, 1 - some / p.targetSomePct));
-    if (step < p.minStepBytes) return [];
-    let remaining = step;
+    const share = probeShare(p, some);
+    if (share === 0) return [];
     const actions: PlannedAction[] = [];
     for (const r of ranked) {
-      if (remaining <= 0 || actions.length >= p.maxActionsPerTick) break;
+      if (actions.length >= p.maxActionsPerTick) break;
       const proc = r.process;
       if (!r.eligible || r.effectiveAdj < p.minTrimAdj || ctx.busy.has(processKey(proc))) continue;
       if (proc.lastForegroundAt !== null && ctx.now - proc.lastForegroundAt < p.coldAfterMs) continue;
-      const resident = proc.rssAnonBytes + proc.rssFileBytes;
-      if (resident < p.minStepBytes) continue;
-      const bytes = Math.min(remaining, resident);
-      remaining -= bytes;
+      const bytes = Math.floor((proc.rssAnonBytes + proc.rssFileBytes) * share);
+      if (bytes < Math.max(1, p.minStepBytes)) continue;
       actions.push({
         type: 'reclaim',
         pid: proc.pid,
@@ -63,8 +63,8 @@ export class ProactivePolicy implements ReclaimPolicy {
         appKey: proc.appKey,
         kind: 'all',
         mode: 'pageout',
-        requestedBytes: Math.ceil(bytes),
-        reason: `proactive step ${formatBytes(step)} (psi some avg10 ${some}% vs target ${p.targetSomePct}%): ${r.why}`,
+        requestedBytes: bytes,
+        reason: `proactive probe ${formatBytes(bytes)} = ${round3(share * 100)}% of its memory (psi some avg10 ${some}% vs target ${p.targetSomePct}%): ${r.why}`,
         dryRun: false,
       });
     }
@@ -76,9 +76,25 @@ export class ProactivePolicy implements ReclaimPolicy {
   }
 }
 
+/**
+ * Senpai's probe as a share of memory: 0 when the period's stall is over the target (back
+ * off), up to maxStepPct when it is far under. avg10 stands for the period's stall share.
+ */
+export function probeShare(p: ProactiveParams, someAvg10Pct: number): number {
+  if (someAvg10Pct > p.targetSomePct) return 0;
+  const max = p.maxStepPct / 100;
+  if (someAvg10Pct <= 0) return max;
+  const err = p.targetSomePct / someAvg10Pct;
+  return Math.min(max, max * (err / p.coeffProbe) ** 2);
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
 export const proactivePolicyFactory: PolicyFactory = {
   name: 'proactive',
-  description: 'Senpai-style: small periodic reclaim of cold apps to hold PSI some under a target; reacts to medium/critical like `reclaim`.',
+  description: 'Senpai-style: every 6 s, reclaim up to 1% of each cold app while PSI some stays under a target; reacts to medium/critical like `reclaim`.',
   params: PROACTIVE_PARAMS,
   create: (config?: unknown) =>
     new ProactivePolicy(configureParams('proactive', PROACTIVE_PARAMS, config), new ReclaimPolicyImpl(configureParams('reclaim', RECLAIM_PARAMS, undefined), 'proactive')),

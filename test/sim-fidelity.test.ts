@@ -1,0 +1,173 @@
+// The simulator's costs, checked one by one against what the kernel does (issue 11, item 3):
+// whoever reclaims must not get work or RAM for free.
+import { readFileSync } from 'node:fs';
+import { bundledScenarioFiles } from '../host/scenario/load';
+import { ScenarioError } from '../host/scenario/scenario';
+import { validateScenario } from '../host/scenario/validate';
+import type { TickStats } from '../host/sim/memory-model';
+import { PressureModel } from '../host/sim/pressure-model';
+import { PAGE_SIZE } from '../policy-engine/types';
+import { run } from './helpers/replay';
+
+/** A bundled scenario's raw JSON, to change one field of. */
+function rawBundled(name: string): Record<string, any> {
+  return JSON.parse(readFileSync(bundledScenarioFiles().find((f) => f.endsWith(`/${name}.json`))!, 'utf8'));
+}
+
+function withCores(name: string, cores: number) {
+  const raw = rawBundled(name);
+  raw.device = { profile: raw.device, cores };
+  return validateScenario(raw);
+}
+
+describe('simulator fidelity: reclaimedBytes is RAM freed, movedBytes what was moved', () => {
+  it('game-call under reclaim: anon into zram frees its size minus the compressed copy, so freed < moved', () => {
+    const r = run('game-call', 'reclaim');
+    const ok = r.decisions.filter((d) => d.outcome.result === 'ok');
+    const anon = ok.reduce((n, d) => n + d.outcome.reclaimedAnonBytes, 0);
+    const file = ok.reduce((n, d) => n + d.outcome.reclaimedFileBytes, 0);
+    expect(r.metrics.movedBytes).toBe(anon + file);
+    // phone-2g compresses 2.8:1: each anon page leaves 1/2.8 of itself in RAM (rounded up per action).
+    const freedIdeal = file + anon * (1 - 1 / 2.8);
+    expect(r.metrics.reclaimedBytes).toBeLessThan(r.metrics.movedBytes);
+    expect(Math.abs(r.metrics.reclaimedBytes - freedIdeal)).toBeLessThanOrEqual(ok.length * PAGE_SIZE);
+  });
+
+  it('a policy that does nothing moves and frees nothing', () => {
+    const r = run('game-call', 'none');
+    expect([r.metrics.movedBytes, r.metrics.reclaimedBytes]).toEqual([0, 0]);
+  });
+});
+
+describe('simulator fidelity: a CPU model with the device\'s cores', () => {
+  it('charges compression and decompression to whoever did it, and the parts add up to zramCpuMs', () => {
+    const reclaim = run('game-call', 'reclaim').metrics;
+    const none = run('game-call', 'none').metrics;
+    for (const m of [reclaim, none]) {
+      const by = m.cpuMsBy!;
+      expect(Math.abs(by.agent + by.kswapd + by.apps - m.zramCpuMs)).toBeLessThanOrEqual(0.2);
+      expect(by.apps).toBeGreaterThan(0); // refaults decompress in the faulting app
+    }
+    expect(reclaim.cpuMsBy!.agent).toBeGreaterThan(0);
+    expect(none.cpuMsBy!.agent).toBe(0);
+    expect(none.cpuMsBy!.kswapd).toBeGreaterThan(0);
+  });
+
+  it('an agent compressing on a device with few cores slows the foreground (CFS share)', () => {
+    const few = run(withCores('game-call', 1), 'reclaim').metrics;
+    const many = run(withCores('game-call', 8), 'reclaim').metrics;
+    expect(few.foregroundStallMs).toBeGreaterThan(many.foregroundStallMs + 100);
+    // The same work, only the cores differ: the memory side is identical.
+    expect([few.refaultsAnon, few.cpuMsBy]).toEqual([many.refaultsAnon, many.cpuMsBy]);
+  });
+
+  it('validates device.cores, naming the path', () => {
+    const raw = rawBundled('game-call');
+    raw.device = { profile: 'phone-2g', cores: 0 };
+    expect(() => validateScenario(raw)).toThrow(ScenarioError);
+    try {
+      validateScenario(raw);
+    } catch (err) {
+      expect((err as ScenarioError).issues).toEqual([{ path: 'device.cores', message: 'expected a whole number from 1 to 256, got 0' }]);
+    }
+    expect(validateScenario({ ...raw, device: { profile: 'phone-2g', cores: 3 } }).device.cores).toBe(3);
+    expect(validateScenario({ ...raw, device: 'phone-2g' }).device.cores).toBe(4);
+  });
+});
+
+describe('simulator fidelity: user wait counts every stall the user sees or hears', () => {
+  it('game-call: the perceptible music app refaults after kswapd took its pages, and that wait is the user\'s', () => {
+    for (const policy of ['none', 'reclaim']) {
+      const m = run('game-call', policy).metrics;
+      const b = m.userWaitByBandMs!;
+      expect([policy, b.perceptible > 0]).toEqual([policy, true]);
+      expect(b.foreground).toBe(m.foregroundStallMs);
+      expect(m.userWaitMs).toBeCloseTo(b.foreground + b.visible + b.perceptible + b.coldStart, 1);
+    }
+  });
+
+  it('a visible app\'s stalls count (jank), a cached app\'s do not', () => {
+    const raw = rawBundled('game-call');
+    raw.apps.find((a: { id: string }) => a.id === 'music').importance = 'visible';
+    const visible = run(validateScenario(raw), 'none').metrics.userWaitByBandMs!;
+    raw.apps.find((a: { id: string }) => a.id === 'music').importance = 'cached';
+    const cached = run(validateScenario(raw), 'none').metrics.userWaitByBandMs!;
+    expect(visible.visible).toBeGreaterThan(0);
+    expect([cached.visible, cached.perceptible]).toEqual([0, 0]);
+  });
+});
+
+describe('proactive acts on every device size', () => {
+  it('game-call on a 2 GiB phone: proactive trims cold apps between events, so it is not reclaim to the byte', () => {
+    const proactive = run('game-call', 'proactive');
+    const reclaim = run('game-call', 'reclaim');
+    expect(proactive.decisions.some((d) => d.action.reason.startsWith('proactive probe') && d.outcome.result === 'ok')).toBe(true);
+    expect(proactive.metrics.movedBytes).not.toBe(reclaim.metrics.movedBytes);
+  });
+});
+
+describe('simulator fidelity: PSI some/full as psi.c defines them', () => {
+  const tick = (over: Partial<TickStats>): TickStats => ({
+    scanned: 0,
+    reclaimed: 0,
+    exhausted: false,
+    foregroundStallUs: 0,
+    backgroundStallUs: 0,
+    visibleStallUs: 0,
+    perceptibleStallUs: 0,
+    directReclaimStallUs: 0,
+    kswapdCpuUs: 0,
+    fileDropped: 0,
+    foregroundPresent: true,
+    agentBusy: 0,
+    ...over,
+  });
+  const window = (t: TickStats) => {
+    const m = new PressureModel(100);
+    const r = m.update(0, t).psi;
+    return [r.someWindowMs, r.fullWindowMs];
+  };
+
+  it('kswapd reclaiming is a memory stall (some) even when no app waits; the foreground working is not full', () => {
+    expect(window(tick({ kswapdCpuUs: 40_000 }))).toEqual([40, 0]);
+  });
+
+  it('full is the foreground\'s stall while nothing productive runs: the agent compressing half the tick halves it', () => {
+    expect(window(tick({ foregroundStallUs: 30_000 }))).toEqual([30, 30]);
+    expect(window(tick({ foregroundStallUs: 30_000, agentBusy: 0.5 }))).toEqual([30, 15]);
+  });
+
+  it('with no foreground app, the stalled tasks are all the non-idle ones: full equals some', () => {
+    expect(window(tick({ foregroundPresent: false, backgroundStallUs: 20_000, kswapdCpuUs: 10_000 }))).toEqual([30, 30]);
+  });
+});
+
+describe('simulator fidelity: vmpressure as mm/vmpressure.c computes it', () => {
+  const tick = (scanned: number, reclaimed: number, exhausted = false): TickStats => ({
+    scanned,
+    reclaimed,
+    exhausted,
+    foregroundStallUs: 0,
+    backgroundStallUs: 0,
+    visibleStallUs: 0,
+    perceptibleStallUs: 0,
+    directReclaimStallUs: 0,
+    kswapdCpuUs: 0,
+    fileDropped: 0,
+    foregroundPresent: true,
+    agentBusy: 0,
+  });
+
+  it('reports once 512 pages were scanned, over the whole window, then starts over', () => {
+    const m = new PressureModel(100);
+    expect(m.update(0, tick(300, 30)).vmpressure).toBeNull();
+    // 600 scanned, 60 reclaimed: 90 % not reclaimed → medium (60 %), not critical (95 %).
+    expect(m.update(100, tick(300, 30)).vmpressure).toEqual({ level: 'medium', pressurePct: 90 });
+    expect(m.update(200, tick(100, 0)).vmpressure).toBeNull();
+  });
+
+  it('reclaim that freed nothing at all is critical at once (the lowest scan priority)', () => {
+    const m = new PressureModel(100);
+    expect(m.update(0, tick(10, 0, true)).vmpressure).toEqual({ level: 'critical', pressurePct: 100 });
+  });
+});

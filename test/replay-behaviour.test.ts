@@ -117,6 +117,9 @@ describe('replay: reproducibility', () => {
   // page the 12 µs of compressing an anon one (it costs fileDropUsPerPage), so stalls fell.
   // Then user wait by band: the perceptible music app's refaults (2.2 s) are now the user's.
   // Then PSI as psi.c: kswapd's reclaim is a memory stall, so time at medium rose (6.7 → 45 s).
+  // Then two bounds from the kernel: a task waits at most a step's wall time, and kswapd's LRU
+  // keeps a working set touched within one pass over RAM (the music app's, as it keeps the
+  // foreground's): the perceptible stall fell 2.2 s → 27 ms, time at medium 45 → 19.5 s.
   it('matches the golden numbers of game-call (update deliberately when the model changes)', () => {
     const m = run('game-call', 'reclaim').metrics;
     expect({ ...m, decisionLatencyUs: undefined }).toMatchSnapshot();

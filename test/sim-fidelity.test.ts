@@ -97,6 +97,16 @@ describe('simulator fidelity: user wait counts every stall the user sees or hear
   });
 });
 
+describe('simulator fidelity: kswapd keeps what is referenced within a pass over RAM', () => {
+  it('tabs under none: the visible browser touches its working set every second, so the kernel\'s LRU keeps it (no jank), as it keeps the foreground\'s', () => {
+    // Before: kswapd took the visible app's working set like a cached app's, and `none` showed
+    // 219 s of visible stall — a cost the real LRU (folio_check_references) does not charge.
+    const m = run('tabs', 'none').metrics;
+    expect(m.userWaitByBandMs!.visible).toBe(0);
+    expect(m.userWaitMs).toBeLessThan(10_000);
+  });
+});
+
 describe('proactive acts on every device size', () => {
   it('game-call on a 2 GiB phone: proactive trims cold apps between events, so it is not reclaim to the byte', () => {
     const proactive = run('game-call', 'proactive');

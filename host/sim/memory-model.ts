@@ -70,6 +70,9 @@ export class MemoryModel {
   /** Pages scanned by kswapd, cumulative (vmstat pgscan_kswapd): lmkd reads reclaim activity from it. */
   pgscanKswapd = 0;
   tick: TickStats = emptyTick();
+  /** The current step's wall time, µs, and what each app has waited in it so far. */
+  private tickUs = Number.POSITIVE_INFINITY;
+  private readonly stalledUs = new Map<SimApp, number>();
 
   constructor(
     readonly device: DeviceProfile,
@@ -90,8 +93,11 @@ export class MemoryModel {
     return this.cpuUs.agent + this.cpuUs.kswapd + this.cpuUs.apps;
   }
 
-  beginTick(): void {
+  /** A new step of `dtMs` of wall time: no task can wait on memory longer than that in it. */
+  beginTick(dtMs: number): void {
     this.tick = emptyTick();
+    this.tickUs = dtMs * 1000;
+    this.stalledUs.clear();
   }
 
   get zramStoredPages(): number {
@@ -247,10 +253,19 @@ export class MemoryModel {
     for (const app of fg) buckets.push({ app, kind: 'file', hot: false, scanCost: 1 });
     for (const app of bg) buckets.push({ app, kind: 'anon', hot: false, scanCost: 1 });
     for (const app of fg) buckets.push({ app, kind: 'anon', hot: false, scanCost: 1 });
-    for (const app of bg) buckets.push({ app, kind: 'file', hot: true, scanCost: 3 });
-    for (const app of bg) buckets.push({ app, kind: 'anon', hot: true, scanCost: 3 });
-    // The foreground's working set is referenced all the time: scanning it is mostly rotation.
-    for (const app of fg) buckets.push({ app, kind: 'file', hot: true, scanCost: 8 }, { app, kind: 'anon', hot: true, scanCost: 8 });
+    // A working set touched again before the scan comes round to it is found referenced and
+    // rotated back (mm/vmscan.c folio_check_references: referenced pages are kept/activated),
+    // so the kernel's LRU protects it like the foreground's: a visible browser or a playing
+    // music app refreshes its working set every second or two, well inside one pass over RAM.
+    const passSec = this.ramPages / Math.max(1, this.device.kswapdPagesPerSec);
+    const referenced = (a: SimApp) => a.backgroundTouchRate(this.bandOf(a)) * passSec >= 1;
+    const idleBg = bg.filter((a) => !referenced(a));
+    const busyBg = bg.filter(referenced);
+    for (const app of idleBg) buckets.push({ app, kind: 'file', hot: true, scanCost: 3 });
+    for (const app of idleBg) buckets.push({ app, kind: 'anon', hot: true, scanCost: 3 });
+    // The foreground's working set (and any other referenced within a pass) is referenced all
+    // the time: scanning it is mostly rotation.
+    for (const app of [...busyBg, ...fg]) buckets.push({ app, kind: 'file', hot: true, scanCost: 8 }, { app, kind: 'anon', hot: true, scanCost: 8 });
     return buckets;
   }
 
@@ -289,7 +304,13 @@ export class MemoryModel {
    * app's (jank: a Chromebook's browser UI beside the app in front) and a perceptible one's
    * (an audio glitch: music playing in the background). Other apps' waits nobody sees.
    */
-  private chargeStall(app: SimApp, us: number): void {
+  private chargeStall(app: SimApp, requestedUs: number): void {
+    // A task waits at most the step's wall time: the refaults and reclaim it asked for in one
+    // step can cost more than that, but then it simply makes less progress — waiting is bounded
+    // by the clock (psi.c likewise clamps a task's stall to the period it measures).
+    const before = this.stalledUs.get(app) ?? 0;
+    const us = Math.min(requestedUs, Math.max(0, this.tickUs - before));
+    this.stalledUs.set(app, before + us);
     if (app.isForeground) {
       this.tick.foregroundStallUs += us;
       return;

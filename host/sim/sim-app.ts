@@ -188,6 +188,11 @@ export class SimApp {
     this.fileColdRes += fileCold;
   }
 
+  /** Share of its working set this app touches per second while not in the foreground. */
+  backgroundTouchRate(band: ImportanceBand): number {
+    return this.spec.backgroundTouchPerSec ?? SimApp.defaultTouchRate(band);
+  }
+
   /** Background touch rate (fraction of the working set per second) when the scenario gives none. */
   static defaultTouchRate(band: ImportanceBand): number {
     switch (band) {

@@ -123,7 +123,7 @@ export class SimHost implements Host {
   private step(): void {
     const now = this.now();
     const dt = this.tickMs;
-    this.memory.beginTick();
+    this.memory.beginTick(dt);
     const timeline = this.scenario.timeline;
     while (this.stepIndex < timeline.length && timeline[this.stepIndex].at + this.loopOffset <= now) {
       this.apply(timeline[this.stepIndex++], now);
@@ -246,7 +246,7 @@ export class SimHost implements Host {
       if (!app.alive || app === fg) continue;
       const out = app.nonResidentHot;
       if (out === 0) continue;
-      const rate = app.spec.backgroundTouchPerSec ?? SimApp.defaultTouchRate(this.bandOf(app));
+      const rate = app.backgroundTouchRate(this.bandOf(app));
       const expected = (out * rate * dt) / 1000 + app.touchCarry;
       const pages = Math.min(out, this.rng.roundStochastic(expected));
       app.touchCarry = 0;

@@ -7,12 +7,35 @@ import { confirmAction } from '../components/dialog.js';
 import { setText, VirtualTable, type Column } from '../components/virtual-table.js';
 import { h, toast } from '../dom.js';
 import { bytes, time } from '../format.js';
+import { glossary, TERMS } from '../components/glossary.js';
+import { sparkline } from '../components/sparkline.js';
 
 const PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const;
 const KINDS = ['file', 'anon', 'all'] as const;
 const RATES: [string, number][] = [['10 per second', 100], ['every second', 1000], ['every 5 s', 5000], ['paused', 0]];
 
+// Each process keeps its footprint over this many updates for the sparkline (two minutes at
+// the default refresh of a second), and at most this many processes are tracked.
+const SPARK_POINTS = 120;
+const SPARK_PROCESSES = 5000;
+
 export function createAppsPage(ctx: AppContext): Page {
+  const trends = new Map<string, number[]>();
+  const recordTrends = (rows: ProcessRow[]) => {
+    const seen = new Set<string>();
+    for (const r of rows) {
+      const key = `${r.pid}:${r.startTime}`;
+      seen.add(key);
+      let t = trends.get(key);
+      if (!t) {
+        if (trends.size >= SPARK_PROCESSES) continue;
+        trends.set(key, (t = []));
+      }
+      t.push(r.rssAnonBytes + r.rssFileBytes + r.swapBytes);
+      if (t.length > SPARK_POINTS) t.shift();
+    }
+    for (const key of trends.keys()) if (!seen.has(key)) trends.delete(key);
+  };
   let unsubscribe: (() => void) | null = null;
   let latest: ProcessRow[] = [];
   let query = '';
@@ -38,9 +61,18 @@ export function createAppsPage(ctx: AppContext): Page {
     const what = kind === 'all' ? 'all pages' : `${kind} pages`;
     const ok = await confirmAction(`Reclaim ${what} of ${row.appKey}?`, `Reclaim ${what} of ${row.appKey} (pid ${row.pid}) now? Its ${kind === 'file' ? 'file pages are dropped and re-read later' : 'memory is compressed into swap and faulted back in when used'}.`, `Reclaim ${kind}`);
     if (!ok) return;
+    const before = latest.find((r) => r.pid === row.pid && r.startTime === row.startTime) ?? row;
     try {
       const d = await ctx.api.call('reclaim.manual', { pid: row.pid, kind });
-      toast(`${row.appKey}: ${d.result}${d.result === 'ok' ? `, ${bytes(d.reclaimedBytes)} reclaimed` : ` — ${d.message}`}`, d.result === 'ok' || d.result === 'dry-run' ? 'info' : 'error');
+      if (d.result !== 'ok') {
+        toast(`${row.appKey}: ${d.result} — ${d.message}`, d.result === 'dry-run' ? 'info' : 'error');
+        return;
+      }
+      // Before and after, as the process list reads them: what moved, not only what the kernel reported.
+      const after = (await ctx.api.call('processes', {})).processes.find((r) => r.pid === row.pid && r.startTime === row.startTime);
+      const change = (label: string, a: number, b: number | undefined) => `${label} ${bytes(a)} → ${b === undefined ? 'gone' : bytes(b)}`;
+      toast(`${row.appKey}: ok, ${bytes(d.reclaimedBytes)} reclaimed (anon ${bytes(d.reclaimedAnonBytes)}, file ${bytes(d.reclaimedFileBytes)}). ` +
+        `${change('RSS anon', before.rssAnonBytes, after?.rssAnonBytes)}, ${change('RSS file', before.rssFileBytes, after?.rssFileBytes)}, ${change('swap', before.swapBytes, after?.swapBytes)}.`);
     } catch (err) {
       toast(`Reclaim of ${row.appKey} failed: ${(err as Error).message}`, 'error');
     }
@@ -48,14 +80,22 @@ export function createAppsPage(ctx: AppContext): Page {
 
   const num = (f: (r: ProcessRow) => number) => (a: ProcessRow, b: ProcessRow) => f(a) - f(b);
   const columns: Column<ProcessRow>[] = [
-    { key: 'rank', label: 'Rank', width: '56px', num: true, compare: num((r) => r.rank), render: (r, c) => setText(c, String(r.rank)) },
-    { key: 'app', label: 'App', width: 'minmax(140px, 1.4fr)', compare: (a, b) => a.appKey.localeCompare(b.appKey), render: (r, c) => { setText(c, `${r.foreground ? '● ' : ''}${r.appKey}`); c.title = r.why; } },
-    { key: 'pid', label: 'PID', width: '70px', num: true, compare: num((r) => r.pid), render: (r, c) => setText(c, String(r.pid)) },
-    { key: 'band', label: 'Importance', width: '130px', compare: num((r) => r.adj), render: (r, c) => setText(c, `${r.band} (${r.adj})`) },
+    { key: 'rank', label: 'Rank', width: '56px', num: true, hideOrder: 5, help: 'Best reclaim candidate first: by importance, then time since last used, then size.', compare: num((r) => r.rank), render: (r, c) => setText(c, String(r.rank)) },
+    { key: 'app', label: 'App', width: 'minmax(140px, 1.4fr)', compare: (a, b) => a.appKey.localeCompare(b.appKey), render: (r, c) => { setText(c, `${r.foreground ? '● ' : ''}${r.appKey}`); c.title = `${r.foreground ? 'Foreground app. ' : ''}${r.why}`; } },
+    { key: 'trend', label: 'Memory', width: '84px', hideOrder: 8, help: `RSS + swap over the last ${SPARK_POINTS} updates`, render: (r, c) => sparkline(c, trends.get(`${r.pid}:${r.startTime}`) ?? []) },
+    { key: 'pid', label: 'PID', width: '70px', num: true, hideOrder: 6, compare: num((r) => r.pid), render: (r, c) => setText(c, String(r.pid)) },
+    {
+      key: 'band', label: 'Importance', width: '150px', hideOrder: 4, help: TERMS.importance, compare: num((r) => r.effectiveAdj),
+      render: (r, c) => {
+        setText(c, `${r.band} · adj ${r.effectiveAdj}`);
+        c.title = r.effectiveAdj === r.adj ? `oom_score_adj ${r.adj}` : `effective adj ${r.effectiveAdj} (band ${r.band}, priority ${r.priority}); the process's own oom_score_adj is ${r.adj}`;
+      },
+    },
     {
       key: 'priority',
       label: 'Priority',
       width: '120px',
+      hideOrder: 2,
       compare: (a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority),
       render: (r, c) => {
         let select = c.firstElementChild as HTMLSelectElement | null;
@@ -71,13 +111,14 @@ export function createAppsPage(ctx: AppContext): Page {
         if (select.value !== value && document.activeElement !== select) select.value = value;
       },
     },
-    { key: 'anon', label: 'RSS anon', width: '90px', num: true, compare: num((r) => r.rssAnonBytes), render: (r, c) => setText(c, bytes(r.rssAnonBytes)) },
-    { key: 'file', label: 'RSS file', width: '90px', num: true, compare: num((r) => r.rssFileBytes), render: (r, c) => setText(c, bytes(r.rssFileBytes)) },
-    { key: 'swap', label: 'Swap', width: '90px', num: true, compare: num((r) => r.swapBytes), render: (r, c) => setText(c, bytes(r.swapBytes)) },
+    { key: 'anon', label: 'RSS anon', width: '90px', num: true, hideOrder: 3, help: TERMS.anon, compare: num((r) => r.rssAnonBytes), render: (r, c) => setText(c, bytes(r.rssAnonBytes)) },
+    { key: 'file', label: 'RSS file', width: '90px', num: true, hideOrder: 7, help: TERMS.file, compare: num((r) => r.rssFileBytes), render: (r, c) => setText(c, bytes(r.rssFileBytes)) },
+    { key: 'swap', label: 'Swap', width: '90px', num: true, hideOrder: 7.5, compare: num((r) => r.swapBytes), render: (r, c) => setText(c, bytes(r.swapBytes)) },
     {
       key: 'last',
       label: 'Last action',
       width: 'minmax(200px, 2fr)',
+      hideOrder: 9,
       compare: num((r) => r.lastAction?.ts ?? 0),
       render: (r, c) => {
         const a = r.lastAction;
@@ -101,9 +142,12 @@ export function createAppsPage(ctx: AppContext): Page {
             c.append(b);
           }
         }
+        // Foreground, protected and system processes are refused by the daemon: say so before, not after.
+        const why = r.eligible ? '' : r.why.replace(/^not a candidate: /, '');
         for (const b of c.children) {
-          (b as HTMLButtonElement).disabled = r.eligible === false && r.why.startsWith('never');
+          (b as HTMLButtonElement).disabled = !r.eligible;
           b.setAttribute('aria-label', `Reclaim ${(b as HTMLElement).dataset.kind} pages of ${r.appKey}`);
+          (b as HTMLElement).title = why ? `Not reclaimable: ${why}` : '';
         }
       },
     },
@@ -129,7 +173,7 @@ export function createAppsPage(ctx: AppContext): Page {
     storedList.replaceChildren(
       list.length
         ? h('table', { class: 'simple', 'aria-label': 'Stored priorities' },
-            h('thead', {}, h('tr', {}, h('th', {}, 'App'), h('th', {}, 'Priority'), h('th', {}, 'Set'), h('th', {}, ''))),
+            h('thead', {}, h('tr', {}, h('th', {}, 'App'), h('th', {}, 'Priority'), h('th', {}, 'Set'), h('th', {}, 'Action'))),
             h('tbody', {}, ...list.map((p) => h('tr', {}, h('td', {}, p.appKey), h('td', {}, p.priority), h('td', {}, new Date(p.updatedAt).toLocaleString()),
               h('td', {}, h('button', { type: 'button', 'aria-label': `Clear the priority of ${p.appKey}`, onclick: async () => { await ctx.api.call('priorities.clear', { appKey: p.appKey }); pending.delete(p.appKey); void loadStored(); } }, 'Clear'))))))
         : h('p', { class: 'muted' }, 'No priorities set: every app ranks by its importance.'),
@@ -143,6 +187,7 @@ export function createAppsPage(ctx: AppContext): Page {
     unsubscribe = ctx.api.subscribe(['processes'], (m) => {
       if (m.stream !== 'processes') return;
       latest = (m.data as ProcessList).processes;
+      recordTrends(latest);
       stats.updates++;
       show();
     }, intervalMs);
@@ -160,10 +205,11 @@ export function createAppsPage(ctx: AppContext): Page {
       rate.value = RATES.some(([, ms]) => String(ms) === wanted) ? wanted! : '1000';
       rate.addEventListener('change', () => subscribe(Number(rate.value)));
       container.append(
-        h('h2', {}, 'Apps'),
+        h('h1', {}, 'Apps'),
         h('div', { class: 'toolbar' }, h('label', {}, 'Search', search), h('label', {}, 'Refresh', rate), count),
         table.element,
-        h('section', { class: 'panel', style: 'margin-top:16px' }, h('h3', {}, 'Stored priorities'), storedList),
+        h('section', { class: 'panel', style: 'margin-top:16px' }, h('h2', {}, 'Stored priorities'), storedList),
+        glossary(['importance', 'adj', 'foreground', 'previous', 'cached', 'anon', 'file']),
       );
       table.element.classList.add('apps-table');
       // The frame-time benchmark (bench/ui-frame-probe.js) reads render times and update counts here.

@@ -100,6 +100,9 @@ export class Chart {
   /** Draw a band at one moment (a hovered decision); null removes it. */
   highlight(t: number | null): void {
     this.highlighted = t;
+    // Also on the element, where a test or a screen reader's tooling can see it.
+    if (t === null) delete this.container.dataset.highlight;
+    else this.container.dataset.highlight = String(t);
     this.plot?.redraw(false);
   }
 

@@ -86,7 +86,7 @@ describe('a UI that explains (issue 15)', () => {
     await open('replay');
     await page.locator('select[name="scenario"] option[value="game-call"]').waitFor({ state: 'attached' });
     await expect(page.locator('#scenario-description').textContent()).resolves.not.toBe('');
-    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.getByRole('table', { name: 'Metrics by policy' }).waitFor();
     await expect(page.locator('.verdict').textContent()).resolves.toMatch(/^verdict: reclaim against lmkd: \d+ kills vs \d+/);
     await expect(page.locator('.policy-descriptions li').count()).resolves.toBe(2);

@@ -180,6 +180,35 @@ describe('a UI that explains (issue 15)', () => {
     await expect(button.getAttribute('title')).resolves.toMatch(/^Not reclaimable: foreground/);
     await expect(page.locator('.vhead [role="columnheader"][aria-sort]').count()).resolves.toBeGreaterThan(0);
     await expect(page.locator('.vhead button[aria-sort]').count()).resolves.toBe(0);
+
+    // A manual reclaim reports before and after, as the process list reads them.
+    const bg = (await d.client.call('processes', {})).processes.find((p) => p.eligible && p.rssFileBytes > 0)!;
+    await page.getByLabel(`Reclaim file pages of ${bg.appKey}`).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reclaim file' }).click();
+    await page.locator('.toast').filter({ hasText: `${bg.appKey}: ok` }).filter({ hasText: /RSS file [\d.]+ \w?i?B → [\d.]+ \w?i?B/ }).first().waitFor();
+
+    // An app's detail: its memory over time with its decisions marked, and the list of them.
+    await page.waitForTimeout(2500);
+    await page.getByRole('button', { name: `Details of ${bg.appKey}` }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.locator('.uplot').waitFor();
+    await dialog.locator('li', { hasText: `reclaim file pages of ${bg.appKey}` }).first().waitFor();
+    await dialog.locator('.chart-marker').first().waitFor({ state: 'attached' });
+    await page.keyboard.press('Escape');
+  });
+
+  test('History: a refused decision does not claim it reclaimed; presets set the range', async () => {
+    const fg = (await d.client.call('processes', {})).processes.find((p) => p.foreground)!;
+    const refused = await d.client.call('reclaim.manual', { pid: fg.pid, kind: 'anon' });
+    expect(refused.result).not.toBe('ok');
+    await open('history');
+    await page.getByRole('button', { name: 'hour' }).click();
+    await expect(page.locator('input[name="since"]').inputValue()).resolves.not.toBe('');
+    await page.locator('select[name="result"]').selectOption(refused.result);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const why = page.locator('.history-table .vrow:not([hidden]) [data-col="reason"]').first();
+    await why.waitFor();
+    await expect(why.textContent()).resolves.toMatch(new RegExp(`^not done \\(${refused.result}`));
   });
 
   test('no sideways page scroll from 360 to 1920 px; the header stays on screen', async () => {

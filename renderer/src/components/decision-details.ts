@@ -35,7 +35,7 @@ export function showDecision(d: DecisionRecord): Promise<string> {
     'div',
     { class: 'decision-details' },
     h('p', {}, h('strong', {}, describeDecision(d)), ' — ', h('span', { class: `result-${d.result}` }, resultText(d))),
-    h('p', { class: 'muted' }, d.reason),
+    h('p', { class: 'muted' }, whyText(d)),
     h('div', { class: 'grid' },
       h('section', {}, h('h3', {}, 'Signal'), kv([
         ['time', dateTime(d.ts)],
@@ -85,4 +85,13 @@ export function candidateVerdict(d: DecisionRecord, c: Candidate, index: number,
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * The reason as it reads for the outcome: a planned reclaim that was refused or failed did
+ * not reclaim anything, whatever the plan said.
+ */
+export function whyText(d: DecisionRecord): string {
+  if (d.result === 'ok' || d.result === 'dry-run') return d.reason;
+  return `not done (${d.result}${d.message ? `: ${d.message}` : ''}); it was planned because ${d.reason}`;
 }

@@ -1,9 +1,11 @@
 // Apps: the ranked process list (best victim first), searchable and sortable, with the
 // user's priority per app and a manual reclaim that names the app before it acts.
-import type { PriorityInfo, ProcessList, ProcessRow } from '../../../main/api/contract';
+import type { DecisionRecord, PriorityInfo, ProcessList, ProcessRow } from '../../../main/api/contract';
 import { ApiCallError } from '../api-client.js';
 import type { AppContext, Page } from '../app';
-import { confirmAction } from '../components/dialog.js';
+import { confirmAction, showDialog } from '../components/dialog.js';
+import { Chart } from '../components/chart.js';
+import { describeDecision, resultText, showDecision } from '../components/decision-details.js';
 import { setText, VirtualTable, type Column } from '../components/virtual-table.js';
 import { h, toast } from '../dom.js';
 import { bytes, time } from '../format.js';
@@ -14,28 +16,39 @@ const PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const
 const KINDS = ['file', 'anon', 'all'] as const;
 const RATES: [string, number][] = [['10 per second', 100], ['every second', 1000], ['every 5 s', 5000], ['paused', 0]];
 
-// Each process keeps its footprint over this many updates for the sparkline (two minutes at
-// the default refresh of a second), and at most this many processes are tracked.
+// Each process keeps its memory over this many updates (five minutes at the default refresh
+// of a second) for its sparkline and detail chart, and at most this many processes are
+// tracked: 2,000 × 300 samples stays within a few tens of MiB in the page.
+const TREND_POINTS = 300;
+const TREND_PROCESSES = 2000;
+/** The sparkline shows the most recent part of the trend: two minutes at a second. */
 const SPARK_POINTS = 120;
-const SPARK_PROCESSES = 5000;
+
+interface TrendSample {
+  t: number;
+  anon: number;
+  file: number;
+  swap: number;
+}
 
 export function createAppsPage(ctx: AppContext): Page {
-  const trends = new Map<string, number[]>();
-  const recordTrends = (rows: ProcessRow[]) => {
+  const trends = new Map<string, TrendSample[]>();
+  const recordTrends = (at: number, rows: ProcessRow[]) => {
     const seen = new Set<string>();
     for (const r of rows) {
       const key = `${r.pid}:${r.startTime}`;
       seen.add(key);
       let t = trends.get(key);
       if (!t) {
-        if (trends.size >= SPARK_PROCESSES) continue;
+        if (trends.size >= TREND_PROCESSES) continue;
         trends.set(key, (t = []));
       }
-      t.push(r.rssAnonBytes + r.rssFileBytes + r.swapBytes);
-      if (t.length > SPARK_POINTS) t.shift();
+      t.push({ t: at, anon: r.rssAnonBytes, file: r.rssFileBytes, swap: r.swapBytes });
+      if (t.length > TREND_POINTS) t.shift();
     }
     for (const key of trends.keys()) if (!seen.has(key)) trends.delete(key);
   };
+  const sums = (key: string) => (trends.get(key) ?? []).slice(-SPARK_POINTS).map((x) => x.anon + x.file + x.swap);
   let unsubscribe: (() => void) | null = null;
   let latest: ProcessRow[] = [];
   let query = '';
@@ -78,11 +91,69 @@ export function createAppsPage(ctx: AppContext): Page {
     }
   };
 
+  /** One app in full: its memory over the time this page has watched it, its decisions marked on it and listed. */
+  const showAppDetail = async (row: ProcessRow) => {
+    const key = `${row.pid}:${row.startTime}`;
+    const box = h('div');
+    const list = h('div', {}, h('p', { class: 'muted' }, 'Loading its decisions…'));
+    let decisions: DecisionRecord[] = [];
+    const chart = new Chart(box, {
+      title: `${row.appKey} (pid ${row.pid}): resident anon, file and swap`,
+      series: [
+        { label: 'anon', color: '--anon', value: (v) => bytes(v) },
+        { label: 'file', color: '--file', value: (v) => bytes(v) },
+        { label: 'swap', color: '--zram', dash: [6, 3], value: (v) => bytes(v) },
+      ],
+      yFormat: (v) => bytes(v),
+      legendFollowsLatest: true,
+      markers: () => decisions.map((d) => ({ t: d.ts / 1000, id: d.id, label: `${time(d.ts)} ${describeDecision(d)}: ${resultText(d)}`, color: d.action === 'kill' ? '--critical' : '--accent' })),
+      onMarker: (m) => void ctx.api.call('history.get', { id: m.id! }).then(showDecision, (err: Error) => toast(err.message, 'error')),
+    });
+    const draw = () => {
+      const t = trends.get(key) ?? [];
+      chart.setData([t.map((x) => x.t / 1000), t.map((x) => x.anon), t.map((x) => x.file), t.map((x) => x.swap)]);
+    };
+    const timer = setInterval(draw, 1000);
+    const content = h('div', { class: 'app-detail' },
+      h('p', { class: 'muted' }, `${row.band} · adj ${row.effectiveAdj} · priority ${row.priority}. ${row.why}.`),
+      box,
+      h('h3', {}, 'Its decisions'),
+      list);
+    const closed = showDialog(`${row.appKey}`, content);
+    draw();
+    try {
+      const page = await ctx.api.call('history.query', { app: row.appKey, limit: 50, summary: true });
+      decisions = page.rows;
+      draw();
+      list.replaceChildren(decisions.length
+        ? h('ul', { class: 'plain' }, ...decisions.map((d) => h('li', {}, `${time(d.ts)} ${describeDecision(d)} → `, h('span', { class: `result-${d.result}` }, resultText(d)))))
+        : h('p', { class: 'muted' }, 'No decisions about this app yet.'));
+    } catch (err) {
+      list.replaceChildren(h('p', { class: 'bad' }, (err as Error).message));
+    }
+    await closed;
+    clearInterval(timer);
+    chart.destroy();
+  };
+
   const num = (f: (r: ProcessRow) => number) => (a: ProcessRow, b: ProcessRow) => f(a) - f(b);
   const columns: Column<ProcessRow>[] = [
     { key: 'rank', label: 'Rank', width: '56px', num: true, hideOrder: 5, help: 'Best reclaim candidate first: by importance, then time since last used, then size.', compare: num((r) => r.rank), render: (r, c) => setText(c, String(r.rank)) },
-    { key: 'app', label: 'App', width: 'minmax(140px, 1.4fr)', compare: (a, b) => a.appKey.localeCompare(b.appKey), render: (r, c) => { setText(c, `${r.foreground ? '● ' : ''}${r.appKey}`); c.title = `${r.foreground ? 'Foreground app. ' : ''}${r.why}`; } },
-    { key: 'trend', label: 'Memory', width: '84px', hideOrder: 8, help: `RSS + swap over the last ${SPARK_POINTS} updates`, render: (r, c) => sparkline(c, trends.get(`${r.pid}:${r.startTime}`) ?? []) },
+    { key: 'app', label: 'App', width: 'minmax(140px, 1.4fr)', compare: (a, b) => a.appKey.localeCompare(b.appKey), render: (r, c) => {
+        let b = c.firstElementChild as HTMLButtonElement | null;
+        if (!b) {
+          b = h('button', { type: 'button', class: 'link' });
+          b.addEventListener('click', () => {
+            const row = (c.parentElement as HTMLElement & { row?: ProcessRow }).row;
+            if (row) void showAppDetail(row);
+          });
+          c.append(b);
+        }
+        setText(b, `${r.foreground ? '● ' : ''}${r.appKey}`);
+        b.title = `${r.foreground ? 'Foreground app. ' : ''}${r.why}. Click for its memory over time and its decisions.`;
+        b.setAttribute('aria-label', `Details of ${r.appKey}`);
+      } },
+    { key: 'trend', label: 'Memory', width: '84px', hideOrder: 8, help: `RSS + swap over the last ${SPARK_POINTS} updates`, render: (r, c) => sparkline(c, sums(`${r.pid}:${r.startTime}`)) },
     { key: 'pid', label: 'PID', width: '70px', num: true, hideOrder: 6, compare: num((r) => r.pid), render: (r, c) => setText(c, String(r.pid)) },
     {
       key: 'band', label: 'Importance', width: '150px', hideOrder: 4, help: TERMS.importance, compare: num((r) => r.effectiveAdj),
@@ -187,7 +258,7 @@ export function createAppsPage(ctx: AppContext): Page {
     unsubscribe = ctx.api.subscribe(['processes'], (m) => {
       if (m.stream !== 'processes') return;
       latest = (m.data as ProcessList).processes;
-      recordTrends(latest);
+      recordTrends(Date.now(), latest);
       stats.updates++;
       show();
     }, intervalMs);

@@ -4,7 +4,7 @@
 import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../main/api/contract';
 import type { AppContext, Page } from '../app';
 import { Chart } from '../components/chart.js';
-import { resultText, showDecision } from '../components/decision-details.js';
+import { resultText, showDecision, whyText } from '../components/decision-details.js';
 import { setText, VirtualTable, type Column } from '../components/virtual-table.js';
 import { h, toast } from '../dom.js';
 import { bytes, dateTime, fromLocalInput } from '../format.js';
@@ -32,7 +32,7 @@ export function createHistoryPage(ctx: AppContext): Page {
     { key: 'level', label: 'Level', width: '110px', hideOrder: 5, render: (r, c) => { setText(c, `${r.source}/${r.level}`); c.title = `${r.source}/${r.level}`; } },
     { key: 'policy', label: 'Policy', width: '80px', hideOrder: 6, render: (r, c) => setText(c, r.policy) },
     { key: 'result', label: 'Result', width: '100px', hideOrder: 2, render: (r, c) => { setText(c, resultText(r)); c.className = `result-${r.result}`; } },
-    { key: 'reason', label: 'Why', width: 'minmax(200px, 3fr)', hideOrder: 4, render: (r, c) => { setText(c, r.reason); c.title = r.reason; } },
+    { key: 'reason', label: 'Why', width: 'minmax(200px, 3fr)', hideOrder: 4, render: (r, c) => { const why = whyText(r); setText(c, why); c.title = why; } },
   ];
   const table = new VirtualTable<DecisionRecord>({
     columns,

@@ -4,7 +4,7 @@
 import type { DecisionRecord, PressureSample } from '../../../main/api/contract';
 import type { AppContext, Page } from '../app';
 import { Chart, type ChartMarker } from '../components/chart.js';
-import { describeDecision, resultText, showDecision } from '../components/decision-details.js';
+import { describeDecision, resultText, showDecision, whyText } from '../components/decision-details.js';
 import { glossary } from '../components/glossary.js';
 import { listKeys } from '../components/roving.js';
 import { h } from '../dom.js';
@@ -68,7 +68,7 @@ export function createLivePage(ctx: AppContext): Page {
       h('span', { class: 'what' }, describeDecision(d)),
       ' → ',
       h('span', { class: `result-${d.result}` }, resultText(d)),
-      h('div', { class: 'muted' }, d.reason),
+      h('div', { class: 'muted' }, whyText(d)),
     );
     // Hovering or focusing a decision marks its moment on both charts.
     const mark = (t: number | null) => () => {

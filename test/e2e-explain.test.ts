@@ -3,7 +3,8 @@
 // sideways page scroll from 360 px to 1920 px, and axe-core finding no critical or serious
 // violation on any page or dialog in either theme. Real `reclaimd serve` (simulated device,
 // real SQLite), Debian's Chromium.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { DecisionRecord } from '../main/api/contract';
@@ -12,6 +13,9 @@ import { startServe, type ServedDaemon } from './helpers/serve';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = join(__dirname, '..', 'node_modules', 'axe-core', 'axe.min.js');
 const PAGES = ['live', 'apps', 'history', 'replay', 'settings'] as const;
+// Screenshots as in e2e-ui: docs/screenshots only when RECLAIMD_SCREENSHOTS=docs.
+const KEEP_SHOTS = process.env.RECLAIMD_SCREENSHOTS === 'docs';
+const SHOTS = KEEP_SHOTS ? join(__dirname, '..', 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'reclaimd-shots-'));
 const WIDTHS: [number, number][] = [[360, 740], [412, 915], [800, 600], [1024, 700], [1920, 1080]];
 
 describe('a UI that explains (issue 15)', () => {
@@ -22,6 +26,7 @@ describe('a UI that explains (issue 15)', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
+    mkdirSync(SHOTS, { recursive: true });
     d = await startServe(['--scenario', 'demo']);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
@@ -30,6 +35,7 @@ describe('a UI that explains (issue 15)', () => {
   afterAll(async () => {
     await browser?.close();
     await d?.dispose();
+    if (!KEEP_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
   afterEach(() => {
     expect(pageErrors).toEqual([]);
@@ -74,6 +80,7 @@ describe('a UI that explains (issue 15)', () => {
       const skipped = decision.candidates[i].skipped;
       if (skipped) await expect(rows.nth(i).textContent()).resolves.toContain(`skipped because ${skipped}`);
     }
+    await page.screenshot({ path: join(SHOTS, 'decision-skipped.png') });
     // Tab stays inside the dialog.
     for (let i = 0; i < 4; i++) {
       await page.keyboard.press('Tab');
@@ -131,6 +138,8 @@ describe('a UI that explains (issue 15)', () => {
       await expect(page.locator(`input[name="param.${name}"]`).getAttribute('aria-invalid')).resolves.toBe('true');
     }
     await expect(summary.textContent()).resolves.toMatch(/Medium target \(4\) must be at least low target \(40\)/);
+    await summary.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'settings-errors.png') });
     // Nothing was saved.
     expect((await d.client.call('settings.get', {})).params).toEqual({});
     // The dry-run banner links to Settings.
@@ -194,6 +203,7 @@ describe('a UI that explains (issue 15)', () => {
     await dialog.locator('.uplot').waitFor();
     await dialog.locator('li', { hasText: `reclaim file pages of ${bg.appKey}` }).first().waitFor();
     await dialog.locator('.chart-marker').first().waitFor({ state: 'attached' });
+    await page.screenshot({ path: join(SHOTS, 'app-detail.png') });
     await page.keyboard.press('Escape');
   });
 
@@ -231,6 +241,7 @@ describe('a UI that explains (issue 15)', () => {
             toggle: off('#theme-toggle'),
           };
         });
+        if (width === 360 && (name === 'live' || name === 'apps')) await page.screenshot({ path: join(SHOTS, `${name}-360.png`) });
         if (m.page > 1 || m.main > 1 || m.badge || m.toggle) overflow.push(`${name} at ${width}px: ${JSON.stringify(m)}`);
       }
     }

@@ -86,6 +86,9 @@ export class Chart {
       const zoomed = this.zoomed();
       this.plot.setData(data, !zoomed);
     }
+    // Hourly bars: half an hour either side, or one bar would span years of empty axis.
+    const xs = data[0] as number[];
+    if (this.spec.hourly && xs.length > 0 && !this.userZoom) this.plot!.setScale('x', { min: xs[0] - 1800, max: xs[xs.length - 1] + 1800 });
     this.followLatest();
   }
 
@@ -146,11 +149,9 @@ export class Chart {
       title: spec.title,
       cursor: { ...(spec.syncKey ? { sync: { key: spec.syncKey } } : {}), drag: { x: true, y: false, setScale: true } },
       scales: {
-        x: {
-          time: !spec.relativeTime,
-          ...(spec.hourly ? { range: (_u: uPlot, min: number, max: number) => [min - 1800, max + 1800] as uPlot.Range.MinMax } : {}),
-        },
-        y: spec.yRange ? { range: spec.yRange } : {},
+        x: { time: !spec.relativeTime },
+        // Bars measure from zero: a bar cut at its base would misstate the amount.
+        y: spec.yRange ? { range: spec.yRange } : spec.hourly ? { range: (_u: uPlot, _min: number, max: number) => [0, max > 0 ? max * 1.1 : 1] as uPlot.Range.MinMax } : {},
         ...(hasY2 ? { y2: {} } : {}),
       },
       axes: [

@@ -64,7 +64,7 @@ export function showDecision(d: DecisionRecord): Promise<string> {
       ])),
     ),
     h('h3', {}, `Candidates (best victim first)`),
-    h('p', { class: 'muted' }, 'Ranked by importance (adj band), then time since last used, then size. The policy walks down the list and takes the first it may act on; each one above the chosen says why it was passed over.'),
+    d.candidates.length ? h('p', { class: 'muted' }, 'Ranked by importance (adj band), then time since last used, then size. The policy walks down the list and takes the first it may act on; each one above the chosen says why it was passed over.') : '',
     d.candidates.length ? candidates : h('p', { class: 'muted' }, 'None recorded (a manual action).'),
   );
   // Titled by what happened and when; the database id is a detail at the end.

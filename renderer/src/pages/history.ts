@@ -26,7 +26,7 @@ export function createHistoryPage(ctx: AppContext): Page {
   let hourly: { hour: number; reclaimedAnonBytes: number; reclaimedFileBytes: number; kills: number }[] = [];
 
   const columns: Column<DecisionRecord>[] = [
-    { key: 'ts', label: 'Time', width: '150px', render: (r, c) => setText(c, dateTime(r.ts)) },
+    { key: 'ts', label: 'Time', width: '170px', render: (r, c) => setText(c, dateTime(r.ts)) },
     { key: 'app', label: 'App', width: 'minmax(120px, 1.5fr)', render: (r, c) => setText(c, `${r.app} (${r.pid})`) },
     { key: 'what', label: 'Action', width: '110px', hideOrder: 3, render: (r, c) => setText(c, r.action === 'kill' ? 'kill' : `reclaim ${r.kind}`) },
     { key: 'level', label: 'Level', width: '110px', hideOrder: 5, render: (r, c) => { setText(c, `${r.source}/${r.level}`); c.title = `${r.source}/${r.level}`; } },

@@ -115,6 +115,22 @@ describe('a UI that explains (issue 15)', () => {
     await page.locator('h2', { hasText: /^Stored runs #\d+/ }).waitFor();
   });
 
+  test('a replay over several seeds shows the median and range per policy, and stores nothing', async () => {
+    const storedBefore = (await d.client.call('runs.list', {})).length;
+    await open('replay');
+    await page.locator('select[name="scenario"] option[value="game-call"]').waitFor({ state: 'attached' });
+    await page.locator('input[name="policy"][value="lmkd"]').waitFor();
+    await page.locator('input[name="seeds"]').fill('3');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const suite = page.getByRole('table', { name: 'Median and range over seeds' });
+    await suite.waitFor({ timeout: 60_000 });
+    await expect(suite.locator('thead th').allTextContents()).resolves.toEqual(['metric', 'reclaim', 'lmkd']);
+    await expect(page.locator('.suite h2').textContent()).resolves.toBe('Over 3 seeds (1–3): median (range)');
+    const kills = suite.locator('tbody tr').filter({ hasText: 'kills (agent + kernel)' });
+    await expect(kills.locator('td').nth(1).textContent()).resolves.toMatch(/^\d+(\.5)? \(\d+–\d+\)$/);
+    expect((await d.client.call('runs.list', {})).length).toBe(storedBefore);
+  });
+
   test('a scenario file that is not JSON names the line and column', async () => {
     await open('replay');
     await page.locator('input[type="file"][name="scenario-file"]').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{\n  "name": "x",\n  "apps": [,]\n}') });

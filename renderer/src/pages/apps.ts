@@ -55,6 +55,8 @@ export function createAppsPage(ctx: AppContext): Page {
   /** Priorities just chosen here, shown until the daemon's list reflects them. */
   const pending = new Map<string, string>();
   const storedList = h('div');
+  /** Apps with a priority stored in the database (the rest come from the host). */
+  let stored = new Set<string>();
   /** Updates received and rendered, for the frame-time benchmark. */
   const stats = { updates: 0 };
 
@@ -180,6 +182,8 @@ export function createAppsPage(ctx: AppContext): Page {
         const value = pending.get(r.appKey) ?? r.priority;
         if (pending.get(r.appKey) === r.priority) pending.delete(r.appKey);
         if (select.value !== value && document.activeElement !== select) select.value = value;
+        // A priority nobody stored here comes from the host (a scenario, a cgroup): say so.
+        select.title = value !== 'normal' && !stored.has(r.appKey) && !pending.has(r.appKey) ? `${value}: set by the host, not by a stored priority` : '';
       },
     },
     { key: 'anon', label: 'RSS anon', width: '90px', num: true, hideOrder: 3, help: TERMS.anon, compare: num((r) => r.rssAnonBytes), render: (r, c) => setText(c, bytes(r.rssAnonBytes)) },
@@ -237,6 +241,7 @@ export function createAppsPage(ctx: AppContext): Page {
     let list: PriorityInfo[];
     try {
       list = await ctx.api.call('priorities.list', {});
+      stored = new Set(list.map((p) => p.appKey));
     } catch (err) {
       storedList.replaceChildren(h('p', { class: 'bad' }, (err as ApiCallError).message));
       return;

@@ -25,6 +25,20 @@ const METRICS: { key: MetricKey; label: string; better: 'lower' | 'higher' | nul
   { key: 'decisions', label: 'decisions', better: null, show: (m) => String(m.decisions), value: (m) => m.decisions },
   { key: 'decisionLatencyUs', label: 'decision latency p50 / p99', better: null, show: (m) => `${m.decisionLatencyUs.p50} / ${m.decisionLatencyUs.p99} µs`, value: (m) => m.decisionLatencyUs.p99 },
 ];
+/** The most seeds one suite runs from the page: each is a full replay per policy in the daemon. */
+const MAX_SEEDS = 20;
+/** The suite's rows, as `reclaimd bench` lists them: one number per run each. */
+const SUITE: { label: string; value: (m: ReplayMetrics) => number; show: (v: number) => string }[] = [
+  { label: 'kills (agent + kernel)', value: (m) => m.agentKills + m.oomKills, show: (v) => String(v) },
+  { label: 'state lost', value: (m) => m.stateLoss, show: (v) => String(v) },
+  { label: 'user wait', value: (m) => m.userWaitMs, show: (v) => duration(v) },
+  { label: 'foreground stall', value: (m) => m.foregroundStallMs, show: (v) => duration(v) },
+  { label: 'cold starts', value: (m) => m.coldStarts, show: (v) => String(v) },
+  { label: 'anon refaults', value: (m) => m.refaultsAnon, show: (v) => v.toLocaleString() },
+  { label: 'file refaults', value: (m) => m.refaultsFile, show: (v) => v.toLocaleString() },
+  { label: 'zram CPU', value: (m) => m.zramCpuMs, show: (v) => duration(v) },
+  { label: 'reclaimed', value: (m) => m.reclaimedBytes, show: (v) => bytes(v) },
+];
 /** The first rows answer "what did the user lose": kills, lost state, waiting. */
 const HEADLINE_METRICS = 4;
 const POLICY_COLORS = ['--anon', '--critical', '--file', '--medium', '--zram', '--low', '--free', '--muted'];
@@ -46,6 +60,7 @@ export function createReplayPage(ctx: AppContext): Page {
   const fileInput = h('input', { type: 'file', accept: '.json,application/json', name: 'scenario-file', 'aria-label': 'Scenario file', 'aria-describedby': 'scenario-file-errors' });
   const seed = h('input', { type: 'number', min: 0, max: 4294967295, name: 'seed', placeholder: "scenario's", 'aria-label': 'Seed' });
   const runButton = h('button', { type: 'submit', class: 'primary' }, 'Run');
+  const seeds = h('input', { type: 'number', min: 1, max: MAX_SEEDS, step: 1, value: '1', name: 'seeds', 'aria-label': 'Seeds' });
 
   function showScenarioHelp(): void {
     scenarioHelp.textContent = scenarios.find((x) => x.name === bundled.value)?.description ?? '';
@@ -88,13 +103,23 @@ export function createReplayPage(ctx: AppContext): Page {
     runButton.disabled = true;
     results.replaceChildren(h('p', { class: 'muted' }, 'Replaying…'));
     try {
-      const report = await ctx.api.call('replay.run', {
-        scenario: useFile ? { text: fileText! } : { name: bundled.value },
-        policies,
-        ...(seed.value ? { seed: Number(seed.value) } : {}),
-      });
-      showReport(report);
-      void loadRuns();
+      const scenario = useFile ? { text: fileText! } : { name: bundled.value };
+      const n = Math.max(1, Math.min(MAX_SEEDS, Math.floor(Number(seeds.value) || 1)));
+      if (n === 1) {
+        showReport(await ctx.api.call('replay.run', { scenario, policies, ...(seed.value ? { seed: Number(seed.value) } : {}) }));
+        void loadRuns();
+        return;
+      }
+      // A suite over seeds: each run replayed without storing (n runs would crowd the stored
+      // list), then the median and range per metric, as `reclaimd bench` reports them.
+      const base = seed.value ? Number(seed.value) : 1;
+      const reports: ReplayReportInfo[] = [];
+      for (let i = 0; i < n; i++) {
+        results.replaceChildren(h('p', { class: 'muted' }, `Replaying seed ${base + i} (${i + 1} of ${n})…`));
+        reports.push(await ctx.api.call('replay.run', { scenario, policies, seed: base + i, store: false }));
+      }
+      showReport(reports[0]);
+      results.prepend(suiteTable(reports, base));
     } catch (err) {
       results.replaceChildren(h('p', { class: 'bad', role: 'alert' }, (err as ApiCallError).field ? `${(err as ApiCallError).field}: ${(err as Error).message}` : (err as Error).message));
     } finally {
@@ -184,7 +209,8 @@ export function createReplayPage(ctx: AppContext): Page {
         h('div', { class: 'toolbar' },
           radio('bundled', 'Bundled scenario', true), bundled,
           radio('file', 'Scenario file', false), fileInput,
-          h('label', {}, 'Seed', seed)),
+          h('label', {}, 'Seed', seed),
+          h('label', { title: `Replay each policy with this many seeds (from the seed above, or 1) and show the median and range; at most ${MAX_SEEDS}.` }, 'Seeds', seeds)),
         scenarioHelp,
         issuesBox,
         policyBox,
@@ -312,4 +338,24 @@ function metricsTable(runs: { name: string; metrics: ReplayMetrics }[]): HTMLTab
   });
   return h('table', { class: 'simple metrics', 'aria-label': 'Metrics by policy' }, h('thead', {}, head),
     h('tbody', { class: 'headline' }, ...body.slice(0, HEADLINE_METRICS)), h('tbody', {}, ...body.slice(HEADLINE_METRICS)));
+}
+
+/** Median and range over seeds, per policy: the benchmark suite's table. */
+function suiteTable(reports: ReplayReportInfo[], base: number): HTMLElement {
+  const policies = reports[0].runs.map((r) => r.policy);
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const rows = SUITE.map((m) =>
+    h('tr', {}, h('th', { scope: 'row' }, m.label),
+      ...policies.map((_, i) => {
+        const xs = reports.map((r) => m.value(r.runs[i].metrics));
+        return h('td', { class: 'num' }, m.show(median(xs)), h('span', { class: 'muted' }, ` (${m.show(Math.min(...xs))}–${m.show(Math.max(...xs))})`));
+      })));
+  return h('section', { class: 'panel suite', style: 'margin-bottom:16px' },
+    h('h2', {}, `Over ${reports.length} seeds (${base}–${base + reports.length - 1}): median (range)`),
+    h('table', { class: 'simple', 'aria-label': 'Median and range over seeds' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'metric'), ...policies.map((p) => h('th', { class: 'num', scope: 'col' }, p)))),
+      h('tbody', {}, ...rows)));
 }

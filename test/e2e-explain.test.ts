@@ -235,6 +235,15 @@ describe('a UI that explains (issue 15)', () => {
     const why = page.locator('.history-table .vrow:not([hidden]) [data-col="reason"]').first();
     await why.waitFor();
     await expect(why.textContent()).resolves.toMatch(new RegExp(`^not done \\(${refused.result}`));
+    // A row focused from the keyboard shows a focus ring, not only a pale background.
+    await page.locator('.history-table .vrow:not([hidden])').first().focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      return el.classList.contains('vrow') ? getComputedStyle(el).outlineStyle : `focus on ${el.tagName}.${el.className}`;
+    });
+    expect(outline).toBe('solid');
   });
 
   test('no sideways page scroll from 360 to 1920 px; the header stays on screen', async () => {
@@ -278,7 +287,9 @@ describe('a UI that explains (issue 15)', () => {
       return violations.map((v) => `${where}: ${v}`);
     };
     const found: string[] = [];
-    const decision = await decisionWithSkips();
+    // Any decision with ranked candidates: the dialog at its fullest.
+    await d.client.call('replay.run', { scenario: { name: 'game-call' }, policies: ['reclaim'] });
+    const decision = (await d.client.call('history.query', { limit: 500 })).rows.find((r) => r.candidates.length > 0)!;
     for (const theme of ['light', 'dark']) {
       await page.goto(`${d.url}#live`);
       await page.evaluate((t) => localStorage.setItem('reclaimd-theme', t), theme);

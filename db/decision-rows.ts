@@ -27,6 +27,7 @@ export function decisionToInsert(d: Decision, ts: number, runId: number | null):
     score: Number.isFinite(c.score) ? Math.round(c.score * 100) / 100 : null,
     eligible: c.eligible,
     why: c.why,
+    ...(c.skipped ? { skipped: c.skipped } : {}),
   }));
   return [
     Math.round(ts), runId, d.host, d.policy, s.level, s.source,

@@ -21,7 +21,8 @@ export interface DecisionRecord {
   memTotalBytes: number;
   memAvailableBytes: number;
   swapFreeBytes: number;
-  candidates: { app: string; pid: number; score: number | null; eligible: boolean; why: string }[];
+  /** `skipped`: why the policy passed this one over (absent when it was chosen or not looked at). */
+  candidates: { app: string; pid: number; score: number | null; eligible: boolean; why: string; skipped?: string }[];
   action: PlannedAction['type'];
   kind: ReclaimKind | null;
   mode: string | null;

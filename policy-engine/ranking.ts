@@ -37,6 +37,7 @@ function sizeScore(p: ProcessSnapshot): number {
  */
 class Ranked implements RankedProcess {
   readonly eligible: boolean;
+  skipped?: string;
   private text: string | undefined;
 
   constructor(
@@ -54,7 +55,7 @@ class Ranked implements RankedProcess {
   }
 
   toJSON(): RankedProcess {
-    return { process: this.process, score: this.score, effectiveAdj: this.effectiveAdj, eligible: this.eligible, why: this.why };
+    return { process: this.process, score: this.score, effectiveAdj: this.effectiveAdj, eligible: this.eligible, why: this.why, ...(this.skipped ? { skipped: this.skipped } : {}) };
   }
 }
 

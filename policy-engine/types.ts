@@ -112,6 +112,8 @@ export interface RankedProcess {
   effectiveAdj: number;
   eligible: boolean;
   why: string;
+  /** Set by the policy when it looked at this candidate and passed it over: why, in plain words. */
+  skipped?: string;
 }
 
 export interface ReclaimAction {

@@ -121,7 +121,7 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await expect(page.locator('input[name="policy"][value="lmkd"]').isChecked()).resolves.toBe(true);
     await expect(page.locator('input[name="policy"][value="android"]').isChecked()).resolves.toBe(true);
     await expect(page.locator('input[name="policy"][value="none"]').isChecked()).resolves.toBe(true);
-    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     const table = page.getByRole('table', { name: 'Metrics by policy' });
     await table.waitFor();
     await expect(table.locator('thead th').allTextContents()).resolves.toEqual(['metric', 'reclaim', 'android', 'lmkd', 'none']);
@@ -154,7 +154,7 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await tallScreenshot('settings.png');
     await cooldown.fill('-5');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#err-param\\.cooldownMs').filter({ hasText: 'cooldownMs' }).waitFor();
+    await page.locator('#err-param\\.cooldownMs').filter({ hasText: 'Cooldown (ms): at least 0' }).waitFor();
     await cooldown.fill('20000');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Settings saved.').first().waitFor();
@@ -175,13 +175,12 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(SHOTS, 'live-dark.png') });
-    // Tab from the top reaches the page tabs; Enter follows one.
+    // Tab from the top reaches the page tabs (one tab stop); the arrow keys move between them.
     await page.reload();
     await page.waitForSelector('.tabs a[data-page="live"][aria-selected="true"]');
     await page.keyboard.press('Tab'); // skip link
     await page.keyboard.press('Tab'); // Live
-    await page.keyboard.press('Tab'); // Apps
-    await page.keyboard.press('Enter');
+    await page.keyboard.press('ArrowRight'); // Apps
     await page.waitForSelector('.tabs a[data-page="apps"][aria-selected="true"]');
     await page.getByRole('button', { name: 'Switch between light and dark theme' }).click();
     // By now the demo has launched every app: the Apps page with its full list.

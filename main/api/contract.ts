@@ -45,7 +45,10 @@ export interface ProcessRow {
   appKey: string;
   name: string;
   band: ImportanceBand;
+  /** The process's own oom_score_adj. */
   adj: number;
+  /** The adj ranking uses: the band's plus the user priority's shift. */
+  effectiveAdj: number;
   priority: UserPriority;
   foreground: boolean;
   rssAnonBytes: number;
@@ -146,9 +149,12 @@ export interface ReplayRunInfo {
 
 export interface ReplayReportInfo {
   scenario: string;
+  description: string;
   device: string;
   durationMs: number;
   runs: ReplayRunInfo[];
+  /** How the first policy did against the others, the line `reclaimd replay` prints. */
+  verdict: string;
 }
 
 export interface RunInfo {

@@ -125,8 +125,8 @@ export function formatMetricsTable(report: ReplayReport): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }
 
-/** One line that says how the first policy did against the others. */
-export function verdict(report: ReplayReport): string {
+/** One line that says how the first policy did against the others (the UI shows the same line). */
+export function verdict(report: { runs: readonly { policy: string; metrics: ReplayMetrics }[] }): string {
   const [first, ...others] = report.runs;
   const m = first.metrics;
   const kills = (x: ReplayMetrics) => x.agentKills + x.oomKills;

@@ -127,6 +127,7 @@ export class Agent {
         name: r.process.name,
         band: r.process.importance,
         adj: r.process.oomScoreAdj,
+        effectiveAdj: r.effectiveAdj,
         priority: r.process.priority,
         foreground: r.process.isForeground,
         rssAnonBytes: r.process.rssAnonBytes,

@@ -8,6 +8,7 @@ import type { SimHost } from '../../host/sim/sim-host';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import { levelRank } from '../../policy-engine/types';
 import type { ReplayReportInfo, ReplayRunInfo, ReplayTimeline } from '../api/contract';
+import { verdict } from '../cli/replay-command';
 
 export interface ReplayRequest {
   scenario: Scenario;
@@ -57,7 +58,7 @@ export function replayWithTimelines(req: ReplayRequest, registry: PolicyRegistry
     const stored = recorder?.finish({ ...result.metrics });
     return { policy: result.policy, seed: result.seed, runId: stored?.runId ?? null, notStored: stored?.notStored ?? null, metrics: result.metrics, timeline, events: result.events.map((e) => ({ ...e })) };
   });
-  return { scenario: req.scenario.name, device: req.scenario.device.name, durationMs: req.scenario.durationMs, runs };
+  return { scenario: req.scenario.name, description: req.scenario.description, device: req.scenario.device.name, durationMs: req.scenario.durationMs, runs, verdict: verdict({ runs }) };
 }
 
 function emptyTimeline(): ReplayTimeline {

@@ -69,12 +69,35 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       if (planned >= target || actions.length >= p.maxActionsPerSignal) break;
       const proc = r.process;
       const key = processKey(proc);
-      if (!r.eligible || r.effectiveAdj < minAdj || ctx.busy.has(key)) continue;
-      if (now - (this.lastReclaimAt.get(key) ?? -Infinity) < p.cooldownMs) continue;
+      // Each pass-over records its reason on the candidate: the decision shows why the
+      // ones ranked above the chosen victim were not taken.
+      if (!r.eligible) {
+        r.skipped = `not eligible: ${r.why.replace(/^not a candidate: /, '')}`;
+        continue;
+      }
+      if (r.effectiveAdj < minAdj) {
+        r.skipped = `adj ${r.effectiveAdj} is below the ${signal.level} level's minimum ${minAdj}`;
+        continue;
+      }
+      if (ctx.busy.has(key)) {
+        r.skipped = 'busy: an action on it is still in flight';
+        continue;
+      }
+      const since = now - (this.lastReclaimAt.get(key) ?? -Infinity);
+      if (since < p.cooldownMs) {
+        r.skipped = `cooldown: reclaimed ${formatDuration(since)} ago (cooldown ${formatDuration(p.cooldownMs)})`;
+        continue;
+      }
       const file = proc.rssFileBytes >= p.minFileBytes ? proc.rssFileBytes : 0;
       const anonWanted = signal.level !== 'low' && proc.rssAnonBytes >= p.minAnonBytes ? proc.rssAnonBytes : 0;
       const anon = anonWanted > 0 && swapBudget >= p.minAnonBytes ? Math.min(anonWanted, swapBudget) : 0;
-      if (file === 0 && anon === 0) continue;
+      if (file === 0 && anon === 0) {
+        r.skipped =
+          anonWanted > 0
+            ? `swap is full: ${formatBytes(swapBudget)} left for anon, and ${formatBytes(proc.rssFileBytes)} of file pages is under the ${formatBytes(p.minFileBytes)} minimum`
+            : `too small: ${formatBytes(proc.rssFileBytes)} file${signal.level === 'low' ? '' : ` and ${formatBytes(proc.rssAnonBytes)} anon`} under the minimums (${formatBytes(p.minFileBytes)} file${signal.level === 'low' ? '' : `, ${formatBytes(p.minAnonBytes)} anon`})`;
+        continue;
+      }
       swapBudget -= anon;
       const kind = file > 0 && anon > 0 ? 'all' : anon > 0 ? 'anon' : 'file';
       const action: ReclaimAction = {

@@ -8,7 +8,8 @@ import { createLivePage } from './pages/live.js';
 import { createReplayPage } from './pages/replay.js';
 import { createSettingsPage } from './pages/settings.js';
 import { bytes } from './format.js';
-import { toast } from './dom.js';
+import { h, toast } from './dom.js';
+import { listKeys } from './components/roving.js';
 
 export interface Page {
   mount(container: HTMLElement): void;
@@ -66,7 +67,9 @@ function start(): void {
             ? s.limits.join(' ')
             : '';
     banner.hidden = text === '';
-    banner.textContent = text;
+    // "Settings" in the banner is a link to the page where it is turned off.
+    const parts = text.split(/(\bSettings\b)/);
+    banner.replaceChildren(...parts.map((p) => (p === 'Settings' ? h('a', { href: '#settings' }, 'Settings') : p)));
     banner.dataset.mode = s.mode;
   };
   api.subscribe(['status', 'pressure', 'decision'], (m) => {
@@ -90,11 +93,15 @@ function start(): void {
     current = make(ctx);
     current.mount(main);
     for (const tab of document.querySelectorAll<HTMLAnchorElement>('.tabs a')) {
-      tab.setAttribute('aria-selected', String(tab.dataset.page === (PAGES[name] ? name : 'live')));
+      const selected = tab.dataset.page === (PAGES[name] ? name : 'live');
+      tab.setAttribute('aria-selected', String(selected));
+      // One tab stop for the tab bar; the arrow keys move between the pages.
+      tab.tabIndex = selected ? 0 : -1;
     }
     document.title = `reclaimd · ${name}`;
   };
   window.addEventListener('hashchange', route);
+  listKeys(document.querySelector('.tabs')!, 'a', 'horizontal', true);
   route();
 
   document.getElementById('theme-toggle')!.addEventListener('click', () => {

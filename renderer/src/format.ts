@@ -37,3 +37,14 @@ export function fromLocalInput(value: string): number | undefined {
   const t = new Date(value).getTime();
   return Number.isFinite(t) ? t : undefined;
 }
+
+/** Seconds from a start as m:ss (h:mm:ss past an hour): the replay's time axis. */
+export function clockSeconds(s: number): string {
+  const total = Math.round(s);
+  const sign = total < 0 ? '-' : '';
+  const a = Math.abs(total);
+  const h = Math.floor(a / 3600);
+  const m = Math.floor((a % 3600) / 60);
+  const sec = String(a % 60).padStart(2, '0');
+  return h > 0 ? `${sign}${h}:${String(m).padStart(2, '0')}:${sec}` : `${sign}${m}:${sec}`;
+}

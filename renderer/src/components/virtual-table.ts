@@ -10,6 +10,13 @@ export interface Column<T> {
   num?: boolean;
   /** Makes the header a sort button. */
   compare?: (a: T, b: T) => number;
+  /**
+   * When the table is too narrow for every column, columns with a hideOrder are hidden,
+   * highest first, until the rest fit (the key columns stay: no sideways scrolling).
+   */
+  hideOrder?: number;
+  /** A tooltip for the header (what the column means). */
+  help?: string;
   /** Fill the cell; it is reused between rows, so set everything it shows. */
   render: (row: T, cell: HTMLElement) => void;
 }
@@ -41,18 +48,20 @@ export class VirtualTable<T> {
   constructor(private readonly options: VirtualTableOptions<T>) {
     this.rowHeight = options.rowHeight ?? 30;
     this.sort = options.initialSort ?? null;
-    const template = options.columns.map((c) => c.width).join(' ');
     this.head = h('div', { class: 'vhead', role: 'row' });
-    this.head.style.gridTemplateColumns = template;
     for (const c of options.columns) {
       const label = c.compare ? h('button', { type: 'button', onclick: () => this.sortBy(c.key) }, c.label) : h('span', {}, c.label);
-      this.head.append(h('div', { role: 'columnheader', class: c.num ? 'num' : '' }, label));
+      this.head.append(h('div', { role: 'columnheader', class: c.num ? 'num' : '', title: c.help, 'data-col': c.key }, label));
     }
     this.spacer = h('div', { class: 'vspacer' });
     this.body = h('div', { class: 'vbody', role: 'rowgroup', tabindex: 0 }, this.spacer);
     this.body.addEventListener('scroll', () => this.schedule(), { passive: true });
     this.element = h('div', { class: 'vtable', role: 'table', 'aria-label': options.label }, this.head, this.body);
-    new ResizeObserver(() => this.schedule()).observe(this.body);
+    new ResizeObserver(() => {
+      this.fitColumns();
+      this.schedule();
+    }).observe(this.element);
+    this.fitColumns();
     this.updateSortMarks();
   }
 
@@ -73,13 +82,39 @@ export class VirtualTable<T> {
     this.schedule();
   }
 
+  /** aria-sort belongs on the column header, not on the button inside it. */
   private updateSortMarks(): void {
     this.options.columns.forEach((c, i) => {
-      const button = this.head.children[i]?.querySelector('button');
-      if (!button) return;
-      button.setAttribute('aria-sort', this.sort?.key === c.key ? (this.sort.descending ? 'descending' : 'ascending') : 'none');
+      const header = this.head.children[i] as HTMLElement | undefined;
+      if (!header || !c.compare) return;
+      header.setAttribute('aria-sort', this.sort?.key === c.key ? (this.sort.descending ? 'descending' : 'ascending') : 'none');
     });
   }
+
+  /** The columns shown at the table's width: drop those with the highest hideOrder until the rest fit. */
+  private fitColumns(): void {
+    const width = this.element.clientWidth || window.innerWidth;
+    const cols = this.options.columns;
+    const minPx = (w: string) => Number(/(\d+)px/.exec(w)?.[1] ?? 60);
+    const shown = new Set(cols.map((c) => c.key));
+    const need = () => cols.filter((c) => shown.has(c.key)).reduce((sum, c) => sum + minPx(c.width) + 8, 16);
+    const droppable = cols.filter((c) => c.hideOrder !== undefined).sort((a, b) => b.hideOrder! - a.hideOrder!);
+    for (const c of droppable) {
+      if (need() <= width) break;
+      shown.delete(c.key);
+    }
+    const template = cols.filter((c) => shown.has(c.key)).map((c) => c.width).join(' ');
+    if (template === this.template) return;
+    this.template = template;
+    this.hiddenKeys = new Set(cols.filter((c) => !shown.has(c.key)).map((c) => c.key));
+    this.element.style.setProperty('--vcols', template);
+    this.element.dataset.hiddenColumns = [...this.hiddenKeys].join(' ');
+    cols.forEach((c, i) => ((this.head.children[i] as HTMLElement).hidden = this.hiddenKeys.has(c.key)));
+    for (const row of this.pool) cols.forEach((c, i) => ((row.children[i] as HTMLElement).hidden = this.hiddenKeys.has(c.key)));
+  }
+
+  private template = '';
+  private hiddenKeys = new Set<string>();
 
   private applySort(): void {
     const column = this.sort && this.options.columns.find((c) => c.key === this.sort!.key);
@@ -130,8 +165,7 @@ export class VirtualTable<T> {
   private makeRow(): HTMLElement {
     const activate = this.options.onRowActivate;
     const el = h('div', { class: `vrow${activate ? ' clickable' : ''}`, role: 'row', tabindex: activate ? 0 : undefined });
-    el.style.gridTemplateColumns = this.options.columns.map((c) => c.width).join(' ');
-    for (const c of this.options.columns) el.append(h('div', { role: 'cell', class: c.num ? 'num' : '' }));
+    for (const c of this.options.columns) el.append(h('div', { role: 'cell', class: c.num ? 'num' : '', 'data-col': c.key, hidden: this.hiddenKeys.has(c.key) }));
     if (activate) {
       const fire = () => {
         const row = (el as HTMLElement & { row?: T }).row;

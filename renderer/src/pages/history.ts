@@ -4,13 +4,14 @@
 import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../main/api/contract';
 import type { AppContext, Page } from '../app';
 import { Chart } from '../components/chart.js';
-import { resultText, showDecision } from '../components/decision-details.js';
+import { resultText, showDecision, whyText } from '../components/decision-details.js';
 import { setText, VirtualTable, type Column } from '../components/virtual-table.js';
 import { h, toast } from '../dom.js';
 import { bytes, dateTime, fromLocalInput } from '../format.js';
 
 type Filter = MethodParams<'history.query'>;
 const PAGE = 500;
+const RANGES: [string, number][] = [['15 min', 15 * 60_000], ['hour', 3_600_000], ['day', 86_400_000], ['week', 7 * 86_400_000]];
 
 export function createHistoryPage(ctx: AppContext): Page {
   let filter: Filter = {};
@@ -26,12 +27,12 @@ export function createHistoryPage(ctx: AppContext): Page {
 
   const columns: Column<DecisionRecord>[] = [
     { key: 'ts', label: 'Time', width: '170px', render: (r, c) => setText(c, dateTime(r.ts)) },
-    { key: 'app', label: 'App', width: 'minmax(140px, 1.5fr)', render: (r, c) => setText(c, `${r.app} (${r.pid})`) },
-    { key: 'what', label: 'Action', width: '110px', render: (r, c) => setText(c, r.action === 'kill' ? 'kill' : `reclaim ${r.kind}`) },
-    { key: 'level', label: 'Level', width: '110px', render: (r, c) => setText(c, `${r.source}/${r.level}`) },
-    { key: 'policy', label: 'Policy', width: '80px', render: (r, c) => setText(c, r.policy) },
-    { key: 'result', label: 'Result', width: '120px', render: (r, c) => { setText(c, resultText(r)); c.className = `result-${r.result}`; } },
-    { key: 'reason', label: 'Why', width: 'minmax(200px, 3fr)', render: (r, c) => { setText(c, r.reason); c.title = r.reason; } },
+    { key: 'app', label: 'App', width: 'minmax(120px, 1.5fr)', render: (r, c) => setText(c, `${r.app} (${r.pid})`) },
+    { key: 'what', label: 'Action', width: '110px', hideOrder: 3, render: (r, c) => setText(c, r.action === 'kill' ? 'kill' : `reclaim ${r.kind}`) },
+    { key: 'level', label: 'Level', width: '110px', hideOrder: 5, render: (r, c) => { setText(c, `${r.source}/${r.level}`); c.title = `${r.source}/${r.level}`; } },
+    { key: 'policy', label: 'Policy', width: '80px', hideOrder: 6, render: (r, c) => setText(c, r.policy) },
+    { key: 'result', label: 'Result', width: '100px', hideOrder: 2, render: (r, c) => { setText(c, resultText(r)); c.className = `result-${r.result}`; } },
+    { key: 'reason', label: 'Why', width: 'minmax(200px, 3fr)', hideOrder: 4, render: (r, c) => { const why = whyText(r); setText(c, why); c.title = why; } },
   ];
   const table = new VirtualTable<DecisionRecord>({
     columns,
@@ -105,6 +106,17 @@ export function createHistoryPage(ctx: AppContext): Page {
   const result = select('result', 'Result', ['ok', 'gone', 'denied', 'refused', 'error', 'unsupported', 'dry-run']);
   const scope = h('select', { name: 'scope', 'aria-label': 'Source' }, h('option', { value: 'live' }, 'live agent'), h('option', { value: 'all' }, 'live and replays'));
 
+  /** A preset range: from `ms` ago until now (the From / Until fields show it). */
+  const setRange = (ms: number) => {
+    const local = (t: number) => {
+      const d = new Date(t - new Date(t).getTimezoneOffset() * 60_000);
+      return d.toISOString().slice(0, 16);
+    };
+    since.value = local(Date.now() - ms);
+    until.value = '';
+    apply();
+  };
+
   const apply = () => {
     const f: Filter = {};
     const s = fromLocalInput(since.value);
@@ -152,11 +164,13 @@ export function createHistoryPage(ctx: AppContext): Page {
       });
       table.element.classList.add('history-table');
       container.append(
-        h('h2', {}, 'History'),
+        h('h1', {}, 'History'),
         form,
+        h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Time range' }, h('span', { class: 'muted' }, 'Last'),
+          ...RANGES.map(([label, ms]) => h('button', { type: 'button', onclick: () => setRange(ms) }, label))),
         table.element,
         h('div', { class: 'grid', style: 'margin-top:16px' },
-          h('section', { class: 'panel' }, h('h3', {}, 'Per app'), totals),
+          h('section', { class: 'panel' }, h('h2', {}, 'Per app'), totals),
           h('section', { class: 'panel' }, chartBox)),
       );
       chart = new Chart(chartBox, {
@@ -166,10 +180,14 @@ export function createHistoryPage(ctx: AppContext): Page {
           { label: 'file', color: '--file', fill: true, bars: true, value: (_v, i) => bytes(hourly[i]?.reclaimedFileBytes) },
         ],
         yFormat: (v) => bytes(v),
+        hourly: true,
       });
       const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
       if (params.get('app')) appInput.value = params.get('app')!;
       apply();
+      // #history?decision=ID opens one decision in full (links from elsewhere, and the tests).
+      const id = Number(params.get('decision'));
+      if (Number.isInteger(id) && id > 0) void ctx.api.call('history.get', { id }).then(showDecision, (err: Error) => toast(`Decision ${id}: ${err.message}`, 'error'));
     },
     unmount() {
       generation++;

@@ -6,17 +6,17 @@ import { ApiCallError } from '../api-client.js';
 import type { AppContext, Page } from '../app';
 import { Chart } from '../components/chart.js';
 import { h, toast } from '../dom.js';
-import { bytes, dateTime, duration } from '../format.js';
+import { bytes, clockSeconds, dateTime, duration } from '../format.js';
 
 type MetricKey = keyof ReplayMetrics;
 const METRICS: { key: MetricKey; label: string; better: 'lower' | 'higher' | null; show: (m: ReplayMetrics) => string; value: (m: ReplayMetrics) => number }[] = [
   { key: 'agentKills', label: 'agent kills', better: 'lower', show: (m) => String(m.agentKills), value: (m) => m.agentKills },
   { key: 'oomKills', label: 'kernel OOM kills', better: 'lower', show: (m) => String(m.oomKills), value: (m) => m.oomKills },
   { key: 'stateLoss', label: 'state lost', better: 'lower', show: (m) => String(m.stateLoss), value: (m) => m.stateLoss },
+  { key: 'userWaitMs', label: 'user wait', better: 'lower', show: (m) => duration(m.userWaitMs), value: (m) => m.userWaitMs },
   { key: 'coldStarts', label: 'cold starts', better: 'lower', show: (m) => String(m.coldStarts), value: (m) => m.coldStarts },
   { key: 'warmResumes', label: 'warm resumes', better: 'higher', show: (m) => String(m.warmResumes), value: (m) => m.warmResumes },
   { key: 'foregroundStallMs', label: 'foreground stall', better: 'lower', show: (m) => duration(m.foregroundStallMs), value: (m) => m.foregroundStallMs },
-  { key: 'userWaitMs', label: 'user wait', better: 'lower', show: (m) => duration(m.userWaitMs), value: (m) => m.userWaitMs },
   { key: 'refaultsAnon', label: 'anon refaults', better: 'lower', show: (m) => m.refaultsAnon.toLocaleString(), value: (m) => m.refaultsAnon },
   { key: 'refaultsFile', label: 'file refaults', better: 'lower', show: (m) => m.refaultsFile.toLocaleString(), value: (m) => m.refaultsFile },
   { key: 'reclaimedBytes', label: 'reclaimed', better: null, show: (m) => bytes(m.reclaimedBytes), value: (m) => m.reclaimedBytes },
@@ -28,11 +28,33 @@ const METRICS: { key: MetricKey; label: string; better: 'lower' | 'higher' | nul
 // Checked at first: reclaim against Android as shipped, lmkd alone and the kernel alone (the
 // renderer cannot import the engine; BASELINE_POLICIES in policy-engine/policies/index.ts).
 const DEFAULT_COMPARED = ['reclaim', 'android', 'lmkd', 'none'];
+/** The most seeds one suite runs from the page: each is a full replay per policy in the daemon. */
+const MAX_SEEDS = 20;
+/** The suite's rows, as `reclaimd bench` lists them: one number per run each. */
+const SUITE: { label: string; value: (m: ReplayMetrics) => number; show: (v: number) => string }[] = [
+  { label: 'kills (agent + kernel)', value: (m) => m.agentKills + m.oomKills, show: (v) => String(v) },
+  { label: 'state lost', value: (m) => m.stateLoss, show: (v) => String(v) },
+  { label: 'user wait', value: (m) => m.userWaitMs, show: (v) => duration(v) },
+  { label: 'foreground stall', value: (m) => m.foregroundStallMs, show: (v) => duration(v) },
+  { label: 'cold starts', value: (m) => m.coldStarts, show: (v) => String(v) },
+  { label: 'anon refaults', value: (m) => m.refaultsAnon, show: (v) => v.toLocaleString() },
+  { label: 'file refaults', value: (m) => m.refaultsFile, show: (v) => v.toLocaleString() },
+  { label: 'zram CPU', value: (m) => m.zramCpuMs, show: (v) => duration(v) },
+  { label: 'reclaimed', value: (m) => m.reclaimedBytes, show: (v) => bytes(v) },
+];
+/** The first rows answer "what did the user lose": kills, lost state, waiting. */
+const HEADLINE_METRICS = 4;
 const POLICY_COLORS = ['--anon', '--critical', '--file', '--medium', '--zram', '--low', '--free', '--muted'];
+// Each policy also gets its own dash, so two policies with equal values (a line drawn over
+// another) both stay visible.
+const POLICY_DASHES: (number[] | undefined)[] = [undefined, [8, 4], [2, 3], [12, 3, 2, 3]];
 
 export function createReplayPage(ctx: AppContext): Page {
   let fileText: string | null = null;
   let charts: Chart[] = [];
+  let scenarios: ScenarioInfo[] = [];
+  let policyInfo: PolicyInfo[] = [];
+  const scenarioHelp = h('p', { class: 'muted', id: 'scenario-description' });
   const results = h('section', { 'aria-live': 'polite' });
   const issuesBox = h('div', { id: 'scenario-file-errors' });
   const runsBox = h('div');
@@ -41,6 +63,11 @@ export function createReplayPage(ctx: AppContext): Page {
   const fileInput = h('input', { type: 'file', accept: '.json,application/json', name: 'scenario-file', 'aria-label': 'Scenario file', 'aria-describedby': 'scenario-file-errors' });
   const seed = h('input', { type: 'number', min: 0, max: 4294967295, name: 'seed', placeholder: "scenario's", 'aria-label': 'Seed' });
   const runButton = h('button', { type: 'submit', class: 'primary' }, 'Run');
+  const seeds = h('input', { type: 'number', min: 1, max: MAX_SEEDS, step: 1, value: '1', name: 'seeds', 'aria-label': 'Seeds' });
+
+  function showScenarioHelp(): void {
+    scenarioHelp.textContent = scenarios.find((x) => x.name === bundled.value)?.description ?? '';
+  }
 
   const showIssues = (issues: ScenarioIssueInfo[]) => {
     fileInput.setAttribute('aria-invalid', issues.length ? 'true' : 'false');
@@ -57,6 +84,8 @@ export function createReplayPage(ctx: AppContext): Page {
     showIssues([]);
     if (!file) return;
     const text = await file.text();
+    const syntax = jsonSyntaxError(text);
+    if (syntax) return showIssues([{ path: '(file)', message: syntax }]);
     try {
       const v = await ctx.api.call('scenarios.validate', { text });
       if (v.ok) {
@@ -77,13 +106,23 @@ export function createReplayPage(ctx: AppContext): Page {
     runButton.disabled = true;
     results.replaceChildren(h('p', { class: 'muted' }, 'Replaying…'));
     try {
-      const report = await ctx.api.call('replay.run', {
-        scenario: useFile ? { text: fileText! } : { name: bundled.value },
-        policies,
-        ...(seed.value ? { seed: Number(seed.value) } : {}),
-      });
-      showReport(report);
-      void loadRuns();
+      const scenario = useFile ? { text: fileText! } : { name: bundled.value };
+      const n = Math.max(1, Math.min(MAX_SEEDS, Math.floor(Number(seeds.value) || 1)));
+      if (n === 1) {
+        showReport(await ctx.api.call('replay.run', { scenario, policies, ...(seed.value ? { seed: Number(seed.value) } : {}) }));
+        void loadRuns();
+        return;
+      }
+      // A suite over seeds: each run replayed without storing (n runs would crowd the stored
+      // list), then the median and range per metric, as `reclaimd bench` reports them.
+      const base = seed.value ? Number(seed.value) : 1;
+      const reports: ReplayReportInfo[] = [];
+      for (let i = 0; i < n; i++) {
+        results.replaceChildren(h('p', { class: 'muted' }, `Replaying seed ${base + i} (${i + 1} of ${n})…`));
+        reports.push(await ctx.api.call('replay.run', { scenario, policies, seed: base + i, store: false }));
+      }
+      showReport(reports[0]);
+      results.prepend(suiteTable(reports, base));
     } catch (err) {
       results.replaceChildren(h('p', { class: 'bad', role: 'alert' }, (err as ApiCallError).field ? `${(err as ApiCallError).field}: ${(err as Error).message}` : (err as Error).message));
     } finally {
@@ -94,43 +133,56 @@ export function createReplayPage(ctx: AppContext): Page {
   const showReport = (report: ReplayReportInfo) => {
     for (const c of charts) c.destroy();
     charts = [];
-    const head = h('tr', {}, h('th', {}, 'metric'), ...report.runs.map((r) => h('th', { class: 'num', scope: 'col' }, r.policy)));
-    const body = METRICS.map((m) => {
-      const values = report.runs.map((r) => m.value(r.metrics));
-      const best = m.better === 'lower' ? Math.min(...values) : m.better === 'higher' ? Math.max(...values) : null;
-      const distinct = new Set(values).size > 1;
-      return h('tr', {}, h('th', { scope: 'row' }, m.label),
-        ...report.runs.map((r, i) => {
-          const isBest = best !== null && distinct && values[i] === best;
-          return h('td', { class: `num${isBest ? ' better' : ''}`, title: isBest ? 'better' : undefined }, m.show(r.metrics), isBest ? ' ✓' : '');
-        }));
-    });
-    const table = h('table', { class: 'simple metrics', 'aria-label': 'Metrics by policy' }, h('thead', {}, head), h('tbody', {}, ...body));
+    const table = metricsTable(report.runs.map((r) => ({ name: r.policy, metrics: r.metrics })));
     const boxes = [h('div'), h('div'), h('div'), h('div')];
     results.replaceChildren(
-      h('h3', {}, `${report.scenario} on ${report.device}, ${duration(report.durationMs)}`),
+      h('h2', {}, `${report.scenario} on ${report.device}, ${duration(report.durationMs)}`),
+      h('p', { class: 'muted' }, report.description ?? ''),
+      h('p', { class: 'verdict', role: 'status' }, report.verdict),
+      h('ul', { class: 'policy-descriptions' }, ...report.runs.map((r) => h('li', {}, h('strong', {}, r.policy), ': ', policyInfo.find((p) => p.name === r.policy)?.description ?? ''))),
       h('div', { class: 'panel' }, table),
       h('div', { class: 'grid', style: 'margin-top:16px' }, ...boxes.map((b) => h('section', { class: 'panel' }, b))),
     );
     const t = report.runs[0]?.timeline.t.map((ms) => ms / 1000) ?? [];
     const kills = () =>
-      report.runs.flatMap((r) => r.events.filter((e) => e.type === 'agent-kill' || e.type === 'oom-kill').map((e) => ({ t: e.at / 1000, label: `${r.policy} ✕ ${e.app}` })));
-    const perPolicy = (title: string, pick: (r: ReplayReportInfo['runs'][number]) => number[], yFormat?: (v: number) => string, stepped = false) => {
+      report.runs.flatMap((r, i) =>
+        r.events.filter((e) => e.type === 'agent-kill' || e.type === 'oom-kill').map((e) => ({
+          t: e.at / 1000,
+          label: `${clockSeconds(e.at / 1000)} ${r.policy}: ${e.type === 'oom-kill' ? 'kernel OOM killed' : 'killed'} ${e.app}`,
+          color: POLICY_COLORS[i % POLICY_COLORS.length],
+        })),
+      );
+    const perPolicy = (title: string, pick: (r: ReplayReportInfo['runs'][number]) => number[], yFormat: (v: number) => string, stepped = false) => {
       const chart = new Chart(boxes[charts.length], {
         title,
         relativeTime: true,
         syncKey: 'replay',
         markers: kills,
         yFormat,
-        series: report.runs.map((r, i) => ({ label: r.policy, color: POLICY_COLORS[i % POLICY_COLORS.length], stepped, width: 2 })),
+        series: report.runs.map((r, i) => ({ label: r.policy, color: POLICY_COLORS[i % POLICY_COLORS.length], stepped, width: 2, dash: POLICY_DASHES[i % POLICY_DASHES.length], value: (v: number | null) => (v === null ? '–' : yFormat(v)) })),
       });
       chart.setData([t, ...report.runs.map((r) => pick(r).slice(0, t.length))]);
       charts.push(chart);
     };
-    perPolicy('Pressure level (0 none … 3 critical), kills marked', (r) => r.timeline.level, (v) => ['none', 'low', 'medium', 'critical'][v] ?? '', true);
-    perPolicy('Foreground stall per second (ms)', (r) => r.timeline.stallMs, (v) => `${v} ms`);
+    perPolicy('Pressure level, kills marked ▼', (r) => r.timeline.level, (v) => ['none', 'low', 'medium', 'critical'][v] ?? '', true);
+    perPolicy('Foreground stall per second', (r) => r.timeline.stallMs, (v) => `${Math.round(v)} ms`);
     perPolicy('Free memory', (r) => r.timeline.freeBytes, (v) => bytes(v));
     perPolicy('zram (RAM used)', (r) => r.timeline.zramBytes, (v) => bytes(v));
+  };
+
+  /** Stored runs side by side again: their metrics, as when they ran (the timelines are not stored). */
+  const openStored = (runs: RunInfo[]) => {
+    const ids = new Set([...runsBox.querySelectorAll<HTMLInputElement>('input[name="stored-run"]:checked')].map((i) => Number(i.value)));
+    const chosen = runs.filter((r) => ids.has(r.id) && METRICS.every((m) => r.metrics[m.key] !== undefined));
+    if (chosen.length === 0) return toast('Select one or more stored runs first.', 'error');
+    for (const c of charts) c.destroy();
+    charts = [];
+    results.replaceChildren(
+      h('h2', {}, `Stored runs ${chosen.map((r) => `#${r.id}`).join(', ')}`),
+      h('p', { class: 'muted' }, chosen.map((r) => `#${r.id}: ${r.scenario}, ${r.policy}, seed ${r.seed}, ${dateTime(r.createdAt)}`).join(' · ')),
+      h('div', { class: 'panel' }, metricsTable(chosen.map((r) => ({ name: `#${r.id} ${r.policy}`, metrics: r.metrics as unknown as ReplayMetrics })))),
+    );
+    results.scrollIntoView({ block: 'start' });
   };
 
   const loadRuns = async () => {
@@ -139,13 +191,14 @@ export function createReplayPage(ctx: AppContext): Page {
       runsBox.replaceChildren(
         runs.length
           ? h('table', { class: 'simple', 'aria-label': 'Stored runs' },
-              h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'when'), h('th', {}, 'scenario'), h('th', {}, 'policy'), h('th', { class: 'num' }, 'seed'), h('th', { class: 'num' }, 'kills'), h('th', { class: 'num' }, 'user wait'))),
+              h('thead', {}, h('tr', {}, h('th', {}, 'Open'), h('th', {}, '#'), h('th', {}, 'when'), h('th', {}, 'scenario'), h('th', {}, 'policy'), h('th', { class: 'num' }, 'seed'), h('th', { class: 'num' }, 'kills'), h('th', { class: 'num' }, 'user wait'))),
               h('tbody', {}, ...runs.map((r) => {
                 const m = r.metrics as Partial<ReplayMetrics>;
-                return h('tr', {}, h('td', {}, r.id), h('td', {}, dateTime(r.createdAt)), h('td', {}, r.scenario), h('td', {}, r.policy), h('td', { class: 'num' }, r.seed),
+                return h('tr', {}, h('td', {}, h('input', { type: 'checkbox', name: 'stored-run', value: r.id, 'aria-label': `Select run ${r.id} (${r.scenario}, ${r.policy})` })), h('td', {}, r.id), h('td', {}, dateTime(r.createdAt)), h('td', {}, r.scenario), h('td', {}, r.policy), h('td', { class: 'num' }, r.seed),
                   h('td', { class: 'num' }, (m.agentKills ?? 0) + (m.oomKills ?? 0)), h('td', { class: 'num' }, m.userWaitMs === undefined ? '–' : duration(m.userWaitMs)));
               })))
           : h('p', { class: 'muted' }, 'No stored runs yet.'),
+        runs.length ? h('div', { class: 'toolbar', style: 'margin-top:8px' }, h('button', { type: 'button', onclick: () => openStored(runs) }, 'Compare the selected runs')) : '',
       );
     } catch (err) {
       runsBox.replaceChildren(h('p', { class: 'bad' }, (err as Error).message));
@@ -159,7 +212,9 @@ export function createReplayPage(ctx: AppContext): Page {
         h('div', { class: 'toolbar' },
           radio('bundled', 'Bundled scenario', true), bundled,
           radio('file', 'Scenario file', false), fileInput,
-          h('label', {}, 'Seed', seed)),
+          h('label', {}, 'Seed', seed),
+          h('label', { title: `Replay each policy with this many seeds (from the seed above, or 1) and show the median and range; at most ${MAX_SEEDS}.` }, 'Seeds', seeds)),
+        scenarioHelp,
         issuesBox,
         policyBox,
         h('div', { class: 'toolbar' }, runButton));
@@ -168,15 +223,20 @@ export function createReplayPage(ctx: AppContext): Page {
         void run();
       });
       fileInput.addEventListener('change', () => ((form.querySelector('input[value="file"]') as HTMLInputElement).checked = true));
-      container.append(h('h2', {}, 'Replay'), h('section', { class: 'panel' }, form), h('div', { style: 'margin-top:16px' }, results),
-        h('section', { class: 'panel', style: 'margin-top:16px' }, h('h3', {}, 'Stored runs'), runsBox));
+      bundled.addEventListener('change', showScenarioHelp);
+      container.append(h('h1', {}, 'Replay'), h('section', { class: 'panel' }, form), h('div', { style: 'margin-top:16px' }, results),
+        h('section', { class: 'panel', style: 'margin-top:16px' }, h('h2', {}, 'Stored runs'), runsBox));
       void ctx.api.call('scenarios.list', {}).then((list: ScenarioInfo[]) => {
         bundled.replaceChildren(...list.map((s) => h('option', { value: s.name, title: s.description }, `${s.name} (${s.device}, ${duration(s.durationMs)})`)));
         bundled.value = list.some((s) => s.name === 'game-call') ? 'game-call' : (list[0]?.name ?? '');
+        scenarios = list;
+        showScenarioHelp();
       });
       void ctx.api.call('policies.list', {}).then((list: PolicyInfo[]) => {
+        policyInfo = list;
         for (const p of list) {
-          policyBox.append(h('label', { class: 'check', title: p.description }, h('input', { type: 'checkbox', name: 'policy', value: p.name, checked: DEFAULT_COMPARED.includes(p.name) }), p.name));
+          policyBox.append(h('label', { class: 'check policy-choice' }, h('input', { type: 'checkbox', name: 'policy', value: p.name, checked: DEFAULT_COMPARED.includes(p.name) }),
+            h('span', {}, h('strong', {}, p.name), h('span', { class: 'muted' }, ` — ${p.description}`))));
         }
       });
       void loadRuns();
@@ -185,4 +245,120 @@ export function createReplayPage(ctx: AppContext): Page {
       for (const c of charts) c.destroy();
     },
   };
+}
+
+/** A JSON syntax error named by line and column: the browser's own message gives neither. */
+export function jsonSyntaxError(text: string): string | null {
+  try {
+    JSON.parse(text);
+    return null;
+  } catch (err) {
+    const offset = jsonErrorOffset(text);
+    const before = text.slice(0, offset).split('\n');
+    const message = (err as Error).message.replace(/,? ?".*$/s, '').replace(/ in JSON at .*$/, '');
+    return `not valid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}: ${message}`;
+  }
+}
+
+/** Where JSON.parse gave up: a small recursive-descent scan of the same grammar. */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    const lit = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+    if (!lit) fail();
+    i += lit![0].length;
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if (text.charCodeAt(i) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (at) {
+    return typeof at === 'number' ? at : 0;
+  }
+}
+
+/** The metrics side by side, the better value of each row marked; kills, state lost and user wait first. */
+function metricsTable(runs: { name: string; metrics: ReplayMetrics }[]): HTMLTableElement {
+  const head = h('tr', {}, h('th', { scope: 'col' }, 'metric'), ...runs.map((r) => h('th', { class: 'num', scope: 'col' }, r.name)));
+  const body = METRICS.map((m) => {
+    const values = runs.map((r) => m.value(r.metrics));
+    const best = m.better === 'lower' ? Math.min(...values) : m.better === 'higher' ? Math.max(...values) : null;
+    const distinct = new Set(values).size > 1;
+    return h('tr', {}, h('th', { scope: 'row' }, m.label),
+      ...runs.map((r, i) => {
+        const isBest = best !== null && distinct && values[i] === best;
+        return h('td', { class: `num${isBest ? ' better' : ''}`, title: isBest ? 'better' : undefined }, m.show(r.metrics), isBest ? ' ✓' : '');
+      }));
+  });
+  return h('table', { class: 'simple metrics', 'aria-label': 'Metrics by policy' }, h('thead', {}, head),
+    h('tbody', { class: 'headline' }, ...body.slice(0, HEADLINE_METRICS)), h('tbody', {}, ...body.slice(HEADLINE_METRICS)));
+}
+
+/** Median and range over seeds, per policy: the benchmark suite's table. */
+function suiteTable(reports: ReplayReportInfo[], base: number): HTMLElement {
+  const policies = reports[0].runs.map((r) => r.policy);
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const rows = SUITE.map((m) =>
+    h('tr', {}, h('th', { scope: 'row' }, m.label),
+      ...policies.map((_, i) => {
+        const xs = reports.map((r) => m.value(r.runs[i].metrics));
+        return h('td', { class: 'num' }, m.show(median(xs)), h('span', { class: 'muted' }, ` (${m.show(Math.min(...xs))}–${m.show(Math.max(...xs))})`));
+      })));
+  return h('section', { class: 'panel suite', style: 'margin-bottom:16px' },
+    h('h2', {}, `Over ${reports.length} seeds (${base}–${base + reports.length - 1}): median (range)`),
+    h('table', { class: 'simple', 'aria-label': 'Median and range over seeds' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'metric'), ...policies.map((p) => h('th', { class: 'num', scope: 'col' }, p)))),
+      h('tbody', {}, ...rows)));
 }

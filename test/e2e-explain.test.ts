@@ -95,13 +95,13 @@ describe('a UI that explains (issue 15)', () => {
     await expect(page.locator('#scenario-description').textContent()).resolves.not.toBe('');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.getByRole('table', { name: 'Metrics by policy' }).waitFor();
-    await expect(page.locator('.verdict').textContent()).resolves.toMatch(/^verdict: reclaim against lmkd: \d+ kills vs \d+/);
-    await expect(page.locator('.policy-descriptions li').count()).resolves.toBe(2);
+    await expect(page.locator('.verdict').textContent()).resolves.toMatch(/^verdict: reclaim against android: (\d+ kills vs \d+|the same kills).*; against lmkd: .*; against none: /);
+    await expect(page.locator('.policy-descriptions li').count()).resolves.toBe(4); // reclaim, android, lmkd, none checked at first
     // Kills, state lost and user wait come first.
     await expect(page.locator('table.metrics tbody.headline th').allTextContents()).resolves.toEqual(['agent kills', 'kernel OOM kills', 'state lost', 'user wait']);
     const marker = page.locator('.chart-marker').first();
     await marker.waitFor({ state: 'attached' });
-    await expect(marker.getAttribute('title')).resolves.toMatch(/^\d+:\d\d lmkd: (killed|kernel OOM killed) \S+/);
+    await expect(marker.getAttribute('title')).resolves.toMatch(/^\d+:\d\d (android|lmkd|none): (killed|kernel OOM killed) \S+/);
     // The time axis is drawn on canvas: its formatter shows in the legend under the cursor.
     await page.locator('.u-over').first().hover();
     await expect(page.locator('.u-legend').first().locator('.u-series').first().locator('.u-value').textContent()).resolves.toMatch(/^\d+:\d\d$/);
@@ -124,7 +124,7 @@ describe('a UI that explains (issue 15)', () => {
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const suite = page.getByRole('table', { name: 'Median and range over seeds' });
     await suite.waitFor({ timeout: 60_000 });
-    await expect(suite.locator('thead th').allTextContents()).resolves.toEqual(['metric', 'reclaim', 'lmkd']);
+    await expect(suite.locator('thead th').allTextContents()).resolves.toEqual(['metric', 'reclaim', 'android', 'lmkd', 'none']);
     await expect(page.locator('.suite h2').textContent()).resolves.toBe('Over 3 seeds (1–3): median (range)');
     const kills = suite.locator('tbody tr').filter({ hasText: 'kills (agent + kernel)' });
     await expect(kills.locator('td').nth(1).textContent()).resolves.toMatch(/^\d+(\.5)? \(\d+–\d+\)$/);

@@ -3,48 +3,27 @@
 // sideways page scroll from 360 px to 1920 px, and axe-core finding no critical or serious
 // violation on any page or dialog in either theme. Real `reclaimd serve` (simulated device,
 // real SQLite), Debian's Chromium.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { DecisionRecord } from '../main/api/contract';
-import { startServe, type ServedDaemon } from './helpers/serve';
+import type { ServedDaemon } from './helpers/serve';
+import { useUiSession } from './helpers/ui-session';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = join(__dirname, '..', 'node_modules', 'axe-core', 'axe.min.js');
 const PAGES = ['live', 'apps', 'history', 'replay', 'settings'] as const;
-// Screenshots as in e2e-ui: docs/screenshots only when RECLAIMD_SCREENSHOTS=docs.
-const KEEP_SHOTS = process.env.RECLAIMD_SCREENSHOTS === 'docs';
-const SHOTS = KEEP_SHOTS ? join(__dirname, '..', 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'reclaimd-shots-'));
 const WIDTHS: [number, number][] = [[360, 740], [412, 915], [800, 600], [1024, 700], [1920, 1080]];
 
 describe('a UI that explains (issue 15)', () => {
+  // Screenshots as in e2e-ui: docs/screenshots only when RECLAIMD_SCREENSHOTS=docs.
+  const ui = useUiSession(['--scenario', 'demo'], { viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
   let d: ServedDaemon;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-    mkdirSync(SHOTS, { recursive: true });
-    d = await startServe(['--scenario', 'demo']);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+  let SHOTS: string;
+  beforeAll(() => {
+    ({ d, page, shots: SHOTS } = ui);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await d?.dispose();
-    if (!KEEP_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
-  });
-  afterEach(() => {
-    expect(pageErrors).toEqual([]);
-  });
-
-  const open = async (hash: string) => {
-    await page.goto(`${d.url}#${hash}`);
-    await page.waitForSelector(`.tabs a[data-page="${hash.split('?')[0]}"][aria-selected="true"]`);
-  };
+  const open = (hash: string) => ui.open(hash);
 
   /** A stored replay decision whose chosen process was ranked below one the policy skipped. */
   const decisionWithSkips = async (): Promise<DecisionRecord> => {

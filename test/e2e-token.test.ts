@@ -1,28 +1,16 @@
 // The token in the URL `serve` prints: the UI reads it, then removes it from the address
 // bar and the history (so it is not left in bookmarks, screenshots or shared links), and
 // keeps it in sessionStorage so a reload still works. Real UI, real serve, Debian's Chromium.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServe, type ServedDaemon } from './helpers/serve';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import type { Page } from 'playwright-core';
+import type { ServedDaemon } from './helpers/serve';
+import { useUiSession } from './helpers/ui-session';
 
 describe('the token in the UI’s URL', () => {
+  const ui = useUiSession(['--no-db']);
   let d: ServedDaemon;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-    d = await startServe(['--no-db']);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-    page = await browser.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await d?.dispose();
+  beforeAll(() => {
+    ({ d, page } = ui);
   });
 
   /** The UI has the daemon's data: a status call with the token succeeded. */
@@ -41,6 +29,5 @@ describe('the token in the UI’s URL', () => {
     await connected();
     expect(page.url()).not.toContain(d.token);
     expect(await page.evaluate(() => location.search)).toBe('');
-    expect(pageErrors).toEqual([]);
   });
 });

@@ -2,43 +2,20 @@
 // `reclaimd serve` on the simulated device, with a real SQLite file. Screenshots of every
 // page go to a scratch folder, or to docs/screenshots/ (README.md shows them) when
 // RECLAIMD_SCREENSHOTS=docs: a plain test run leaves the working tree as it found it.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServe, type ServedDaemon } from './helpers/serve';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const KEEP_SHOTS = process.env.RECLAIMD_SCREENSHOTS === 'docs';
-const SHOTS = KEEP_SHOTS ? join(__dirname, '..', 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'reclaimd-shots-'));
+import type { Page } from 'playwright-core';
+import type { ServedDaemon } from './helpers/serve';
+import { useUiSession } from './helpers/ui-session';
 
 describe('the UI in Chromium against reclaimd serve', () => {
+  const ui = useUiSession(['--scenario', 'demo'], { viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
   let d: ServedDaemon;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-    mkdirSync(SHOTS, { recursive: true });
-    d = await startServe(['--scenario', 'demo']);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+  let SHOTS: string;
+  beforeAll(() => {
+    ({ d, page, shots: SHOTS } = ui);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await d?.dispose();
-    if (!KEEP_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
-  });
-  afterEach(() => {
-    expect(pageErrors).toEqual([]);
-  });
-
-  const open = async (hash: string) => {
-    await page.goto(`${d.url}#${hash}`);
-    await page.waitForSelector(`.tabs a[data-page="${hash.split('?')[0]}"][aria-selected="true"]`);
-  };
+  const open = (hash: string) => ui.open(hash);
   /** The page scrolls inside <main>: a tall viewport shows all of it. */
   const tallScreenshot = async (file: string) => {
     await page.setViewportSize({ width: 1280, height: 1900 });

@@ -1,30 +1,13 @@
 // The UI when `serve --dry-run` forces dry run: the Settings page shows the switch as forced
 // (and does not offer to turn it off), the banner says what forces it, and saving other
 // settings works. Debian's Chromium against the real `reclaimd serve`.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { startServe, type ServedDaemon } from './helpers/serve';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { useUiSession } from './helpers/ui-session';
 
 describe('the UI with dry run forced by the command line', () => {
-  let d: ServedDaemon;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-    d = await startServe(['--dry-run']);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await d?.dispose();
-  });
+  const ui = useUiSession(['--dry-run']);
 
   test('the dry-run switch is shown forced, the banner names --dry-run, and a save keeps the saved dry run as it was', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, d } = ui;
     await page.goto(`${d.url}#settings`);
     const dryRun = page.getByLabel('Dry run (decide and log, touch nothing)');
     await dryRun.waitFor();
@@ -46,6 +29,5 @@ describe('the UI with dry run forced by the command line', () => {
     } finally {
       db.close();
     }
-    expect(errors).toEqual([]);
   });
 });

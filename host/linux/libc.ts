@@ -18,10 +18,8 @@ export const POLLPRI = 0x2;
 export const POLLERR = 0x8;
 export const SCHED_FIFO = 1;
 export const PRIO_PROCESS = 0;
-export const MCL_CURRENT = 1;
-export const MCL_FUTURE = 2;
-/** Lock pages as they are touched, not all mapped ones now (Linux 4.4+). */
-export const MCL_ONFAULT = 4;
+/** mlock2: lock pages as they are touched, not every page of the range now (Linux 4.4+). */
+export const MLOCK_ONFAULT = 1;
 export const EFD_NONBLOCK = 0o4000;
 export const EFD_CLOEXEC = 0o2000000;
 /** The kernel's UIO_MAXIOV: process_madvise takes at most this many ranges a call. */
@@ -67,8 +65,8 @@ export interface Libc {
   schedSetscheduler(tid: number, policy: number, priority: number): { ok: boolean; errno: number };
   /** setpriority(PRIO_PROCESS, tid, nice): on Linux a tid sets that one thread's nice value. */
   setNice(tid: number, nice: number): { ok: boolean; errno: number };
-  mlockall(flags: number): { ok: boolean; errno: number };
-  munlockall(): void;
+  mlock2(start: bigint, length: bigint, flags: number): { ok: boolean; errno: number };
+  munlock(start: bigint, length: bigint): void;
   /** poll() with a zero timeout: whether `fd` has any of `events` now (a pidfd is readable once its process exited). */
   pollNow(fd: number, events: number): boolean;
   /** The kernel's page size (4 KiB on x86, 4/16/64 KiB on arm64): /proc/PID/pagemap has one entry per page. */
@@ -96,8 +94,9 @@ export function libc(): Libc {
   const sys0 = lib.func('syscall', 'long', ['long']);
   const schedSetscheduler = lib.func('int sched_setscheduler(int pid, int policy, void *param)');
   const setpriority = lib.func('int setpriority(int which, uint32_t who, int prio)');
-  const mlockall = lib.func('int mlockall(int flags)');
-  const munlockall = lib.func('int munlockall()');
+  // Addresses as integers: the same register as a pointer on the 64-bit ABIs.
+  const mlock2 = lib.func('int mlock2(uint64_t addr, size_t len, unsigned int flags)');
+  const munlock = lib.func('int munlock(uint64_t addr, size_t len)');
   const sysconf = lib.func('long sysconf(int name)');
   const SC_PAGESIZE = 30; // the same value in glibc and musl on every Linux architecture
   const pollBuf = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
@@ -137,12 +136,12 @@ export function libc(): Libc {
       const r = setpriority(PRIO_PROCESS, tid, nice) as number;
       return { ok: r === 0, errno: r < 0 ? koffi.errno() : 0 };
     },
-    mlockall(flags) {
-      const r = mlockall(flags) as number;
+    mlock2(start, length, flags) {
+      const r = mlock2(start, length, flags) as number;
       return { ok: r === 0, errno: r < 0 ? koffi.errno() : 0 };
     },
-    munlockall() {
-      munlockall();
+    munlock(start, length) {
+      munlock(start, length);
     },
     pollNow(fd, events) {
       pollBuf.writeInt32LE(fd, 0);

@@ -1,8 +1,9 @@
 // What keeps the agent itself from stalling under the pressure it answers: its reaction
-// thread runs ahead of every normal task, and its own pages are never reclaimed. lmkd does
-// the same at start: sched_setscheduler(SCHED_FIFO, 1) and mlockall(CURRENT|FUTURE|ONFAULT).
+// thread runs ahead of every normal task, and its code is never reclaimed. lmkd does the
+// like at start: sched_setscheduler(SCHED_FIFO, 1) and mlockall(CURRENT|FUTURE|ONFAULT).
 import { readFileSync } from 'node:fs';
-import { errnoName, libc, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, SCHED_FIFO } from './libc';
+import { errnoName, libc, MLOCK_ONFAULT, SCHED_FIFO } from './libc';
+import { readVmas } from './procfs';
 import { hasCapability } from './privileges';
 
 /**
@@ -36,7 +37,11 @@ export function raiseThreadPriority(): ThreadPriority {
 
 export interface MemoryLock {
   locked: boolean;
+  /** Bytes of the ranges locked (their pages are locked as they are touched). */
+  bytes: number;
   detail: string;
+  /** The ranges, for unlockAgentMemory. */
+  ranges: { start: bigint; end: bigint }[];
 }
 
 /** "Max locked memory" of /proc/self/limits in bytes, Infinity for unlimited. */
@@ -46,25 +51,44 @@ function memlockLimit(): number {
 }
 
 /**
- * mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT): the agent's pages are never reclaimed,
- * so it never faults on its own memory while answering pressure. MCL_ONFAULT locks pages as
- * they are touched instead of populating every mapping now: V8 and thread stacks reserve
- * far more than they use, and populating it all would cost the RSS the agent exists to save.
- * Only with CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK: under a finite limit MCL_FUTURE
- * makes the heap's next mmap fail once the limit is reached, which would crash the agent.
+ * Lock the agent's code — node, its libraries and addons: every file-backed mapping — with
+ * mlock2(MLOCK_ONFAULT), so the code that answers pressure is never dropped from the page
+ * cache by the reclaim it triggers (file pages go first), and locking costs no RSS: pages
+ * are locked as they are touched. Not mlockall as lmkd does: V8 frees heap pages with
+ * madvise(MADV_DONTNEED), which the kernel refuses on locked memory (EINVAL), and V8 aborts
+ * on that — measured here with MCL_CURRENT alone. The heap is anonymous: under pressure it
+ * goes to zram, and comes back in microseconds, not a disk read.
+ * Without CAP_IPC_LOCK only what RLIMIT_MEMLOCK allows is locked, the rest is said.
  */
 export function lockAgentMemory(): MemoryLock {
-  if (!hasCapability(CAP_IPC_LOCK) && memlockLimit() !== Infinity) {
-    return { locked: false, detail: `not locked: no CAP_IPC_LOCK and RLIMIT_MEMLOCK is ${memlockLimit()} bytes (a locked heap would fail to grow past it)` };
+  const c = libc();
+  const vmas = (readVmas(process.pid) ?? []).filter((v) => v.kind === 'file');
+  const limit = hasCapability(CAP_IPC_LOCK) ? Infinity : memlockLimit();
+  const ranges: MemoryLock['ranges'] = [];
+  let bytes = 0;
+  let failed: string | null = null;
+  for (const v of vmas) {
+    const length = Number(v.end - v.start);
+    if (bytes + length > limit) {
+      failed = `RLIMIT_MEMLOCK (${limit} bytes) reached without CAP_IPC_LOCK`;
+      break;
+    }
+    const r = c.mlock2(v.start, v.end - v.start, MLOCK_ONFAULT);
+    if (!r.ok) {
+      failed = `mlock2: ${errnoName(r.errno)}`;
+      break;
+    }
+    ranges.push(v);
+    bytes += length;
   }
-  const r = libc().mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT);
-  if (!r.ok) return { locked: false, detail: `mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT) failed: ${errnoName(r.errno)}` };
-  return { locked: true, detail: 'mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT): pages locked as they are touched' };
+  const mib = (b: number) => (b / 1048576).toFixed(0);
+  const what = `${ranges.length} of ${vmas.length} code and file mappings (${mib(bytes)} MiB) locked as touched (mlock2 MLOCK_ONFAULT)`;
+  return { locked: ranges.length > 0 && failed === null, bytes, ranges, detail: failed ? `${what}; stopped: ${failed}` : what };
 }
 
 /** Undo lockAgentMemory (tests and the benchmark, which must leave the process as it was). */
-export function unlockAgentMemory(): void {
-  libc().munlockall();
+export function unlockAgentMemory(lock: MemoryLock): void {
+  for (const r of lock.ranges) libc().munlock(r.start, r.end - r.start);
 }
 
 /** VmLck and VmRSS of this process from /proc/self/status, in bytes. */

@@ -34,6 +34,8 @@ export interface ScanCounts {
   statOnly: number;
   /** Processes read in full (stat, status, oom_score_adj, and cmdline and cgroup once). */
   full: number;
+  /** Which pids those were. */
+  fullPids: number[];
 }
 
 /**
@@ -45,7 +47,7 @@ export class ProcessScanner {
   private readonly seen = new Map<string, Seen>();
   private readonly identities = new Map<number, ProcIdentity>();
   private readonly lastRead = new Map<number, { info: ProcInfo; rssPages: number; at: number }>();
-  lastCounts: ScanCounts = { pids: 0, statOnly: 0, full: 0 };
+  lastCounts: ScanCounts = { pids: 0, statOnly: 0, full: 0, fullPids: [] };
 
   constructor(private readonly options: ScanOptions = {}) {}
 
@@ -55,7 +57,7 @@ export class ProcessScanner {
     const pids = listPids();
     const livePids = new Set(pids);
     const scope = this.options.scopeCgroup;
-    const counts: ScanCounts = { pids: pids.length, statOnly: 0, full: 0 };
+    const counts: ScanCounts = { pids: pids.length, statOnly: 0, full: 0, fullPids: [] };
     for (const pid of pids) {
       const stat = readStat(pid);
       if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
@@ -79,6 +81,7 @@ export class ProcessScanner {
         p = readProc(pid, known, stat);
         if (!p) continue;
         counts.full++;
+        counts.fullPids.push(pid);
         this.lastRead.set(pid, { info: p, rssPages: stat.rssPages, at: now });
       }
       this.identities.set(pid, { startTime: p.startTime, cmdline: p.cmdline, cgroup: p.cgroup });

@@ -26,13 +26,17 @@ export interface ThreadPriority {
 
 /** Raise the calling thread: SCHED_FIFO, else nice −20, else say why it stays normal. */
 export function raiseThreadPriority(): ThreadPriority {
+  return raisePriority(libc().gettid());
+}
+
+/** The same for any task (doctor probes it on a throwaway process). */
+export function raisePriority(tid: number): ThreadPriority {
   const c = libc();
-  const tid = c.gettid();
   const fifo = c.schedSetscheduler(tid, SCHED_FIFO, REACTION_RT_PRIORITY);
-  if (fifo.ok) return { tid, policy: 'SCHED_FIFO', detail: `SCHED_FIFO priority ${REACTION_RT_PRIORITY} (tid ${tid})` };
+  if (fifo.ok) return { tid, policy: 'SCHED_FIFO', detail: `SCHED_FIFO priority ${REACTION_RT_PRIORITY}` };
   const nice = c.setNice(tid, REACTION_NICE);
-  if (nice.ok) return { tid, policy: 'nice', detail: `nice ${REACTION_NICE} (tid ${tid}; SCHED_FIFO refused: ${errnoName(fifo.errno)})` };
-  return { tid, policy: 'normal', detail: `normal priority (tid ${tid}; SCHED_FIFO refused: ${errnoName(fifo.errno)}, nice ${REACTION_NICE} refused: ${errnoName(nice.errno)} — grant CAP_SYS_NICE)` };
+  if (nice.ok) return { tid, policy: 'nice', detail: `nice ${REACTION_NICE} (SCHED_FIFO refused: ${errnoName(fifo.errno)})` };
+  return { tid, policy: 'normal', detail: `normal priority (SCHED_FIFO refused: ${errnoName(fifo.errno)}, nice ${REACTION_NICE} refused: ${errnoName(nice.errno)} — grant CAP_SYS_NICE)` };
 }
 
 export interface MemoryLock {

@@ -77,7 +77,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       for (const e of info.errors) limits.push(`pressure source unavailable: ${e}`);
     },
     onReactionPriority: (priority) => {
-      options.log(`reaction thread: ${priority?.detail ?? 'not started'}`);
+      options.log(`reaction thread: ${priority ? `${priority.detail} (tid ${priority.tid})` : 'not started'}`);
       if (priority?.policy !== 'SCHED_FIFO') limits.push(`reaction thread at ${priority?.detail ?? 'normal priority'}: under CPU load its answer to a pressure event can be late`);
     },
   });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler, type Subscription } from 'rxjs';
 import si from 'systeminformation';
 import { LinuxHost } from '../host/linux/linux-host';
 import { ProcessScanner } from '../host/linux/process-scanner';
@@ -79,18 +79,20 @@ async function eventLatency(hogs: Memhogs): Promise<Record<string, number | stri
   const sleepers: ChildProcess[] = [];
   // As the agent does (agent-host.ts): its own pages stay resident under the pressure it measures.
   const lock = lockAgentMemory();
+  let host: LinuxHost | null = null;
+  let sub: Subscription | null = null;
   try {
     for (let i = 0; i < 270; i++) sleepers.push(spawn('sh', ['-c', `echo $$ > ${memcg.path}/cgroup.procs && exec sleep 600`], { stdio: 'ignore' }));
     const workers: ChildProcess[] = [];
     for (let i = 0; i < 29; i++) workers.push(await hogs.start(12, 8, memcg.wrap()));
     await sleep(300);
-    const host = new LinuxHost({ memcg: memcg.path, scanMaxAgeMs: 2000 });
+    host = new LinuxHost({ memcg: memcg.path, scanMaxAgeMs: 2000 });
     host.snapshot();
     host.startBackgroundScan();
     const alive = host.snapshot().length;
     // Defaults but a short cooldown, so the 29 workers keep offering something to reclaim.
     const engine = createEngine({ host, policy: createBuiltinRegistry().create('reclaim', { cooldownMs: 1000, minAnonBytes: 1 << 20, minFileBytes: 1 << 20 }), scheduler: asyncScheduler });
-    const sub = engine.decisions$.subscribe();
+    sub = engine.decisions$.subscribe();
     const allocator = await hogs.start(300, 0, memcg.wrap());
     const deadline = Date.now() + 30_000;
     for (let round = 0; host.eventToMadviseMs.length < 100 && Date.now() < deadline; round++) {
@@ -113,6 +115,9 @@ async function eventLatency(hogs: Memhogs): Promise<Record<string, number | stri
       memoryLocked: lock.locked,
     };
   } finally {
+    // Also on a failure: the reaction thread and the engine must not keep the bench alive.
+    sub?.unsubscribe();
+    await host?.close();
     unlockAgentMemory(lock);
     for (const s of sleepers) s.kill('SIGKILL');
     memcg.remove();

@@ -20,6 +20,12 @@ import { Worker } from 'node:worker_threads';
 
 /** Plans kept to map a reaction back to its full action (a reaction reads at most the newest, or the one before). */
 const PLANS_KEPT = 8;
+/**
+ * A signal's memory reading may be this old: the scanner reads it every 500 ms under
+ * pressure, and a memcg's memory.stat costs 70–80 ms to read under thrashing (measured),
+ * which on the main thread for each event delayed the re-planning behind it.
+ */
+const MEMORY_MAX_AGE_MS = 1500;
 
 export interface LinuxHostOptions {
   /** memcg v1 directory: its vmpressure events, its memory as the total, only its processes. */
@@ -55,8 +61,8 @@ export class LinuxHost implements Host {
   readonly marked = new MarkedForeground();
   /** Wall ms from the kernel's event to the first process_madvise, per reclaim (for benchmarks). */
   readonly eventToMadviseMs: number[] = [];
-  /** How many of those first reclaims the reaction thread issued (the rest went through the engine). */
-  reactions = 0;
+  /** The same, for the first reclaims the reaction thread issued (the rest went through the engine). */
+  readonly reactionToMadviseMs: number[] = [];
   /** What the reaction thread's scheduling is, once it runs (null until then or when not asked). */
   reactionPriority: ThreadPriority | null = null;
   /** How the background scanner read /proc last time. */
@@ -71,6 +77,7 @@ export class LinuxHost implements Host {
   /** What execute() answers for an action the reaction thread already issued. */
   private readonly reactionResults = new WeakMap<PlannedAction, { result: Promise<ReclaimResult>; event: KernelEvent }>();
   private lastForeground = '';
+  private scannedMemory: { at: number; memory: PressureSignal['memory'] } | null = null;
   private readonly scanner: ProcessScanner;
   private readonly foreground: ForegroundSource;
   private readonly memcgScope: string | undefined;
@@ -165,7 +172,9 @@ export class LinuxHost implements Host {
     this.rearm();
   }
 
+  /** The background scanner's memory reading while it is fresh (it reads it with each scan), else one read here. */
   private memory(): PressureSignal['memory'] {
+    if (this.scannedMemory && Date.now() - this.scannedMemory.at < MEMORY_MAX_AGE_MS) return this.scannedMemory.memory;
     return this.options.memcg ? readMemcgMemory(this.options.memcg, this.options.memcgWatermarks) : readSystemMemory();
   }
 
@@ -225,11 +234,12 @@ export class LinuxHost implements Host {
     if (this.scanWorker) return;
     const r: ScanRates = typeof rates === 'number' ? { ...DEFAULT_SCAN_RATES, calmMs: rates, pressureMs: rates } : { ...DEFAULT_SCAN_RATES, ...rates };
     const worker = new Worker(compiledScript(__dirname, 'scan-worker.js'), {
-      workerData: { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, rates: r },
+      workerData: { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, rates: r, memcg: this.options.memcg ? { dir: this.options.memcg, watermarks: this.options.memcgWatermarks } : null },
     });
     worker.unref();
-    worker.on('message', (msg: { at: number; procs: ProcessSnapshot[]; counts: ScanCounts }) => {
+    worker.on('message', (msg: { at: number; procs: ProcessSnapshot[]; counts: ScanCounts; memory: PressureSignal['memory'] }) => {
       this.cached = { at: msg.at, procs: msg.procs };
+      this.scannedMemory = { at: msg.at, memory: msg.memory };
       this.lastScanCounts = msg.counts;
       this.rearm();
       // What the scanner must know comes from the main thread: the user's marks and priorities.
@@ -249,7 +259,7 @@ export class LinuxHost implements Host {
         reacted.result.then((r): ActionOutcome => {
           if (r.firstCallAtMs !== null) {
             pushBounded(this.eventToMadviseMs, r.firstCallAtMs - reacted.event.wokeAtMs);
-            this.reactions++;
+            pushBounded(this.reactionToMadviseMs, r.firstCallAtMs - reacted.event.wokeAtMs);
           }
           return { action, result: r.result, message: r.message, reclaimedAnonBytes: r.reclaimedAnonBytes, reclaimedFileBytes: r.reclaimedFileBytes, durationMs: r.durationMs, at: Date.now() };
         }),

@@ -18,7 +18,7 @@ export interface ReactionWorkerData {
   wakeFd: number;
   sources: Pick<PressureSourceOptions, 'psiPath' | 'memcg' | 'triggers'>;
   protectedPids: number[];
-  /** The engine's storm control, applied here per source: escalation acts at once. */
+  /** The engine's storm control, applied here per source before posting: escalation passes at once. */
   minIntervalMs: number;
   realtime: boolean;
 }
@@ -61,15 +61,18 @@ function run(): void {
       const events = readEvents(watches.list, pollfds).sort((a, b) => RANK[b.level] - RANK[a.level]);
       for (const e of events) {
         const event: KernelEvent = { ...e, wokeAtMs };
+        // Storm control before the main thread hears of it: a thrashing memcg sends vmpressure
+        // events by the hundred a second, and each one posted costs the main thread a turn —
+        // which the engine's throttle would then drop — so the backlog delayed everything.
         const prev = last.get(e.source) ?? { at: -Infinity, rank: 0 };
-        const due = RANK[e.level] > prev.rank || wokeAtMs - prev.at >= data.minIntervalMs;
-        const taken = due ? plan.take(slotOf(e.source, e.level)) : null;
+        if (RANK[e.level] <= prev.rank && wokeAtMs - prev.at < data.minIntervalMs) continue;
+        last.set(e.source, { at: wokeAtMs, rank: RANK[e.level] });
+        const taken = plan.take(slotOf(e.source, e.level));
         const chosen = taken ? firstStillThere(taken.candidates) : null;
         const reaction = taken && chosen ? { seq: taken.seq, reclaim: chosen.reclaim, skipped: chosen.skipped } : null;
         const eventId = ++id;
         port.postMessage({ type: 'event', id: eventId, event, reaction } satisfies ReactionMessage);
         if (!reaction) continue;
-        last.set(e.source, { at: wokeAtMs, rank: RANK[e.level] });
         const { reclaim } = reaction;
         const result = reclaimProcess({ pid: reclaim.pid, startTime: reclaim.startTime, kind: reclaim.kind, mode: reclaim.mode, budgetBytes: reclaim.budgetBytes, protectedPids: data.protectedPids });
         port.postMessage({ type: 'reacted', id: eventId, result } satisfies ReactionMessage);

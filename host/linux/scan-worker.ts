@@ -1,7 +1,8 @@
 // Scans /proc on a worker thread: a scan of 300 processes takes ~20 ms of synchronous
 // file reads, which must not stand between a kernel event and the agent's answer.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { UserPriority } from '../../policy-engine/types';
+import type { MemoryReading, UserPriority } from '../../policy-engine/types';
+import { readMemcgMemory, readSystemMemory } from './meminfo';
 import { ProcessScanner, type ScanOptions } from './process-scanner';
 import { nextScanDelay, type ScanRates } from './scan-rate';
 
@@ -12,7 +13,7 @@ export type ScanWorkerMessage =
   /** A kernel pressure event: scan now (unless a scan is fresh) and fast for a while. */
   | { type: 'pressure' };
 
-const { options, rates } = workerData as { options: ScanOptions; rates: ScanRates };
+const { options, rates, memcg } = workerData as { options: ScanOptions; rates: ScanRates; memcg: { dir: string; watermarks?: MemoryReading['watermarks'] } | null };
 const scanner = new ProcessScanner(options);
 let foreground = new Set<number>();
 let priorities = new Map<string, UserPriority>();
@@ -23,7 +24,11 @@ let timer: NodeJS.Timeout | null = null;
 function scan(): void {
   const at = Date.now();
   lastScanAt = at;
-  parentPort!.postMessage({ at, procs: scanner.scan(at, foreground, priorities), counts: scanner.lastCounts });
+  const procs = scanner.scan(at, foreground, priorities);
+  // The memory reading too: under thrashing a memcg's memory.stat takes tens of ms to read,
+  // which the main thread must not pay for each event.
+  const memory = memcg ? readMemcgMemory(memcg.dir, memcg.watermarks) : readSystemMemory();
+  parentPort!.postMessage({ at, procs, counts: scanner.lastCounts, memory });
   schedule();
 }
 

@@ -54,7 +54,7 @@ d('the reaction thread on the real kernel', () => {
     expect(first!.action.reason.startsWith(`${first!.signal.level} pressure (${first!.signal.source})`)).toBe(true);
     expect(first!.action.pid).toBe(background.pid); // the only victim the policy can choose here
     expect(first!.outcome.reclaimedAnonBytes + first!.outcome.reclaimedFileBytes).toBeGreaterThan(0);
-    expect(host.reactions).toBeGreaterThan(0);
+    expect(host.reactionToMadviseMs.length).toBeGreaterThan(0);
     expect(host.eventToMadviseMs.length).toBeGreaterThan(0);
     // Root has CAP_SYS_NICE: the thread ran (and was measured) at SCHED_FIFO.
     expect(host.reactionPriority?.policy).toBe('SCHED_FIFO');

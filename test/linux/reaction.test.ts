@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { reclaimProcess } from '../../host/linux/process-reclaim';
+import { readStartTime } from '../../host/linux/procfs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncScheduler } from 'rxjs';
 import { LinuxHost, memcgPath } from '../../host/linux/linux-host';
@@ -61,7 +63,15 @@ d('the reaction thread on the real kernel', () => {
   });
 
   it('the thread is real-time while it runs and leaves no thread or descriptor behind', async () => {
-    const fds = () => spawnSync('ls', [`/proc/${process.pid}/fd`], { encoding: 'utf8' }).stdout.trim().split('\n').length;
+    // The descriptors the thread owns: PSI triggers, vmpressure eventfds and its wake eventfd.
+    const fds = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return /eventfd|pressure/.test(readlinkSync(`/proc/self/fd/${fd}`));
+        } catch {
+          return false;
+        }
+      }).length;
     const before = fds();
     const host = new LinuxHost({ memcg: undefined });
     const sub = host.pressure$.subscribe();
@@ -105,14 +115,12 @@ d('the reaction thread on the real kernel', () => {
       const sleeperPids = sleepers.map((s) => s.pid!);
       expect(sleeperPids.every((pid) => first.some((p) => p.pid === pid))).toBe(true);
       expect(sleeperPids.every((pid) => scanner.lastCounts.fullPids.includes(pid))).toBe(true);
-      // The hog touches all its memory again: it runs, so it is read again.
-      await new Promise<void>((resolve) => {
-        hog.stdout!.once('data', () => resolve());
-        hog.kill('SIGUSR1');
-      });
+      // The hog's memory is paged out: its resident size moves, so it is read again.
+      expect(reclaimProcess({ pid: hog.pid, startTime: readStartTime(hog.pid)!, kind: 'anon', mode: 'pageout', budgetBytes: 0 }).result).toBe('ok');
       const second = scanner.scan(Date.now(), new Set(), new Map());
       expect(sleeperPids.filter((pid) => scanner.lastCounts.fullPids.includes(pid))).toEqual([]);
       expect(scanner.lastCounts.fullPids).toContain(hog.pid);
+      expect(second.find((p) => p.pid === hog.pid)!.rssAnonBytes).toBeLessThan(first.find((p) => p.pid === hog.pid)!.rssAnonBytes);
       // Same answers for the unchanged ones.
       for (const pid of sleeperPids) expect(second.find((p) => p.pid === pid)?.rssAnonBytes).toBe(first.find((p) => p.pid === pid)?.rssAnonBytes);
     } finally {

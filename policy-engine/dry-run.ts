@@ -10,6 +10,7 @@ export function dryRun(policy: ReclaimPolicy, name = policy.name): ReclaimPolicy
     tickIntervalMs: policy.tickIntervalMs,
     rank: (procs, ctx) => policy.rank(procs, ctx),
     plan: (signal, ranked, ctx) => policy.plan(signal, ranked, ctx).map((a) => ({ ...a, dryRun: true })),
+    planAhead: policy.planAhead ? (signal, ranked, ctx) => policy.planAhead!(signal, ranked, ctx).map((a) => ({ ...a, dryRun: true })) : undefined,
     observe: policy.observe ? (outcome, ctx) => policy.observe!(outcome, ctx) : undefined,
   };
 }
@@ -23,5 +24,7 @@ export function withoutKills(policy: ReclaimPolicy): ReclaimPolicy {
     ...dryRun(policy),
     plan: (signal, ranked, ctx) =>
       policy.plan(signal, ranked, ctx).map((a) => (a.type === 'kill' ? { ...a, dryRun: true, reason: `${a.reason} (kills are not allowed)` } : a)),
+    // Reclaims go ahead as they are; kills are never planned ahead.
+    planAhead: policy.planAhead ? (signal, ranked, ctx) => policy.planAhead!(signal, ranked, ctx) : undefined,
   };
 }

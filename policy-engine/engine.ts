@@ -1,9 +1,9 @@
 import { EMPTY, Observable, Subject, catchError, defer, finalize, from, interval, map, merge, mergeMap, of, switchMap, take, timer, type SchedulerLike } from 'rxjs';
-import type { Host } from './host-contract';
+import type { Host, Planner } from './host-contract';
 import { processKey, type PolicyContext, type ReclaimPolicy } from './policy';
 import { pushBounded } from './bounded';
 import { throttlePressure, type ThrottleStats } from './throttle';
-import type { ActionOutcome, Decision, PlannedAction, PressureSignal } from './types';
+import type { ActionOutcome, Decision, PlannedAction, PressureSignal, RankedProcess } from './types';
 
 export interface EngineOptions {
   host: Host;
@@ -35,6 +35,8 @@ export interface Engine {
   readonly stats: EngineStats;
   /** Keys of processes with an action in flight right now. */
   readonly busy: ReadonlySet<string>;
+  /** What the policy would plan now for each signal, recording nothing (what the host gets as its planner). */
+  readonly planAhead: Planner;
 }
 
 export const DEFAULT_THROTTLE_MS = 200;
@@ -73,16 +75,29 @@ export function createEngine(options: EngineOptions): Engine {
   const handle = (signal: PressureSignal): Observable<Decision> => {
     const started = wallClock?.();
     const ctx = context();
-    const ranked = policy.rank(host.snapshot(), ctx);
-    const actions = policy.plan(signal, ranked, ctx);
-    requestPoll();
+    const reaction = signal.reaction;
+    let ranked: RankedProcess[] = [];
+    let planned: PlannedAction[] = [];
+    try {
+      ranked = policy.rank(host.snapshot(), ctx);
+      planned = policy.plan(signal, ranked, ctx);
+      requestPoll();
+    } catch (err) {
+      if (!reaction) throw err;
+      // The reaction happened all the same: it is logged, the rest of the plan is lost.
+      stats.policyErrors++;
+      stats.lastPolicyError = err instanceof Error ? err.message : String(err);
+    }
+    // The host's reaction to this event comes first, and the policy's own action on that
+    // process (the same one, when the snapshot has not changed since it was planned ahead) is not repeated.
+    const actions = reaction ? [reaction, ...planned.filter((a) => processKey(a) !== processKey(reaction))] : planned;
     const latencyUs = started === undefined || !wallClock ? null : Math.round((wallClock() - started) * 1000);
     if (latencyUs !== null && actions.length > 0) pushBounded(stats.latenciesUs, latencyUs);
     const candidates = ranked.slice(0, keep);
     const thisBatch = ++batch;
     return from(actions).pipe(
       mergeMap((action) =>
-        run(action).pipe(
+        run(action, action === reaction).pipe(
           map((outcome): Decision => {
             stats.decisions++;
             policy.observe?.(outcome, context());
@@ -105,9 +120,10 @@ export function createEngine(options: EngineOptions): Engine {
     );
   };
 
-  const run = (action: PlannedAction): Observable<ActionOutcome> => {
+  const run = (action: PlannedAction, alreadyIssued: boolean): Observable<ActionOutcome> => {
     const key = processKey(action);
-    if (busy.has(key)) {
+    // A reaction is under way whatever the engine thinks: it is logged, never refused.
+    if (busy.has(key) && !alreadyIssued) {
       stats.overlapsRefused++;
       return of(immediate(action, 'refused', 'an action on this process is already in flight', scheduler.now()));
     }
@@ -132,7 +148,28 @@ export function createEngine(options: EngineOptions): Engine {
       }),
     );
 
-  return { decisions$: signals$.pipe(mergeMap(handleSafely)), stats, busy };
+  /** The policy's plan for each signal as it would be now, recording nothing: for Host.setPlanner. */
+  const planAhead = (signals: readonly PressureSignal[]): PlannedAction[][] => {
+    if (!policy.planAhead) return signals.map(() => []);
+    try {
+      const ctx = context();
+      const ranked = policy.rank(host.snapshot(), ctx);
+      return signals.map((s) => policy.planAhead!(s, ranked, ctx));
+    } catch (err) {
+      stats.policyErrors++;
+      stats.lastPolicyError = err instanceof Error ? err.message : String(err);
+      return signals.map(() => []);
+    }
+  };
+
+  const decisions$ = defer(() => {
+    const unset = host.setPlanner?.(planAhead);
+    return signals$.pipe(
+      mergeMap(handleSafely),
+      finalize(() => unset?.()),
+    );
+  });
+  return { decisions$, stats, busy, planAhead };
 }
 
 function immediate(action: PlannedAction, result: ActionOutcome['result'], message: string, at: number): ActionOutcome {

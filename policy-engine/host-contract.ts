@@ -19,4 +19,14 @@ export interface Host {
    * vanished, permission denied, …) are outcomes, not errors.
    */
   execute(action: PlannedAction): Observable<ActionOutcome>;
+  /**
+   * For hosts that answer kernel events before the engine hears of them (LinuxHost's
+   * reaction thread): the engine hands over its planner — what the policy would plan now
+   * for each of these signals, without recording anything — so the action taken ahead is
+   * the one the policy would choose. Returns the undo for when that engine stops (it
+   * leaves a newer engine's planner in place).
+   */
+  setPlanner?(planner: Planner): () => void;
 }
+
+export type Planner = (signals: readonly PressureSignal[]) => PlannedAction[][];

@@ -18,6 +18,12 @@ export interface ReclaimPolicy {
   rank(procs: readonly ProcessSnapshot[], ctx: PolicyContext): RankedProcess[];
   /** The actions for one signal, in the order they should run. */
   plan(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext): PlannedAction[];
+  /**
+   * The reclaims plan() would return now, in its order, without recording anything (no
+   * cooldown started, no episode tracked): what a host may issue ahead of the engine. Kills
+   * are never planned ahead — a kill is judged at the moment. Without it, nothing is.
+   */
+  planAhead?(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext): PlannedAction[];
   /** Feedback: the outcome of an action this policy planned. */
   observe?(outcome: ActionOutcome, ctx: PolicyContext): void;
   /** If set, the engine also calls plan() every this many ms with a `timer` signal. */

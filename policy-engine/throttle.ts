@@ -12,7 +12,8 @@ export interface ThrottleStats {
  * (PSI and vmpressure are separate kernel interfaces; a storm of one must not hide the
  * other), except that a signal of a higher level than the last one passed goes through at
  * once, so escalation is never delayed by a storm of lower-level events. `none` signals
- * are dropped.
+ * are dropped. A signal carrying a reaction always passes: the host already acted on it
+ * (spaced by the same rule on its side), and the action must be logged.
  */
 export function throttlePressure(
   intervalMs: number,
@@ -28,7 +29,7 @@ export function throttlePressure(
           const rank = levelRank(signal.level);
           const now = scheduler.now();
           const prev = last.get(signal.source) ?? { at: -Infinity, rank: -1 };
-          if (rank > 0 && (rank > prev.rank || now - prev.at >= intervalMs)) {
+          if (signal.reaction || (rank > 0 && (rank > prev.rank || now - prev.at >= intervalMs))) {
             last.set(signal.source, { at: now, rank });
             stats.passed++;
             subscriber.next(signal);

@@ -81,6 +81,11 @@ export interface PressureSignal {
   /** vmpressure's own level and the reclaim efficiency behind it (0..100, higher is worse). */
   vmpressure?: { level: Exclude<PressureLevel, 'none'>; pressurePct: number };
   memory: MemoryReading;
+  /**
+   * The reclaim the host already issued for this event, planned ahead by the policy (see
+   * Host.setPlanner): the engine logs it as the signal's first action and plans the rest.
+   */
+  reaction?: ReclaimAction;
 }
 
 /** A process as the host sees it at one instant. Sizes are bytes. */

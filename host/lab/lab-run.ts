@@ -5,7 +5,7 @@ import { createEngine } from '../../policy-engine/engine';
 import { BAND_ADJ } from '../../policy-engine/importance';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import { levelRank, type Decision, type PressureLevel, type UserPriority } from '../../policy-engine/types';
-import { kernelPressureEvents } from '../linux/pressure-sources';
+import { kernelPressureEvents } from '../linux/pressure-events';
 import { LinuxHost } from '../linux/linux-host';
 import type { Scenario, TimelineStep } from '../scenario/scenario';
 import { percentiles } from '../sim/replay';

@@ -7,6 +7,7 @@ import { readStartTime } from './procfs';
 import { procReclaimAvailable } from './kernel-reclaim-files';
 import { reclaimProcess } from './process-reclaim';
 import { CAP_KILL, CAP_SYS_NICE, effectiveCapabilities, hasCapability } from './privileges';
+import { lockAgentMemory, raisePriority, unlockAgentMemory } from './realtime';
 
 export interface Check {
   name: string;
@@ -83,6 +84,18 @@ export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<Doctor
   const swaps = readFileSync('/proc/swaps', 'utf8').trim().split('\n').slice(1);
   const zram = readdirSync('/sys/block').filter((d) => d.startsWith('zram'));
   add('swap', swaps.length > 0, swaps.length ? `active: ${swaps.map((l) => l.split(/\s+/).slice(0, 3).join(' ')).join('; ')}` : `no swap active (anon reclaim needs swap; zram devices: ${zram.join(', ') || 'none'} — e.g. echo 1G > /sys/block/zram0/disksize; mkswap /dev/zram0; swapon /dev/zram0)`);
+
+  // The reaction thread's priority, probed on a throwaway process (the same calls on a tid).
+  const probe = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const p = raisePriority(probe.pid!);
+    add('reaction thread', p.policy === 'SCHED_FIFO', `${p.detail}: the thread that answers pressure events${p.policy === 'SCHED_FIFO' ? ' runs before any normal task' : ' can be delayed by CPU load'}`);
+  } finally {
+    probe.kill('SIGKILL');
+  }
+  const lock = lockAgentMemory();
+  unlockAgentMemory(lock);
+  add('memory lock', lock.locked, `agent code: ${lock.detail}`);
 
   const root = process.getuid?.() === 0;
   add('privileges', root || hasCap(caps, CAP_SYS_NICE), `${root ? 'root' : `uid ${process.getuid?.()}`}, CAP_SYS_NICE ${hasCap(caps, CAP_SYS_NICE) ? 'yes' : 'no (process_madvise on other users\' processes will be denied)'}`);

@@ -2,12 +2,13 @@ import koffi from 'koffi';
 
 // New system calls share one number on every architecture since Linux 5.1 (the unified
 // table), so x86_64, arm64, arm and riscv agree; older ABIs are refused explicitly.
-const SYSCALLS: Readonly<Record<string, { pidfd_open: number; process_madvise: number; pidfd_send_signal: number }>> = {
-  x64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
-  arm64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
-  arm: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
-  riscv64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
-  ia32: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424 },
+// gettid is older and differs per architecture (glibc only wraps it since 2.30).
+const SYSCALLS: Readonly<Record<string, { pidfd_open: number; process_madvise: number; pidfd_send_signal: number; gettid: number }>> = {
+  x64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 186 },
+  arm64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 178 },
+  arm: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 224 },
+  riscv64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 178 },
+  ia32: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 224 },
 };
 
 export const MADV_COLD = 20;
@@ -15,6 +16,10 @@ export const MADV_PAGEOUT = 21;
 export const POLLIN = 0x1;
 export const POLLPRI = 0x2;
 export const POLLERR = 0x8;
+export const SCHED_FIFO = 1;
+export const PRIO_PROCESS = 0;
+/** mlock2: lock pages as they are touched, not every page of the range now (Linux 4.4+). */
+export const MLOCK_ONFAULT = 1;
 export const EFD_NONBLOCK = 0o4000;
 export const EFD_CLOEXEC = 0o2000000;
 /** The kernel's UIO_MAXIOV: process_madvise takes at most this many ranges a call. */
@@ -52,6 +57,16 @@ export interface Libc {
   eventfd(flags: number): { fd: number; errno: number };
   /** poll() on a worker thread: never blocks the event loop. */
   pollAsync(fds: Buffer, count: number, timeoutMs: number): Promise<number>;
+  /** poll() in the calling thread: for a worker that does nothing but wait on kernel events. */
+  poll(fds: Buffer, count: number, timeoutMs: number): { n: number; errno: number };
+  /** The calling thread's kernel task id (what sched_setscheduler and setpriority take for one thread). */
+  gettid(): number;
+  /** sched_setscheduler(tid, policy, { priority }): 0 or -1 with errno. */
+  schedSetscheduler(tid: number, policy: number, priority: number): { ok: boolean; errno: number };
+  /** setpriority(PRIO_PROCESS, tid, nice): on Linux a tid sets that one thread's nice value. */
+  setNice(tid: number, nice: number): { ok: boolean; errno: number };
+  mlock2(start: bigint, length: bigint, flags: number): { ok: boolean; errno: number };
+  munlock(start: bigint, length: bigint): void;
   /** poll() with a zero timeout: whether `fd` has any of `events` now (a pidfd is readable once its process exited). */
   pollNow(fd: number, events: number): boolean;
   /** The kernel's page size (4 KiB on x86, 4/16/64 KiB on arm64): /proc/PID/pagemap has one entry per page. */
@@ -76,6 +91,12 @@ export function libc(): Libc {
   const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
   const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
   const close = lib.func('int close(int fd)');
+  const sys0 = lib.func('syscall', 'long', ['long']);
+  const schedSetscheduler = lib.func('int sched_setscheduler(int pid, int policy, void *param)');
+  const setpriority = lib.func('int setpriority(int which, uint32_t who, int prio)');
+  // Addresses as integers: the same register as a pointer on the 64-bit ABIs.
+  const mlock2 = lib.func('int mlock2(uint64_t addr, size_t len, unsigned int flags)');
+  const munlock = lib.func('int munlock(uint64_t addr, size_t len)');
   const sysconf = lib.func('long sysconf(int name)');
   const SC_PAGESIZE = 30; // the same value in glibc and musl on every Linux architecture
   const pollBuf = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
@@ -99,6 +120,28 @@ export function libc(): Libc {
     },
     pollAsync(fds, count, timeoutMs) {
       return new Promise((resolve, reject) => poll.async(fds, count, timeoutMs, (err: unknown, n: number) => (err ? reject(err) : resolve(n))));
+    },
+    poll(fds, count, timeoutMs) {
+      const n = poll(fds, count, timeoutMs) as number;
+      return { n, errno: n < 0 ? koffi.errno() : 0 };
+    },
+    gettid: () => Number(sys0(numbers.gettid)),
+    schedSetscheduler(tid, policy, priority) {
+      const param = Buffer.alloc(4); // struct sched_param { int sched_priority; }
+      param.writeInt32LE(priority, 0);
+      const r = schedSetscheduler(tid, policy, param) as number;
+      return { ok: r === 0, errno: r < 0 ? koffi.errno() : 0 };
+    },
+    setNice(tid, nice) {
+      const r = setpriority(PRIO_PROCESS, tid, nice) as number;
+      return { ok: r === 0, errno: r < 0 ? koffi.errno() : 0 };
+    },
+    mlock2(start, length, flags) {
+      const r = mlock2(start, length, flags) as number;
+      return { ok: r === 0, errno: r < 0 ? koffi.errno() : 0 };
+    },
+    munlock(start, length) {
+      munlock(start, length);
     },
     pollNow(fd, events) {
       pollBuf.writeInt32LE(fd, 0);

@@ -1,15 +1,31 @@
-import { from, map, Observable, share } from 'rxjs';
+import { from, Observable, share } from 'rxjs';
 import { pushBounded } from '../../policy-engine/bounded';
-import type { Host } from '../../policy-engine/host-contract';
-import type { ActionOutcome, ActionResult, PlannedAction, PressureSignal, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
+import { DEFAULT_THROTTLE_MS } from '../../policy-engine/engine';
+import type { Host, Planner } from '../../policy-engine/host-contract';
+import type { ActionOutcome, ActionResult, PlannedAction, PressureSignal, ProcessSnapshot, ReclaimAction, UserPriority } from '../../policy-engine/types';
 import { CombinedForeground, MarkedForeground, X11Foreground, type ForegroundSource } from './foreground';
 import { readMemcgMemory, readPsi, readSystemMemory, readZramUsedBytes } from './meminfo';
-import { kernelPressureEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
-import { ProcessScanner } from './process-scanner';
+import type { KernelEvent, PressureSourceOptions } from './pressure-sources';
+import { ProcessScanner, type ScanCounts } from './process-scanner';
+import type { ReclaimResult } from './process-reclaim';
+import { CANDIDATES_PER_SLOT, REACTION_SLOTS } from './reaction-plan';
+import { ReactionThread } from './reaction-thread';
+import type { ReactionMessage } from './reaction-worker';
+import type { ThreadPriority } from './realtime';
 import { ReclaimRunner } from './reclaim-runner';
+import { DEFAULT_SCAN_RATES, type ScanRates } from './scan-rate';
 import { compiledScript } from '../worker-script';
 import type { ScanWorkerMessage } from './scan-worker';
 import { Worker } from 'node:worker_threads';
+
+/** Plans kept to map a reaction back to its full action (a reaction reads at most the newest, or the one before). */
+const PLANS_KEPT = 8;
+/**
+ * A signal's memory reading may be this old: the scanner reads it every 500 ms under
+ * pressure, and a memcg's memory.stat costs 70–80 ms to read under thrashing (measured),
+ * which on the main thread for each event delayed the re-planning behind it.
+ */
+const MEMORY_MAX_AGE_MS = 1500;
 
 export interface LinuxHostOptions {
   /** memcg v1 directory: its vmpressure events, its memory as the total, only its processes. */
@@ -27,11 +43,17 @@ export interface LinuxHostOptions {
   /** A snapshot older than this is rescanned; pressure paths use the recent one. */
   scanMaxAgeMs?: number;
   onSourceInfo?: PressureSourceOptions['onInfo'];
+  /** Try SCHED_FIFO (else nice −20) for the reaction thread; default true. */
+  realtime?: boolean;
+  /** What the reaction thread got (SCHED_FIFO, nice or normal), once it runs. */
+  onReactionPriority?: (priority: ThreadPriority | null) => void;
 }
 
 /**
  * The real machine as a Host: /proc for processes, the kernel's PSI triggers and vmpressure
- * for events, process_madvise on a worker thread for reclaim, pidfd for kills.
+ * for events, process_madvise on a worker thread for reclaim, pidfd for kills. The events
+ * are waited on by the reaction thread, which issues the first reclaim itself — the one
+ * the engine's planner chose ahead for that kind of event — and then tells the engine.
  */
 export class LinuxHost implements Host {
   readonly name = 'linux';
@@ -39,7 +61,23 @@ export class LinuxHost implements Host {
   readonly marked = new MarkedForeground();
   /** Wall ms from the kernel's event to the first process_madvise, per reclaim (for benchmarks). */
   readonly eventToMadviseMs: number[] = [];
+  /** The same, for the first reclaims the reaction thread issued (the rest went through the engine). */
+  readonly reactionToMadviseMs: number[] = [];
+  /** What the reaction thread's scheduling is, once it runs (null until then or when not asked). */
+  reactionPriority: ThreadPriority | null = null;
+  /** How the background scanner read /proc last time. */
+  lastScanCounts: ScanCounts | null = null;
   private readonly runner = new ReclaimRunner();
+  private reaction: ReactionThread | null = null;
+  private planner: Planner | null = null;
+  /** The full actions behind each armed plan's sequence number, by slot. */
+  private readonly plans = new Map<number, ReclaimAction[][]>();
+  /** Reactions announced but not yet finished, by the thread's event id. */
+  private readonly pendingReactions = new Map<number, (r: ReclaimResult) => void>();
+  /** What execute() answers for an action the reaction thread already issued. */
+  private readonly reactionResults = new WeakMap<PlannedAction, { result: Promise<ReclaimResult>; event: KernelEvent }>();
+  private lastForeground = '';
+  private scannedMemory: { at: number; memory: PressureSignal['memory'] } | null = null;
   private readonly scanner: ProcessScanner;
   private readonly foreground: ForegroundSource;
   private readonly memcgScope: string | undefined;
@@ -51,16 +89,92 @@ export class LinuxHost implements Host {
     this.memcgScope = options.memcg ? memcgPath(options.memcg) : undefined;
     this.scanner = new ProcessScanner({ scopeCgroup: this.memcgScope, protectedPids: options.protectedPids });
     this.foreground = options.foreground ?? new CombinedForeground(X11Foreground.available() ? [this.marked, new X11Foreground()] : [this.marked]);
-    this.pressure$ = kernelPressureEvents({ psiPath: options.psiPath, memcg: options.memcg ?? '/sys/fs/cgroup/memory', onInfo: options.onSourceInfo }).pipe(
-      map((e) => {
-        this.lastEvent = e;
-        return this.signalFor(e);
-      }),
-      share(),
-    );
+    this.pressure$ = new Observable<PressureSignal>((subscriber) => {
+      const thread = new ReactionThread({
+        sources: { psiPath: options.psiPath, memcg: options.memcg ?? '/sys/fs/cgroup/memory' },
+        protectedPids: options.protectedPids ?? [],
+        minIntervalMs: DEFAULT_THROTTLE_MS,
+        realtime: options.realtime ?? true,
+        onInfo: (info) => {
+          this.reactionPriority = info.priority;
+          options.onSourceInfo?.({ psi: info.psi, vmpressure: info.vmpressure, errors: info.errors });
+          options.onReactionPriority?.(info.priority);
+        },
+        onEvent: (msg) => this.onKernelEvent(msg, (signal) => subscriber.next(signal)),
+        onReacted: (id, result) => {
+          this.pendingReactions.get(id)?.(result);
+          this.pendingReactions.delete(id);
+        },
+        onFatal: (message) => subscriber.error(new Error(message)),
+      });
+      this.reaction = thread;
+      this.rearm();
+      return () => {
+        this.reaction = null;
+        void thread.stop();
+      };
+    }).pipe(share());
   }
 
+  /** The engine's planner: what the policy would do now, for the reaction thread to do ahead. */
+  setPlanner(planner: Planner): () => void {
+    this.planner = planner;
+    this.rearm();
+    return () => {
+      if (this.planner !== planner) return;
+      this.planner = null;
+      this.reaction?.plan.disarm();
+    };
+  }
+
+  /**
+   * Plan ahead for every kind of event on the latest snapshot and arm the reaction thread.
+   * Called when the plan was used, a scan arrived, the planner or the foreground changed, or
+   * the engine started an action on a planned process.
+   */
+  private rearm(): void {
+    const reaction = this.reaction;
+    if (!reaction || !this.planner) return;
+    const base = { at: Date.now(), psi: readPsi(this.options.psiPath ?? '/proc/pressure/memory'), memory: this.memory() };
+    const signals: PressureSignal[] = REACTION_SLOTS.map((s) => ({ ...base, source: s.source, level: s.level, vmpressure: vmpressureOf(s) }));
+    const foreground = this.foreground.foregroundPids();
+    const slots = this.planner(signals).map((actions) =>
+      actions.filter((a): a is ReclaimAction => a.type === 'reclaim' && !a.dryRun && !foreground.has(a.pid)).slice(0, CANDIDATES_PER_SLOT),
+    );
+    const seq = reaction.plan.write(slots.map((actions) => actions.map((a) => ({ pid: a.pid, startTime: a.startTime, kind: a.kind, mode: a.mode, budgetBytes: a.requestedBytes }))));
+    this.plans.set(seq, slots);
+    for (const old of this.plans.keys()) if (this.plans.size > PLANS_KEPT) this.plans.delete(old);
+  }
+
+  private onKernelEvent(msg: Extract<ReactionMessage, { type: 'event' }>, emit: (signal: PressureSignal) => void): void {
+    const e = msg.event;
+    this.scanWorker?.postMessage({ type: 'pressure' } satisfies ScanWorkerMessage);
+    const signal = this.signalFor(e);
+    if (!msg.reaction) {
+      // The engine answers this one: the first action it executes while handling it (synchronously,
+      // inside emit) is the one whose latency is measured.
+      this.lastEvent = e;
+      emit(signal);
+      this.lastEvent = null;
+      return;
+    }
+    const { reclaim, seq } = msg.reaction;
+    const slot = REACTION_SLOTS.findIndex((s) => s.source === e.source && s.level === e.level);
+    const planned = this.plans.get(seq)?.[slot]?.find((a) => a.pid === reclaim.pid && a.startTime === reclaim.startTime);
+    const skipped = msg.reaction.skipped.length ? ` (planned before it: ${msg.reaction.skipped.join('; ')})` : '';
+    const action: ReclaimAction = planned
+      ? { ...planned, reason: `${planned.reason}; issued by the reaction thread${skipped}` }
+      : { type: 'reclaim', pid: reclaim.pid, startTime: reclaim.startTime, appKey: String(reclaim.pid), kind: reclaim.kind, mode: reclaim.mode, requestedBytes: reclaim.budgetBytes, reason: `planned ahead for ${e.level} pressure (${e.source}); issued by the reaction thread${skipped}`, dryRun: false };
+    const result = new Promise<ReclaimResult>((resolve) => this.pendingReactions.set(msg.id, resolve));
+    this.reactionResults.set(action, { result, event: e });
+    emit({ ...signal, reaction: action });
+    // The plan was used: plan again, with that process now busy in the engine.
+    this.rearm();
+  }
+
+  /** The background scanner's memory reading while it is fresh (it reads it with each scan), else one read here. */
   private memory(): PressureSignal['memory'] {
+    if (this.scannedMemory && Date.now() - this.scannedMemory.at < MEMORY_MAX_AGE_MS) return this.scannedMemory.memory;
     return this.options.memcg ? readMemcgMemory(this.options.memcg, this.options.memcgWatermarks) : readSystemMemory();
   }
 
@@ -71,13 +185,13 @@ export class LinuxHost implements Host {
       source: e.source,
       level: e.level,
       psi,
-      // The kernel reports only the level; its lower bound stands in for the percentage.
-      vmpressure: e.source === 'vmpressure' ? { level: e.level, pressurePct: e.level === 'critical' ? 95 : e.level === 'medium' ? 60 : 0 } : undefined,
+      vmpressure: vmpressureOf(e),
       memory: this.memory(),
     };
   }
 
   sample(): PressureSignal {
+    this.rearmIfForegroundChanged();
     const psi = readPsi(this.options.psiPath ?? '/proc/pressure/memory');
     // lmkd's trigger ratios as averages: some 70 ms/s is 7%, full 700 ms/s is 70%.
     const level = psi && psi.fullAvg10 >= 70 ? 'critical' : psi && psi.someAvg10 >= 7 ? 'medium' : 'none';
@@ -103,18 +217,31 @@ export class LinuxHost implements Host {
     );
   }
 
+  /** The planned victims must never include the foreground: a change of it is a new plan. */
+  private rearmIfForegroundChanged(): void {
+    const key = [...this.foreground.foregroundPids()].sort().join(',');
+    if (key === this.lastForeground) return;
+    this.lastForeground = key;
+    this.rearm();
+  }
+
   /**
    * Keep the snapshot warm on a worker thread, so an event never waits for a /proc scan:
-   * snapshot() then answers from the latest scan, which is at most `intervalMs` old.
+   * snapshot() then answers from the latest scan. It scans every `calmMs`, and every
+   * `pressureMs` while pressure events come (a number sets both).
    */
-  startBackgroundScan(intervalMs = 500): void {
+  startBackgroundScan(rates: Partial<ScanRates> | number = {}): void {
     if (this.scanWorker) return;
+    const r: ScanRates = typeof rates === 'number' ? { ...DEFAULT_SCAN_RATES, calmMs: rates, pressureMs: rates } : { ...DEFAULT_SCAN_RATES, ...rates };
     const worker = new Worker(compiledScript(__dirname, 'scan-worker.js'), {
-      workerData: { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, intervalMs },
+      workerData: { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, rates: r, memcg: this.options.memcg ? { dir: this.options.memcg, watermarks: this.options.memcgWatermarks } : null },
     });
     worker.unref();
-    worker.on('message', (msg: { at: number; procs: ProcessSnapshot[] }) => {
-      this.cached = msg;
+    worker.on('message', (msg: { at: number; procs: ProcessSnapshot[]; counts: ScanCounts; memory: PressureSignal['memory'] }) => {
+      this.cached = { at: msg.at, procs: msg.procs };
+      this.scannedMemory = { at: msg.at, memory: msg.memory };
+      this.lastScanCounts = msg.counts;
+      this.rearm();
       // What the scanner must know comes from the main thread: the user's marks and priorities.
       worker.postMessage({ type: 'foreground', pids: [...this.foreground.foregroundPids()] } satisfies ScanWorkerMessage);
       worker.postMessage({ type: 'priorities', entries: [...(this.options.priorities?.() ?? new Map())] } satisfies ScanWorkerMessage);
@@ -125,6 +252,21 @@ export class LinuxHost implements Host {
 
   execute(action: PlannedAction): Observable<ActionOutcome> {
     const started = Date.now();
+    const reacted = this.reactionResults.get(action);
+    if (reacted) {
+      this.reactionResults.delete(action);
+      return from(
+        reacted.result.then((r): ActionOutcome => {
+          if (r.firstCallAtMs !== null) {
+            pushBounded(this.eventToMadviseMs, r.firstCallAtMs - reacted.event.wokeAtMs);
+            pushBounded(this.reactionToMadviseMs, r.firstCallAtMs - reacted.event.wokeAtMs);
+          }
+          return { action, result: r.result, message: r.message, reclaimedAnonBytes: r.reclaimedAnonBytes, reclaimedFileBytes: r.reclaimedFileBytes, durationMs: r.durationMs, at: Date.now() };
+        }),
+      );
+    }
+    // The engine acts on a process the reaction thread may have planned: plan without it.
+    if (this.plans.size > 0 && [...this.plans.values()].pop()!.some((slot) => slot.some((a) => a.pid === action.pid))) this.rearm();
     // Latency is measured for the first action after each kernel event only.
     const event = this.lastEvent;
     this.lastEvent = null;
@@ -163,10 +305,18 @@ export class LinuxHost implements Host {
   }
 
   async close(): Promise<void> {
+    await this.reaction?.stop();
+    this.reaction = null;
     await this.scanWorker?.terminate();
     this.scanWorker = null;
     await this.runner.close();
   }
+}
+
+/** What a vmpressure event says besides its level (the kernel reports only the level). */
+function vmpressureOf(e: { source: KernelEvent['source']; level: KernelEvent['level'] }): PressureSignal['vmpressure'] {
+  // Its lower bound stands in for the percentage.
+  return e.source === 'vmpressure' ? { level: e.level, pressurePct: e.level === 'critical' ? 95 : e.level === 'medium' ? 60 : 0 } : undefined;
 }
 
 /** The memcg's path as /proc/PID/cgroup shows it ("/lab" for /sys/fs/cgroup/memory/lab). */

@@ -1,5 +1,4 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
-import { Observable } from 'rxjs';
 import type { PressureLevel } from '../../policy-engine/types';
 import { EFD_CLOEXEC, EFD_NONBLOCK, errnoName, libc, POLLERR, POLLIN, POLLPRI } from './libc';
 
@@ -21,7 +20,7 @@ export interface PsiTriggerInfo {
   full: string;
 }
 
-interface Watch {
+export interface Watch {
   fd: number;
   events: number;
   source: KernelEvent['source'];
@@ -86,105 +85,96 @@ export interface PressureSourceOptions {
   onInfo?: (info: { psi: PsiTriggerInfo | null; vmpressure: string | null; errors: string[] }) => void;
 }
 
-/**
- * The kernel's own pressure events, without a busy poll: PSI triggers (POLLPRI) and
- * vmpressure eventfds (POLLIN) waited on together by one poll() on a koffi worker thread.
- * Subscribing registers them; unsubscribing closes every descriptor.
- */
-export function kernelPressureEvents(options: PressureSourceOptions = {}): Observable<KernelEvent> {
-  return new Observable<KernelEvent>((subscriber) => {
-    const c = libc();
-    const watches: Watch[] = [];
-    const errors: string[] = [];
-    const triggers = options.triggers ?? LMKD_TRIGGERS;
-    let psiInfo: PsiTriggerInfo | null = null;
-    const psiPath = options.psiPath === undefined ? '/proc/pressure/memory' : options.psiPath;
-    if (psiPath) {
+export interface Watches {
+  list: Watch[];
+  psi: PsiTriggerInfo | null;
+  vmpressure: string | null;
+  errors: string[];
+}
+
+/** Register every pressure source the options name; what failed is in `errors`. */
+export function openWatches(options: PressureSourceOptions = {}): Watches {
+  const watches: Watch[] = [];
+  const errors: string[] = [];
+  const triggers = options.triggers ?? LMKD_TRIGGERS;
+  let psiInfo: PsiTriggerInfo | null = null;
+  const psiPath = options.psiPath === undefined ? '/proc/pressure/memory' : options.psiPath;
+  if (psiPath) {
+    try {
+      const some = openPsiTrigger(psiPath, 'some', triggers.someMs, triggers.windowMs);
+      watches.push({ fd: some.fd, events: POLLPRI, source: 'psi', level: 'medium', eventfd: false });
+      const full = openPsiTrigger(psiPath, 'full', triggers.fullMs, triggers.windowMs);
+      watches.push({ fd: full.fd, events: POLLPRI, source: 'psi', level: 'critical', eventfd: false });
+      psiInfo = { path: psiPath, windowUs: some.windowUs, some: some.spec, full: full.spec };
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  const memcg = options.memcg === undefined ? '/sys/fs/cgroup/memory' : options.memcg;
+  if (memcg) {
+    for (const level of ['low', 'medium', 'critical'] as const) {
       try {
-        const some = openPsiTrigger(psiPath, 'some', triggers.someMs, triggers.windowMs);
-        watches.push({ fd: some.fd, events: POLLPRI, source: 'psi', level: 'medium', eventfd: false });
-        const full = openPsiTrigger(psiPath, 'full', triggers.fullMs, triggers.windowMs);
-        watches.push({ fd: full.fd, events: POLLPRI, source: 'psi', level: 'critical', eventfd: false });
-        psiInfo = { path: psiPath, windowUs: some.windowUs, some: some.spec, full: full.spec };
+        watches.push({ fd: openVmpressure(memcg, level), events: POLLIN, source: 'vmpressure', level, eventfd: true });
       } catch (err) {
         errors.push((err as Error).message);
+        break;
       }
     }
-    const memcg = options.memcg === undefined ? '/sys/fs/cgroup/memory' : options.memcg;
-    if (memcg) {
-      for (const level of ['low', 'medium', 'critical'] as const) {
-        try {
-          watches.push({ fd: openVmpressure(memcg, level), events: POLLIN, source: 'vmpressure', level, eventfd: true });
-        } catch (err) {
-          errors.push((err as Error).message);
-          break;
-        }
-      }
-    }
-    options.onInfo?.({ psi: psiInfo, vmpressure: watches.some((w) => w.eventfd) ? memcg : null, errors });
-    if (watches.length === 0) {
-      subscriber.error(new Error(`no pressure source available: ${errors.join('; ')}`));
+  }
+  return { list: watches, psi: psiInfo, vmpressure: watches.some((w) => w.eventfd) ? memcg : null, errors };
+}
+
+/** struct pollfd[] for the watches (8 bytes each), then `extraFds` waited on for POLLIN. */
+export function fillPollfds(watches: readonly Watch[], pollfds: Buffer, extraFds: readonly number[] = []): number {
+  const fds = [...watches.map((w) => [w.fd, w.events]), ...extraFds.map((fd) => [fd, POLLIN])];
+  fds.forEach(([fd, events], i) => {
+    pollfds.writeInt32LE(fd, 8 * i);
+    pollfds.writeInt16LE(events, 8 * i + 4);
+    pollfds.writeInt16LE(0, 8 * i + 6);
+  });
+  return fds.length;
+}
+
+export const RANK = { low: 1, medium: 2, critical: 3 } as const;
+
+/**
+ * The highest level each source reported in one poll() return (PSI, then vmpressure). Eventfds are
+ * read (reset); a PSI trigger whose cgroup went away (POLLERR) is no longer watched.
+ */
+export function readEvents(watches: readonly Watch[], pollfds: Buffer): { source: KernelEvent['source']; level: KernelEvent['level'] }[] {
+  const counter = Buffer.alloc(8);
+  let psiLevel: KernelEvent['level'] | null = null;
+  let vmLevel: KernelEvent['level'] | null = null;
+  watches.forEach((w, i) => {
+    const revents = pollfds.readInt16LE(8 * i + 6);
+    if (revents === 0) return;
+    if (revents & POLLERR && !w.eventfd) {
+      w.events = 0;
       return;
     }
-
-    const pollfds = Buffer.alloc(8 * watches.length);
-    let stopped = false;
-    const counter = Buffer.alloc(8);
-    const loop = async () => {
-      while (!stopped) {
-        watches.forEach((w, i) => {
-          pollfds.writeInt32LE(w.fd, 8 * i);
-          pollfds.writeInt16LE(w.events, 8 * i + 4);
-          pollfds.writeInt16LE(0, 8 * i + 6);
-        });
-        let n: number;
-        try {
-          n = await c.pollAsync(pollfds, watches.length, options.pollTimeoutMs ?? 250);
-        } catch (err) {
-          if (!stopped) subscriber.error(err);
-          return;
-        }
-        if (stopped) return;
-        const wokeAtMs = performance.timeOrigin + performance.now();
-        if (n <= 0) continue; // timeout, or EINTR
-        let psiLevel: KernelEvent['level'] | null = null;
-        let vmLevel: KernelEvent['level'] | null = null;
-        const rank = { low: 1, medium: 2, critical: 3 };
-        watches.forEach((w, i) => {
-          const revents = pollfds.readInt16LE(8 * i + 6);
-          if (revents === 0) return;
-          if (revents & POLLERR && !w.eventfd) {
-            // The trigger's cgroup went away: stop watching it.
-            w.events = 0;
-            return;
-          }
-          if (w.eventfd) {
-            try {
-              readSync(w.fd, counter, 0, 8, null);
-            } catch {
-              return; // EAGAIN: another wake consumed it
-            }
-            if (!vmLevel || rank[w.level] > rank[vmLevel]) vmLevel = w.level;
-          } else if (!psiLevel || rank[w.level] > rank[psiLevel]) psiLevel = w.level;
-        });
-        if (psiLevel) subscriber.next({ source: 'psi', level: psiLevel, wokeAtMs });
-        if (vmLevel) subscriber.next({ source: 'vmpressure', level: vmLevel, wokeAtMs });
+    if (w.eventfd) {
+      try {
+        readSync(w.fd, counter, 0, 8, null);
+      } catch {
+        return; // EAGAIN: another wake consumed it
       }
-    };
-    void loop();
-    return () => {
-      stopped = true;
-      // Close after the pending poll() returns (within its timeout), not under its feet.
-      setTimeout(() => {
-        for (const w of watches) {
-          try {
-            if (w.eventfd) c.close(w.fd);
-            else closeSync(w.fd);
-          } catch {
-            /* already closed */
-          }
-        }
-      }, (options.pollTimeoutMs ?? 250) + 50).unref();
-    };
+      if (!vmLevel || RANK[w.level] > RANK[vmLevel]) vmLevel = w.level;
+    } else if (!psiLevel || RANK[w.level] > RANK[psiLevel]) psiLevel = w.level;
   });
+  const out: { source: KernelEvent['source']; level: KernelEvent['level'] }[] = [];
+  if (psiLevel) out.push({ source: 'psi', level: psiLevel });
+  if (vmLevel) out.push({ source: 'vmpressure', level: vmLevel });
+  return out;
+}
+
+export function closeWatches(watches: readonly Watch[]): void {
+  const c = libc();
+  for (const w of watches) {
+    try {
+      if (w.eventfd) c.close(w.fd);
+      else closeSync(w.fd);
+    } catch {
+      /* already closed */
+    }
+  }
 }

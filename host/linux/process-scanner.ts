@@ -1,6 +1,6 @@
 import { bandForAdj } from '../../policy-engine/importance';
 import type { ImportanceBand, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
-import { appKeyOf, listPids, readProc, readStartTime, type ProcIdentity, type ProcInfo } from './procfs';
+import { appKeyOf, listPids, PF_KTHREAD, readProc, readStat, type ProcIdentity, type ProcInfo } from './procfs';
 
 export interface ScanOptions {
   /** Only processes in this memory cgroup (v1 path relative to the hierarchy, e.g. "/lab"). */
@@ -14,17 +14,40 @@ export interface ScanOptions {
 const ACTIVE_MS = 10_000;
 const RECENT_MS = 60_000;
 
+/**
+ * A process whose CPU time and resident pages (both in /proc/PID/stat) have not moved keeps
+ * its last full read, /proc/PID/status and oom_score_adj included, for at most this long:
+ * an idle process's memory split and swap barely change, but adj is set from outside and
+ * swap can move under reclaim without RSS moving back, so they are re-read now and then.
+ */
+const FULL_READ_MAX_AGE_MS = 60_000;
+
 interface Seen {
   cpuTicks: number;
   lastActiveAt: number | null;
 }
 
+/** How the last scan read /proc: for tests and the benchmark. */
+export interface ScanCounts {
+  pids: number;
+  /** Processes that cost only their stat read (out of scope, kernel threads, unchanged). */
+  statOnly: number;
+  /** Processes read in full (stat, status, oom_score_adj, and cmdline and cgroup once). */
+  full: number;
+  /** Which pids those were. */
+  fullPids: number[];
+}
 
-
-/** Scans /proc into snapshots, remembering activity between scans. */
+/**
+ * Scans /proc into snapshots, remembering activity between scans. Incremental: new pids are
+ * read in full, exited ones forgotten, and a known process costs one stat read unless it
+ * ran or its resident size changed. smaps is never read here (status has the split).
+ */
 export class ProcessScanner {
   private readonly seen = new Map<string, Seen>();
   private readonly identities = new Map<number, ProcIdentity>();
+  private readonly lastRead = new Map<number, { info: ProcInfo; rssPages: number; at: number }>();
+  lastCounts: ScanCounts = { pids: 0, statOnly: 0, full: 0, fullPids: [] };
 
   constructor(private readonly options: ScanOptions = {}) {}
 
@@ -34,12 +57,33 @@ export class ProcessScanner {
     const pids = listPids();
     const livePids = new Set(pids);
     const scope = this.options.scopeCgroup;
+    const counts: ScanCounts = { pids: pids.length, statOnly: 0, full: 0, fullPids: [] };
     for (const pid of pids) {
+      const stat = readStat(pid);
+      if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
+      if ((stat.flags & PF_KTHREAD) !== 0 || pid === 2 || stat.ppid === 2) {
+        counts.statOnly++;
+        continue;
+      }
       const known = this.identities.get(pid);
+      const same = known !== undefined && known.startTime === stat.startTime;
       // A known process outside the scope costs one stat read (is it still the same one?).
-      if (scope !== undefined && known && !inScope(known.cgroup, scope) && readStartTime(pid) === known.startTime) continue;
-      const p = readProc(pid, known);
-      if (!p) continue;
+      if (scope !== undefined && same && !inScope(known.cgroup, scope)) {
+        counts.statOnly++;
+        continue;
+      }
+      const last = same ? this.lastRead.get(pid) : undefined;
+      let p: ProcInfo | null;
+      if (last && last.info.cpuTicks === stat.cpuTicks && last.rssPages === stat.rssPages && now - last.at < FULL_READ_MAX_AGE_MS) {
+        p = last.info;
+        counts.statOnly++;
+      } else {
+        p = readProc(pid, known, stat);
+        if (!p) continue;
+        counts.full++;
+        counts.fullPids.push(pid);
+        this.lastRead.set(pid, { info: p, rssPages: stat.rssPages, at: now });
+      }
       this.identities.set(pid, { startTime: p.startTime, cmdline: p.cmdline, cgroup: p.cgroup });
       if (p.kernelThread) continue;
       if (scope !== undefined && !inScope(p.cgroup, scope)) continue;
@@ -53,6 +97,8 @@ export class ProcessScanner {
     }
     for (const key of this.seen.keys()) if (!alive.has(key)) this.seen.delete(key);
     for (const pid of this.identities.keys()) if (!livePids.has(pid)) this.identities.delete(pid);
+    for (const pid of this.lastRead.keys()) if (!livePids.has(pid)) this.lastRead.delete(pid);
+    this.lastCounts = counts;
     return out;
   }
 

@@ -33,7 +33,9 @@ function read(path: string): string | null {
 }
 
 /** pid, ppid, start time, comm and flags from /proc/PID/stat (comm may hold spaces and parens). */
-export function readStat(pid: number): { state: string; ppid: number; startTime: number; comm: string; flags: number; cpuTicks: number } | null {
+export type Stat = { state: string; ppid: number; startTime: number; comm: string; flags: number; cpuTicks: number; rssPages: number };
+
+export function readStat(pid: number): Stat | null {
   const text = read(`/proc/${pid}/stat`);
   if (!text) return null;
   const open = text.indexOf('(');
@@ -47,6 +49,7 @@ export function readStat(pid: number): { state: string; ppid: number; startTime:
     flags: Number(fields[6]),
     cpuTicks: Number(fields[11]) + Number(fields[12]), // utime + stime
     startTime: Number(fields[19]),
+    rssPages: Number(fields[21]), // field 24: resident pages, anon + file + shmem
   };
 }
 
@@ -139,9 +142,9 @@ function parseStatus(status: string): { uid: number; rssAnon: number; rssFile: n
 /**
  * One process from /proc. `known` is its identity from an earlier scan: when the start
  * time still matches, cmdline and cgroup are not read again (a scan reads 3 files, not 5).
+ * `stat` is its /proc/PID/stat when the caller has just read it.
  */
-export function readProc(pid: number, known?: ProcIdentity): ProcInfo | null {
-  const stat = readStat(pid);
+export function readProc(pid: number, known?: ProcIdentity, stat: Stat | null = readStat(pid)): ProcInfo | null {
   const status = read(`/proc/${pid}/status`);
   if (!stat || !status) return null;
   const id = known && known.startTime === stat.startTime ? known : readIdentity(pid, stat.startTime);

@@ -1,6 +1,7 @@
 import { asyncScheduler } from 'rxjs';
 import { LinuxHost } from '../../host/linux/linux-host';
 import { capabilityLimits, reclaimImpossible } from '../../host/linux/privileges';
+import { lockAgentMemory } from '../../host/linux/realtime';
 import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
 import { withUserPriorities } from '../../host/priority-overlay';
 import type { Scenario } from '../../host/scenario/scenario';
@@ -63,6 +64,10 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     };
   }
   const limits = capabilityLimits();
+  // The agent must not fault on its own pages under the pressure it answers.
+  const lock = lockAgentMemory();
+  options.log(`memory: ${lock.detail}`);
+  if (!lock.locked) limits.push(`agent memory ${lock.detail}`);
   const linux = new LinuxHost({
     memcg: options.memcg,
     priorities: options.priorities,
@@ -70,6 +75,10 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       if (info.psi) options.log(`PSI trigger ${info.psi.some} / ${info.psi.full} on ${info.psi.path}`);
       if (info.vmpressure) options.log(`vmpressure on ${info.vmpressure}`);
       for (const e of info.errors) limits.push(`pressure source unavailable: ${e}`);
+    },
+    onReactionPriority: (priority) => {
+      options.log(`reaction thread: ${priority ? `${priority.detail} (tid ${priority.tid})` : 'not started'}`);
+      if (priority?.policy !== 'SCHED_FIFO') limits.push(`reaction thread at ${priority?.detail ?? 'normal priority'}: under CPU load its answer to a pressure event can be late`);
     },
   });
   for (const pid of options.foreground ?? []) linux.marked.mark(pid);

@@ -71,6 +71,11 @@ export class ProactivePolicy implements ReclaimPolicy {
     return actions;
   }
 
+  /** Only the reactive half answers kernel events; the timer's steps are planned on the tick. */
+  planAhead(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext): PlannedAction[] {
+    return signal.source !== 'timer' && (signal.level === 'medium' || signal.level === 'critical') ? this.reactive.planAhead(signal, ranked, ctx) : [];
+  }
+
   observe(outcome: Parameters<NonNullable<ReclaimPolicy['observe']>>[0]): void {
     this.reactive.observe(outcome);
   }

@@ -58,6 +58,23 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     if (signal.level === 'none') return [];
     const now = ctx.now;
     this.trackCriticalEpisode(signal.level, now);
+    const { actions, planned, target } = this.reclaims(signal, ranked, ctx);
+    for (const a of actions) this.lastReclaimAt.set(processKey(a), now);
+    if ((signal.level === 'critical' || signal.level === 'medium') && this.params.allowKill) {
+      const kill = this.planKill(signal, ranked, ctx, planned, target);
+      if (kill) actions.push(kill);
+    }
+    this.prune(now);
+    return actions;
+  }
+
+  planAhead(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext): PlannedAction[] {
+    return signal.level === 'none' ? [] : this.reclaims(signal, ranked, ctx).actions;
+  }
+
+  /** The reclaims for a signal, best victim first; records nothing (plan() starts the cooldowns). */
+  private reclaims(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext): { actions: PlannedAction[]; planned: number; target: number } {
+    const now = ctx.now;
     const p = this.params;
     const target = (signal.memory.totalBytes * this.targetPct(signal.level)) / 100;
     const minAdj = signal.level === 'low' ? p.lowMinAdj : signal.level === 'medium' ? p.mediumMinAdj : p.criticalMinAdj;
@@ -112,16 +129,9 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         dryRun: false,
       };
       actions.push(action);
-      this.lastReclaimAt.set(key, now);
       planned += anon + file;
     }
-
-    if ((signal.level === 'critical' || signal.level === 'medium') && p.allowKill) {
-      const kill = this.planKill(signal, ranked, ctx, planned, target);
-      if (kill) actions.push(kill);
-    }
-    this.prune(now);
-    return actions;
+    return { actions, planned, target };
   }
 
   observe(outcome: Parameters<NonNullable<ReclaimPolicy['observe']>>[0]): void {

@@ -24,6 +24,8 @@ d('reclaimd run, doctor and the observe-only mode', () => {
     expect(byName.vmpressure.ok).toBe(true);
     expect(byName.process_madvise).toMatchObject({ ok: true });
     expect(byName.privileges.detail).toMatch(/root/);
+    expect(byName['reaction thread']).toMatchObject({ ok: true, detail: expect.stringMatching(/^SCHED_FIFO priority 1/) });
+    expect(byName['memory lock']).toMatchObject({ ok: true, detail: expect.stringMatching(/locked as touched \(mlock2 MLOCK_ONFAULT\)/) });
     expect(report.plan.mode).toBe('act');
   });
 
@@ -53,6 +55,8 @@ d('reclaimd run, doctor and the observe-only mode', () => {
     }
     expect(err).toMatch(/running policy reclaim on the linux host/);
     expect(err).toMatch(/vmpressure on \/sys\/fs\/cgroup\/memory\/reclaimd-run-/);
+    expect(err).toMatch(/reaction thread: SCHED_FIFO priority 1 \(tid \d+\)/);
+    expect(err).toMatch(/memory: \d+ of \d+ code and file mappings \(\d+ MiB\) locked as touched/);
     expect(err).toMatch(/stopped after \d+ decisions; \d+ logged/);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.some((l) => l.pid === background.pid && l.result === 'ok')).toBe(true);

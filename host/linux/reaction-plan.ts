@@ -1,0 +1,112 @@
+// The reclaims planned ahead for each kind of kernel event, in memory shared between the
+// main thread (which plans) and the reaction thread (which acts on an event without asking).
+import type { KernelEvent } from './pressure-sources';
+import type { ReclaimKind, ReclaimMode } from '../../policy-engine/types';
+
+/** The events the kernel can send: PSI has no low level, vmpressure has three. */
+export const REACTION_SLOTS: readonly { source: KernelEvent['source']; level: KernelEvent['level'] }[] = [
+  { source: 'psi', level: 'medium' },
+  { source: 'psi', level: 'critical' },
+  { source: 'vmpressure', level: 'low' },
+  { source: 'vmpressure', level: 'medium' },
+  { source: 'vmpressure', level: 'critical' },
+];
+
+/**
+ * How many of the policy's planned reclaims each slot keeps, in the policy's order: the
+ * reaction takes the first whose process is still there, so a planned victim that exited
+ * since the last scan does not leave the event unanswered.
+ */
+export const CANDIDATES_PER_SLOT = 4;
+
+const FIELDS = 5; // pid, startTime, kind, mode, budgetBytes
+const KINDS: readonly ReclaimKind[] = ['file', 'anon', 'all'];
+const MODES: readonly ReclaimMode[] = ['pageout', 'cold'];
+
+/** Int32 control words. */
+const STOP = 0;
+/** 1 while a plan is armed; the reaction thread takes it with an exchange (one reaction per arming). */
+const ARMED = 1;
+/** Seqlock: odd while the main thread writes the plans. */
+const SEQ = 2;
+const CONTROL_WORDS = 4;
+
+export interface PlannedReclaim {
+  pid: number;
+  startTime: number;
+  kind: ReclaimKind;
+  mode: ReclaimMode;
+  budgetBytes: number;
+}
+
+export function slotOf(source: KernelEvent['source'], level: KernelEvent['level']): number {
+  return REACTION_SLOTS.findIndex((s) => s.source === source && s.level === level);
+}
+
+/** The shared buffer and both sides' view of it. */
+export class ReactionPlan {
+  readonly buffer: SharedArrayBuffer;
+  private readonly control: Int32Array;
+  private readonly plans: Float64Array;
+
+  constructor(buffer?: SharedArrayBuffer) {
+    this.buffer = buffer ?? new SharedArrayBuffer(CONTROL_WORDS * 4 + REACTION_SLOTS.length * CANDIDATES_PER_SLOT * FIELDS * 8);
+    this.control = new Int32Array(this.buffer, 0, CONTROL_WORDS);
+    this.plans = new Float64Array(this.buffer, CONTROL_WORDS * 4);
+  }
+
+  /** Main thread: replace every slot's candidates and arm; returns the plan's sequence number. */
+  write(slots: readonly (readonly PlannedReclaim[])[]): number {
+    const seq = Atomics.add(this.control, SEQ, 1) + 1; // odd: writing
+    this.plans.fill(0);
+    slots.forEach((candidates, s) =>
+      candidates.slice(0, CANDIDATES_PER_SLOT).forEach((c, k) => {
+        const at = (s * CANDIDATES_PER_SLOT + k) * FIELDS;
+        this.plans.set([c.pid, c.startTime, KINDS.indexOf(c.kind), MODES.indexOf(c.mode), c.budgetBytes], at);
+      }),
+    );
+    Atomics.store(this.control, SEQ, seq + 1); // even: stable
+    Atomics.store(this.control, ARMED, 1);
+    return seq + 1;
+  }
+
+  disarm(): void {
+    Atomics.store(this.control, ARMED, 0);
+  }
+
+  /**
+   * Reaction thread: take the armed plan for one slot, or null if none is armed or the slot
+   * is empty. Taking disarms every slot: one reaction per plan, until the main thread has
+   * heard of it and planned again (with that process now busy).
+   */
+  take(slot: number): { seq: number; candidates: PlannedReclaim[] } | null {
+    if (Atomics.load(this.control, ARMED) !== 1 || this.read(slot).candidates.length === 0) return null;
+    if (Atomics.compareExchange(this.control, ARMED, 1, 0) !== 1) return null;
+    const taken = this.read(slot); // a newer plan may have been armed in between: that one
+    return taken.candidates.length > 0 ? taken : null;
+  }
+
+  /** One slot's candidates under the seqlock. */
+  private read(slot: number): { seq: number; candidates: PlannedReclaim[] } {
+    for (;;) {
+      const before = Atomics.load(this.control, SEQ);
+      if (before % 2 === 1) continue; // the main thread is writing a newer plan: microseconds
+      const candidates: PlannedReclaim[] = [];
+      for (let k = 0; k < CANDIDATES_PER_SLOT; k++) {
+        const at = (slot * CANDIDATES_PER_SLOT + k) * FIELDS;
+        const pid = this.plans[at];
+        if (pid === 0) break;
+        candidates.push({ pid, startTime: this.plans[at + 1], kind: KINDS[this.plans[at + 2]], mode: MODES[this.plans[at + 3]], budgetBytes: this.plans[at + 4] });
+      }
+      if (Atomics.load(this.control, SEQ) === before) return { seq: before, candidates };
+    }
+  }
+
+  stop(): void {
+    Atomics.store(this.control, STOP, 1);
+  }
+
+  get stopped(): boolean {
+    return Atomics.load(this.control, STOP) === 1;
+  }
+}

@@ -1,0 +1,109 @@
+// The reaction thread: it owns the kernel's pressure descriptors, blocks in poll() and, on
+// an event, issues the reclaim the main thread planned ahead for that kind of event itself —
+// the main event loop, busy or slow under the very load that caused the event, is told
+// after. Nothing here allocates much or waits on another thread between wake-up and the
+// first process_madvise.
+import { readSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { libc } from './libc';
+import { refusal, reclaimProcess, type ReclaimResult } from './process-reclaim';
+import { closeWatches, fillPollfds, openWatches, RANK, readEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
+import { ReactionPlan, slotOf, type PlannedReclaim } from './reaction-plan';
+import { raiseThreadPriority, type ThreadPriority } from './realtime';
+
+export interface ReactionWorkerData {
+  plan: SharedArrayBuffer;
+  /** An eventfd the main thread writes to wake poll() for a stop. */
+  wakeFd: number;
+  sources: Pick<PressureSourceOptions, 'psiPath' | 'memcg' | 'triggers'>;
+  protectedPids: number[];
+  /** The engine's storm control, applied here per source before posting: escalation passes at once. */
+  minIntervalMs: number;
+  realtime: boolean;
+}
+
+export type ReactionMessage =
+  | { type: 'info'; psi: ReturnType<typeof openWatches>['psi']; vmpressure: string | null; errors: string[]; priority: ThreadPriority | null }
+  | { type: 'fatal'; message: string }
+  | { type: 'event'; id: number; event: KernelEvent; reaction: { seq: number; reclaim: PlannedReclaim; skipped: string[] } | null }
+  | { type: 'reacted'; id: number; result: ReclaimResult };
+
+/** poll() wakes at least this often to notice a stop even if the wake eventfd were lost. */
+const POLL_TIMEOUT_MS = 1000;
+
+const data = workerData as ReactionWorkerData;
+const port = parentPort!;
+const plan = new ReactionPlan(data.plan);
+const c = libc();
+
+function run(): void {
+  const priority = data.realtime ? raiseThreadPriority() : null;
+  const watches = openWatches(data.sources);
+  port.postMessage({ type: 'info', psi: watches.psi, vmpressure: watches.vmpressure, errors: watches.errors, priority } satisfies ReactionMessage);
+  if (watches.list.length === 0) {
+    port.postMessage({ type: 'fatal', message: `no pressure source available: ${watches.errors.join('; ')}` } satisfies ReactionMessage);
+    return;
+  }
+  const pollfds = Buffer.alloc(8 * (watches.list.length + 1));
+  const wakeCounter = Buffer.alloc(8);
+  const last = new Map<KernelEvent['source'], { at: number; rank: number }>();
+  let id = 0;
+  try {
+    while (!plan.stopped) {
+      const count = fillPollfds(watches.list, pollfds, [data.wakeFd]);
+      const { n } = c.poll(pollfds, count, POLL_TIMEOUT_MS);
+      const wokeAtMs = performance.timeOrigin + performance.now();
+      if (plan.stopped) break;
+      if (n <= 0) continue; // timeout, or EINTR
+      if (pollfds.readInt16LE(8 * watches.list.length + 6) !== 0) drain(data.wakeFd, wakeCounter);
+      // The highest level first: it is the one that gets the planned reaction.
+      const events = readEvents(watches.list, pollfds).sort((a, b) => RANK[b.level] - RANK[a.level]);
+      for (const e of events) {
+        const event: KernelEvent = { ...e, wokeAtMs };
+        // Storm control before the main thread hears of it: a thrashing memcg sends vmpressure
+        // events by the hundred a second, and each one posted costs the main thread a turn —
+        // which the engine's throttle would then drop — so the backlog delayed everything.
+        const prev = last.get(e.source) ?? { at: -Infinity, rank: 0 };
+        if (RANK[e.level] <= prev.rank && wokeAtMs - prev.at < data.minIntervalMs) continue;
+        last.set(e.source, { at: wokeAtMs, rank: RANK[e.level] });
+        const taken = plan.take(slotOf(e.source, e.level));
+        const chosen = taken ? firstStillThere(taken.candidates) : null;
+        const reaction = taken && chosen ? { seq: taken.seq, reclaim: chosen.reclaim, skipped: chosen.skipped } : null;
+        const eventId = ++id;
+        port.postMessage({ type: 'event', id: eventId, event, reaction } satisfies ReactionMessage);
+        if (!reaction) continue;
+        const { reclaim } = reaction;
+        const result = reclaimProcess({ pid: reclaim.pid, startTime: reclaim.startTime, kind: reclaim.kind, mode: reclaim.mode, budgetBytes: reclaim.budgetBytes, protectedPids: data.protectedPids });
+        port.postMessage({ type: 'reacted', id: eventId, result } satisfies ReactionMessage);
+      }
+    }
+  } finally {
+    closeWatches(watches.list);
+  }
+}
+
+function drain(fd: number, counter: Buffer): void {
+  try {
+    readSync(fd, counter, 0, 8, null);
+  } catch {
+    /* EAGAIN: nothing to read */
+  }
+}
+
+/** The first planned process that can still be reclaimed (one stat read each); why the others could not. */
+function firstStillThere(candidates: readonly PlannedReclaim[]): { reclaim: PlannedReclaim; skipped: string[] } | null {
+  const skipped: string[] = [];
+  for (const r of candidates) {
+    const why = refusal(r.pid, r.startTime, data.protectedPids);
+    if (!why) return { reclaim: r, skipped };
+    skipped.push(why.message);
+  }
+  return null;
+}
+
+try {
+  run();
+} catch (err) {
+  port.postMessage({ type: 'fatal', message: err instanceof Error ? err.message : String(err) } satisfies ReactionMessage);
+}

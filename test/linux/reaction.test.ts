@@ -1,0 +1,130 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { reclaimProcess } from '../../host/linux/process-reclaim';
+import { readStartTime } from '../../host/linux/procfs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { asyncScheduler } from 'rxjs';
+import { LinuxHost, memcgPath } from '../../host/linux/linux-host';
+import { ProcessScanner } from '../../host/linux/process-scanner';
+import { compiledScript } from '../../host/worker-script';
+import { createEngine } from '../../policy-engine/engine';
+import { createBuiltinRegistry } from '../../policy-engine/policies/index';
+import type { Decision } from '../../policy-engine/types';
+import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
+import { useKernelFixture } from '../helpers/kernel-fixture';
+
+const unavailable = kernelTestsUnavailable();
+const d = unavailable ? describe.skip : describe;
+if (unavailable) skipNote('reaction thread tests', unavailable);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Field 41 of /proc/self/task/TID/stat: the thread's scheduling policy (1 is SCHED_FIFO). */
+function schedPolicy(tid: number): number {
+  const text = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+}
+
+d('the reaction thread on the real kernel', () => {
+  const k = useKernelFixture('reaction');
+
+  it('answers a pressure event with the reclaim planned ahead, at SCHED_FIFO, and the engine logs it first', async () => {
+    const memcg = k.memcg(`reclaimd-reaction-${process.pid}`, 256 * 1024 * 1024);
+    const background = await k.hogs.start(80, 40, memcg.wrap());
+    const host = new LinuxHost({ memcg: memcg.path, scanMaxAgeMs: 200 });
+    const engine = createEngine({ host, policy: createBuiltinRegistry().create('reclaim', { cooldownMs: 1000 }), scheduler: asyncScheduler });
+    host.snapshot();
+    const decisions: Decision[] = [];
+    const sub = engine.decisions$.subscribe((x) => decisions.push(x));
+    const reacted = () => decisions.filter((x) => x.action.reason.includes('issued by the reaction thread'));
+    try {
+      const allocator = await k.hogs.start(300, 0, memcg.wrap());
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !reacted().some((x) => x.outcome.result === 'ok')) {
+        allocator.kill('SIGUSR1');
+        await sleep(100);
+      }
+    } finally {
+      sub.unsubscribe();
+      await host.close();
+    }
+    const first = reacted().find((x) => x.outcome.result === 'ok');
+    expect(first).toBeDefined();
+    // It is the first decision of its batch, for the event that carried it.
+    expect(decisions.filter((x) => x.batch === first!.batch)[0]).toBe(first);
+    expect(first!.signal.reaction).toBe(first!.action);
+    expect(first!.action.reason.startsWith(`${first!.signal.level} pressure (${first!.signal.source})`)).toBe(true);
+    expect(first!.action.pid).toBe(background.pid); // the only victim the policy can choose here
+    expect(first!.outcome.reclaimedAnonBytes + first!.outcome.reclaimedFileBytes).toBeGreaterThan(0);
+    expect(host.reactionToMadviseMs.length).toBeGreaterThan(0);
+    expect(host.eventToMadviseMs.length).toBeGreaterThan(0);
+    // Root has CAP_SYS_NICE: the thread ran (and was measured) at SCHED_FIFO.
+    expect(host.reactionPriority?.policy).toBe('SCHED_FIFO');
+  });
+
+  it('the thread is real-time while it runs and leaves no thread or descriptor behind', async () => {
+    // The descriptors the thread owns: PSI triggers, vmpressure eventfds and its wake eventfd.
+    const fds = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return /eventfd|pressure/.test(readlinkSync(`/proc/self/fd/${fd}`));
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = fds();
+    const host = new LinuxHost({ memcg: undefined });
+    const sub = host.pressure$.subscribe();
+    for (let i = 0; i < 50 && !host.reactionPriority; i++) await sleep(50);
+    const tid = host.reactionPriority!.tid;
+    expect(schedPolicy(tid)).toBe(1);
+    expect(fds()).toBeGreaterThan(before); // triggers, eventfds, the wake eventfd
+    sub.unsubscribe();
+    await host.close();
+    for (let i = 0; i < 40 && fds() > before; i++) await sleep(50);
+    expect(fds()).toBe(before);
+    expect(() => readFileSync(`/proc/self/task/${tid}/stat`)).toThrow();
+  });
+
+  it('the agent locks its code and V8 still frees its heap (mlockall made it abort)', () => {
+    // In a child: locking is process-wide, and an abort must not take jest down.
+    const realtime = compiledScript(join(__dirname, '../../host/linux'), 'realtime.js');
+    const script = `
+      const r = require(${JSON.stringify(realtime)});
+      const lock = r.lockAgentMemory();
+      let keep = [];
+      for (let i = 0; i < 400; i++) { keep.push(new Array(50000).fill(i)); if (i % 50 === 0) keep = []; new Function('x', 'return x + ' + i)(1); }
+      const after = r.lockedAndResident();
+      process.stdout.write(JSON.stringify({ locked: lock.locked, lockedBytes: after.lockedBytes, rssBytes: after.rssBytes }));`;
+    const child = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.status).toBe(0);
+    const out = JSON.parse(child.stdout) as { locked: boolean; lockedBytes: number; rssBytes: number };
+    expect(out.locked).toBe(true);
+    expect(out.lockedBytes).toBeGreaterThan(0);
+  });
+
+  it('an incremental scan reads an unchanged process from its stat only, and a changed one in full', async () => {
+    const memcg = k.memcg(`reclaimd-scan-${process.pid}`, 512 * 1024 * 1024);
+    const sleepers: ChildProcess[] = [];
+    try {
+      for (let i = 0; i < 20; i++) sleepers.push(spawn(memcg.wrap()[0], [...memcg.wrap().slice(1), 'sleep', '600'], { stdio: 'ignore' }));
+      const hog = await k.hogs.start(16, 0, memcg.wrap());
+      await sleep(300);
+      const scanner = new ProcessScanner({ scopeCgroup: memcgPath(memcg.path) });
+      const first = scanner.scan(Date.now(), new Set(), new Map());
+      const sleeperPids = sleepers.map((s) => s.pid!);
+      expect(sleeperPids.every((pid) => first.some((p) => p.pid === pid))).toBe(true);
+      expect(sleeperPids.every((pid) => scanner.lastCounts.fullPids.includes(pid))).toBe(true);
+      // The hog's memory is paged out: its resident size moves, so it is read again.
+      expect(reclaimProcess({ pid: hog.pid, startTime: readStartTime(hog.pid)!, kind: 'anon', mode: 'pageout', budgetBytes: 0 }).result).toBe('ok');
+      const second = scanner.scan(Date.now(), new Set(), new Map());
+      expect(sleeperPids.filter((pid) => scanner.lastCounts.fullPids.includes(pid))).toEqual([]);
+      expect(scanner.lastCounts.fullPids).toContain(hog.pid);
+      expect(second.find((p) => p.pid === hog.pid)!.rssAnonBytes).toBeLessThan(first.find((p) => p.pid === hog.pid)!.rssAnonBytes);
+      // Same answers for the unchanged ones.
+      for (const pid of sleeperPids) expect(second.find((p) => p.pid === pid)?.rssAnonBytes).toBe(first.find((p) => p.pid === pid)?.rssAnonBytes);
+    } finally {
+      for (const s of sleepers) s.kill('SIGKILL');
+    }
+  });
+});

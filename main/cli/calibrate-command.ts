@@ -130,6 +130,7 @@ export async function calibrateCommand(argv: readonly string[], io: CommandIO): 
       for (let r = 1; r <= runs && !interrupt.aborted(); r++) {
         for (const policy of policies) {
           if (interrupt.aborted()) break;
+          if (lockPath) io.err(`reclaimd: calibrate waiting for ${lockPath}…`);
           const release = lockPath ? await acquireKernelLock(lockPath, interrupt.aborted) : async () => undefined;
           if (!release) break;
           try {
@@ -175,7 +176,8 @@ export async function calibrateCommand(argv: readonly string[], io: CommandIO): 
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-function num(x: number): string {
+function num(x: number, metric = ''): string {
+  if (metric === 'reclaimedBytes') return `${Math.round(x / 1048576)}MiB`;
   return Number.isInteger(x) ? String(x) : x.toFixed(1);
 }
 
@@ -195,7 +197,7 @@ export function formatCalibration(report: CalibrationReport): string {
     const header = ['policy', 'metric', 'sim', 'lab median', 'lab min–max', 'ratio', ''];
     const rows = [header];
     for (const p of s.policies) {
-      for (const r of p.rows) rows.push([p.policy, r.metric, num(r.sim), num(r.labMedian), `${num(r.labMin)}–${num(r.labMax)}`, r.ratio === null ? '∞' : r.ratio.toFixed(2), r.within ? '' : r.target ? '!!' : '!']);
+      for (const r of p.rows) rows.push([p.policy, r.metric, num(r.sim, r.metric), num(r.labMedian, r.metric), `${num(r.labMin, r.metric)}–${num(r.labMax, r.metric)}`, r.ratio === null ? '∞' : r.ratio.toFixed(2), r.within ? '' : r.target ? '!!' : '!']);
     }
     const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) lines.push(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());

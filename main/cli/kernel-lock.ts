@@ -22,6 +22,8 @@ export async function acquireKernelLock(path: string, aborted: () => boolean): P
   while (!locked && !failed && !aborted()) await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
   if (failed) throw new Error(`cannot lock ${path}: ${stderr.trim() || 'flock failed'}`);
   if (!locked) {
+    // It may have just taken the lock: end its stdin too, so nothing goes on holding it.
+    child.stdin.end();
     child.kill();
     await exited;
     return null;

@@ -20,7 +20,8 @@ export async function acquireKernelLock(path: string, aborted: () => boolean): P
   child.on('error', () => (failed = true));
   void exited.then(() => (failed = !locked));
   while (!locked && !failed && !aborted()) await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-  if (failed) throw new Error(`cannot lock ${path}: ${stderr.trim() || 'flock failed'}`);
+  // A terminal's Ctrl-C reaches the waiting flock too: aborted, not failed.
+  if (!locked && !aborted()) throw new Error(`cannot lock ${path}: ${stderr.trim() || 'flock failed'}`);
   if (!locked) {
     // It may have just taken the lock: end its stdin too, so nothing goes on holding it.
     child.stdin.end();

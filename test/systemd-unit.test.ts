@@ -91,6 +91,8 @@ describe('the agent’s systemd unit', () => {
     expect(adj).toBeLessThanOrEqual(-900);
     expect(one('Restart')).toBe('on-failure');
     expect(one('RestartPreventExitStatus')).toBe('2');
+    // Room for the agent to lock its ~90 MiB of code and file mappings (reaction path).
+    expect(one('LimitMEMLOCK')).toBe('256M');
   });
 
   const analyze = hasSystemdAnalyze();

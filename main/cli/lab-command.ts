@@ -1,27 +1,19 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { openDatabase } from '../../db/open';
 import { RunRecorder } from '../../db/run-recorder';
 import { scenarioHash } from '../../db/runs';
-import { runLab, type LabRunResult } from '../../host/lab/lab-run';
-import { removeMemcg, removeStaleLabCgroups } from '../../host/lab/memcg';
-import { projectFile } from '../../host/lab/project-file';
-import { zramSwap } from '../../host/lab/zram-swap';
 import { loadScenario } from '../../host/scenario/load';
-import { replay } from '../../host/sim/replay';
 import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import { parseArgs, stringFlag, UsageError } from './args';
 import { paramsByPolicy, policiesFromArgs, POLICY_FLAGS } from './policy-args';
 import type { CommandIO } from './io';
-
-export const LAB_PREFIX = 'reclaimd-lab';
+import { interruptFlag, openLabSession, playLabRun, type LabRunEntry } from './lab-session';
 
 export interface LabReport {
   scenario: string;
   timeScale: number;
-  runs: { policy: string; seed: number; metrics: ReplayMetrics; foregroundStall: LabRunResult['foregroundStall']; prediction: { metrics: ReplayMetrics } }[];
+  runs: LabRunEntry[];
 }
 
 /** `reclaimd lab`: the scenario with real processes in a memcg the size of its device. */
@@ -42,59 +34,29 @@ export async function labCommand(argv: readonly string[], io: CommandIO): Promis
   if (!Number.isFinite(timeScale) || timeScale <= 0 || timeScale > 1000) throw new UsageError(`--time-scale: expected a number above 0, got "${scaleText}"`);
   const scenario = loadScenario(args.positionals[0]);
 
-  for (const name of removeStaleLabCgroups(LAB_PREFIX)) io.err(`reclaimd: removed ${name}, left by a lab that died`);
-  const dir = mkdtempSync(join('/var/tmp', `reclaimd-lab-${process.pid}-`));
-  const workerBin = join(dir, 'lab-worker');
-  execFileSync('cc', ['-O2', '-o', workerBin, projectFile('host/lab/lab-worker.c')], { stdio: 'pipe' });
-  const restoreSwap = zramSwap(scenario.device.zram.sizeBytes, (note) => io.err(`reclaimd: ${note}`));
-  if (typeof restoreSwap === 'string') {
-    rmSync(dir, { recursive: true, force: true });
-    throw new UsageError(restoreSwap);
-  }
-  // Whatever ends this process, the machine goes back as it was.
-  let cleaned = false;
-  const cleanup = () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const p of policies) removeMemcg(`/sys/fs/cgroup/memory/${LAB_PREFIX}-${process.pid}-${p}`);
-    try {
-      restoreSwap();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  let aborted = false;
-  const onSignal = () => {
-    aborted = true;
-    io.err('reclaimd: lab interrupted; cleaning up');
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', cleanup);
-
+  const session = openLabSession(scenario, policies, io);
+  const interrupt = interruptFlag(io, 'lab');
   const db = stringFlag(args, 'db') ? openDatabase(stringFlag(args, 'db')!) : null;
   const hash = db ? scenarioHash(readFileSync(scenario.sourcePath ?? args.positionals[0], 'utf8')) : '';
   const report: LabReport = { scenario: scenario.name, timeScale, runs: [] };
   try {
     for (const policy of policies) {
-      if (aborted) break;
+      if (interrupt.aborted()) break;
       io.err(`reclaimd: lab ${scenario.name} under ${policy} (${Math.round(scenario.durationMs / timeScale / 1000)} s)…`);
       const recorder = db ? new RunRecorder(db, { scenario: scenario.name, scenarioHash: hash, policy, params: params[policy] ?? {}, seed: scenario.seed, host: 'lab' }, Date.now(), false) : null;
-      const result = await runLab(scenario, { registry, policy, policyConfig: params[policy], timeScale, workerBin, dataDir: dir, cgroupPrefix: LAB_PREFIX, onDecision: recorder?.onDecision, aborted: () => aborted });
-      const stored = recorder?.finish({ ...result.metrics });
+      const entry = await playLabRun(session, scenario, policy, { registry, policyConfig: params[policy], timeScale, onDecision: recorder?.onDecision, aborted: interrupt.aborted });
+      const stored = recorder?.finish({ ...entry.metrics });
       if (stored?.notStored) io.err(`reclaimd: lab run ${policy} not stored: ${stored.notStored}`);
-      const prediction = replay(scenario, { registry, policy, policyConfig: params[policy] }).metrics;
-      report.runs.push({ policy, seed: scenario.seed, metrics: result.metrics, foregroundStall: result.foregroundStall, prediction: { metrics: prediction } });
+      report.runs.push(entry);
     }
   } finally {
     db?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    cleanup();
+    interrupt.off();
+    session.close();
   }
   if (args.flags.has('json')) io.out(JSON.stringify(report));
   else io.out(formatLab(report));
-  return aborted ? 130 : 0;
+  return interrupt.aborted() ? 130 : 0;
 }
 
 function value(m: ReplayMetrics, k: keyof ReplayMetrics): string {

@@ -7,6 +7,7 @@ import { PriorityError } from '../../db/priorities';
 import { UsageError } from './args';
 import { historyCommand, prioritiesCommand, runsCommand } from './db-commands';
 import { doctorCommand, reclaimCommand, runCommand } from './linux-commands';
+import { calibrateCommand } from './calibrate-command';
 import { labCommand } from './lab-command';
 import { processIO, type CommandIO } from './io';
 import { termSafe } from './terminal-text';
@@ -49,6 +50,11 @@ live (Linux):
   lab <scenario> [--policy reclaim] [--compare lmkd,none] [--params JSON] [--time-scale K] [--db FILE] [--json]
                          play the scenario with real processes in a memcg the size of its device,
                          beside the simulator's prediction (root)
+  calibrate [scenario...] [--runs 3] [--policies reclaim,lmkd,none] [--time-scale K] [--json]
+                         each lab scenario (default: the three bundled lab-*) --runs times per policy:
+                         the simulator's prediction beside the lab's median and min–max, their ratio,
+                         and whether the lab's verdict held in every run (root; RECLAIMD_KERNEL_LOCK=FILE
+                         takes that flock around each run)
 
 replay --db FILE stores each run and every decision. The default database is
 $XDG_DATA_HOME/reclaimd/reclaimd.db (~/.local/share/reclaimd/reclaimd.db).
@@ -84,6 +90,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
         return reclaimCommand(rest, io);
       case 'lab':
         return await labCommand(rest, io);
+      case 'calibrate':
+        return await calibrateCommand(rest, io);
       case 'serve':
         return await serveCommand(rest, io);
       case undefined:

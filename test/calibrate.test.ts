@@ -40,6 +40,14 @@ describe('calibration arithmetic', () => {
     expect(rows.find((r) => r.metric === 'oomKills')).toMatchObject({ ratio: 1, within: true });
   });
 
+  it('compares only what the lab measures too: a breakdown the lab reports as null has no row', () => {
+    const sim = { ...metrics(), cpuMsBy: { agent: 1, kswapd: 2, apps: 3 } } as ReplayMetrics;
+    const lab = { ...metrics(), cpuMsBy: null } as unknown as ReplayMetrics;
+    const rows = calibrationRows(sim, [lab]);
+    expect(rows.some((r) => r.metric.startsWith('cpuMsBy'))).toBe(false);
+    expect(rows.some((r) => r.metric === 'foregroundStallMs')).toBe(true);
+  });
+
   it("a verdict is each policy's kills and state loss and the policies by user wait", () => {
     const v = verdictOf(new Map([['reclaim', metrics({ userWaitMs: 300 })], ['lmkd', metrics({ agentKills: 1, oomKills: 1, stateLoss: 1, userWaitMs: 200 })]]));
     expect(v).toEqual({ kills: { reclaim: 0, lmkd: 2 }, stateLoss: { reclaim: 0, lmkd: 1 }, userWaitOrder: ['lmkd', 'reclaim'] });

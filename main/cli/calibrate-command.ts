@@ -78,8 +78,9 @@ export function flattenMetrics(m: ReplayMetrics): Record<string, number> {
 export function calibrationRows(prediction: ReplayMetrics, lab: readonly ReplayMetrics[]): CalibrationRow[] {
   const sim = flattenMetrics(prediction);
   const labs = lab.map(flattenMetrics);
-  return Object.keys(sim).map((metric) => {
-    const values = labs.map((l) => l[metric] ?? 0);
+  // Only what both measure: the lab cannot split CPU by who or wait by band (those are null there).
+  return Object.keys(sim).filter((metric) => labs.length > 0 && labs.every((l) => metric in l)).map((metric) => {
+    const values = labs.map((l) => l[metric]);
     const { median: labMedian, min: labMin, max: labMax } = spread(values);
     const ratio = labMedian === 0 ? (sim[metric] === 0 ? 1 : null) : sim[metric] / labMedian;
     const within = ratio !== null && ratio <= CALIBRATION_FACTOR && ratio >= 1 / CALIBRATION_FACTOR;

@@ -113,3 +113,18 @@ describe('reclaim on the simulated device', () => {
     expect(reclaim.agentKills + reclaim.oomKills).toBeLessThanOrEqual(none.agentKills + none.oomKills);
   });
 });
+
+describe('proactive on the same estimate', () => {
+  it("never trims more of an app than the host's idle estimate of it, and none of an app with nothing idle", () => {
+    const now = 1_000_000;
+    const psi = { someAvg10: 0, fullAvg10: 0, someAvg60: 0, fullAvg60: 0, someWindowMs: 0, fullWindowMs: 0, windowMs: 1000 };
+    const tick = { ...signal('none', { availableBytes: 2048 * MiB }, 'timer'), psi };
+    const procs = [
+      proc({ pid: 1, appKey: 'little-idle', rssAnonBytes: 1000 * MiB, rssFileBytes: 0, idleAnonBytes: 2 * MiB, idleFileBytes: 0 }),
+      proc({ pid: 2, appKey: 'all-hot', rssAnonBytes: 1000 * MiB, rssFileBytes: 0, idleAnonBytes: 0, idleFileBytes: 0 }),
+    ];
+    const actions = plan(registry.create('proactive'), procs, tick, now) as ReclaimAction[];
+    expect(actions.map((a) => [a.appKey, a.requestedBytes])).toEqual([['little-idle', 2 * MiB]]); // Senpai's 1% would be 10 MiB
+    expect(actions[0].reason).toMatch(/within its idle 2\.0MiB \(host's idle estimate\)/);
+  });
+});

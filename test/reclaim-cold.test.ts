@@ -128,3 +128,23 @@ describe('proactive on the same estimate', () => {
     expect(actions[0].reason).toMatch(/within its idle 2\.0MiB \(host's idle estimate\)/);
   });
 });
+
+describe('reclaim: the kill weighs expected return', () => {
+  const wm = { minBytes: 8 * MiB, lowBytes: 32 * MiB, highBytes: 64 * MiB };
+  const oom = signal('critical', { swapFreeBytes: 0, freeBytes: 4 * MiB, fileCacheBytes: 2 * MiB, watermarks: wm });
+
+  it('spares the previous app, however large, while another candidate is left', () => {
+    const procs = [
+      proc({ pid: 1, appKey: 'game', importance: 'previous', oomScoreAdj: 700, rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: 2000 * MiB, lastForegroundAt: 590_000 }),
+      proc({ pid: 2, appKey: 'notes', rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: 100 * MiB }),
+    ];
+    const [kill] = plan(registry.create('reclaim'), procs, oom, 600_000);
+    expect(kill).toMatchObject({ type: 'kill', appKey: 'notes' });
+    expect(kill.reason).toMatch(/the previous app spared \(likeliest to return\)$/);
+  });
+
+  it('kills the previous app only when nothing else is left', () => {
+    const procs = [proc({ pid: 1, appKey: 'game', importance: 'previous', oomScoreAdj: 700, rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: 2000 * MiB })];
+    expect(plan(registry.create('reclaim'), procs, oom, 600_000)).toMatchObject([{ type: 'kill', appKey: 'game' }]);
+  });
+});

@@ -235,9 +235,14 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     else if (exhausted && sustainedCritical) trigger = `${exhaustedText}, critical for ${formatDuration(now - this.criticalSince!)}`;
     else return null;
 
+    // The previous app is the likeliest to come back (Android keeps it above cached for that;
+    // SmartLMK and Acclaim weigh eviction by expected return): its kill costs a cold start the
+    // user will soon pay. Spare it while any other candidate is left.
+    const candidates = ranked.filter((r) => r.eligible && r.effectiveAdj >= p.killMinAdj && r.process.importance !== 'visible');
+    const others = candidates.filter((r) => r.process.importance !== 'previous');
+    const spared = others.length > 0 && others.length < candidates.length;
     let best: { r: RankedProcess; score: number; growth: number; footprint: number } | null = null;
-    for (const r of ranked) {
-      if (!r.eligible || r.effectiveAdj < p.killMinAdj || r.process.importance === 'visible') continue;
+    for (const r of others.length > 0 ? others : candidates) {
       const proc = r.process;
       const footprint = proc.rssAnonBytes + proc.rssFileBytes + proc.swapBytes;
       const growth = this.growth(proc.appKey);
@@ -258,7 +263,8 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       requestedBytes: best.footprint,
       reason:
         `last resort: ${trigger}, reclaim can free only ${formatBytes(planned)}; ` +
-        `${proc.appKey} holds ${formatBytes(best.footprint)}${growthText} (${proc.importance}, adj ${best.r.effectiveAdj})`,
+        `${proc.appKey} holds ${formatBytes(best.footprint)}${growthText} (${proc.importance}, adj ${best.r.effectiveAdj})` +
+        (spared ? '; the previous app spared (likeliest to return)' : ''),
       dryRun: false,
     };
   }

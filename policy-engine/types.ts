@@ -105,6 +105,13 @@ export interface ProcessSnapshot {
   rssAnonBytes: number;
   rssFileBytes: number;
   swapBytes: number;
+  /**
+   * The host's estimate of the resident memory this process has not referenced lately (its
+   * idle part), when it has one: the simulator from its pages outside the working set; on
+   * Linux from clear_refs + smaps Referenced (not yet). Policies page out this part, not RSS.
+   */
+  idleAnonBytes?: number;
+  idleFileBytes?: number;
   /** Set by the host for processes that must never be touched (pid 1, kernel threads, ourselves, the UI). */
   untouchable?: string;
 }

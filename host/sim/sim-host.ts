@@ -353,6 +353,9 @@ export class SimHost implements Host {
         rssAnonBytes: a.anonResident * PAGE_SIZE,
         rssFileBytes: a.fileResident * PAGE_SIZE,
         swapBytes: a.zramPages * PAGE_SIZE,
+        // The idle estimate a policy may use (h13): the pages outside the working set.
+        idleAnonBytes: a.anonColdRes * PAGE_SIZE,
+        idleFileBytes: a.fileColdRes * PAGE_SIZE,
       };
     });
   }

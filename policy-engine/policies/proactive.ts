@@ -3,7 +3,7 @@ import { configureParams, type ParamSpecs, type ParamValues } from '../params';
 import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import type { PolicyFactory } from '../registry';
 import { MiB, PAGE_SIZE, type PlannedAction, type PressureSignal, type RankedProcess } from '../types';
-import { RECLAIM_PARAMS, ReclaimPolicyImpl } from './reclaim';
+import { RECLAIM_PARAMS, ReclaimPolicyImpl, coldEstimate } from './reclaim';
 
 // Meta's Senpai (facebookincubator/senpai, senpai.py @c51e8e2): every `interval` (6 s) it
 // compares the cgroup's PSI some stall during the interval with a target (10 ms per 6 s).
@@ -54,7 +54,12 @@ export class ProactivePolicy implements ReclaimPolicy {
       const proc = r.process;
       if (!r.eligible || r.effectiveAdj < p.minTrimAdj || ctx.busy.has(processKey(proc))) continue;
       if (proc.lastForegroundAt !== null && ctx.now - proc.lastForegroundAt < p.coldAfterMs) continue;
-      const bytes = Math.floor((proc.rssAnonBytes + proc.rssFileBytes) * share);
+      // Senpai's step is a share of the app; it never asks for more than the host's idle
+      // estimate of it (the reactive policy's), so a trim is of cold pages only.
+      const cold = coldEstimate(proc);
+      const idle = cold.anonBytes + cold.fileBytes;
+      const step = Math.floor((proc.rssAnonBytes + proc.rssFileBytes) * share);
+      const bytes = cold.known ? Math.min(step, idle) : step;
       if (bytes < Math.max(1, p.minStepBytes)) continue;
       actions.push({
         type: 'reclaim',
@@ -64,7 +69,10 @@ export class ProactivePolicy implements ReclaimPolicy {
         kind: 'all',
         mode: 'pageout',
         requestedBytes: bytes,
-        reason: `proactive probe ${formatBytes(bytes)} = ${round3(share * 100)}% of its memory (psi some avg10 ${some}% vs target ${p.targetSomePct}%): ${r.why}`,
+        reason:
+          `proactive probe ${formatBytes(bytes)} = ${round3(share * 100)}% of its memory` +
+          (cold.known ? `, within its idle ${formatBytes(idle)} (host's idle estimate)` : '') +
+          ` (psi some avg10 ${some}% vs target ${p.targetSomePct}%): ${r.why}`,
         dryRun: false,
       });
     }

@@ -22,6 +22,11 @@ export const RECLAIM_PARAMS = {
   killMinAdj: { type: 'integer', default: 200, min: 0, max: 3000, description: 'Never kill below this effective adj (foreground and visible apps are never killed).' },
   killIntervalMs: { type: 'integer', default: 2000, min: 0, max: 600_000, unit: 'ms', description: 'Wait at least this long after a kill before judging whether another is needed.' },
   growthWindowMs: { type: 'integer', default: 60_000, min: 1000, max: 3_600_000, unit: 'ms', description: 'Window over which memory growth marks a likely leaker as the kill victim.' },
+  refaultBackoffPct: {
+    type: 'number', default: 50, min: 0, max: 100, unit: '%',
+    description: "Back off a process when more than this share of what was reclaimed from it came back before its next turn: the idle estimate was wrong for it (Senpai: refaults/pressure mean you took too much; 50% = it lost more than it kept).",
+  },
+  maxBackoff: { type: 'integer', default: 16, min: 1, max: 1024, description: "A backed-off process's cooldown doubles per wrong estimate up to this many times cooldownMs (exponential backoff as Senpai's, bounded so it is retried)." },
 } as const satisfies ParamSpecs;
 
 export type ReclaimParams = ParamValues<typeof RECLAIM_PARAMS>;
@@ -29,17 +34,63 @@ export type ReclaimParams = ParamValues<typeof RECLAIM_PARAMS>;
 /** A gap this long between critical signals ends a critical episode. */
 const CRITICAL_EPISODE_GAP_MS = 5000;
 
+/** What a reclaim of one process moved, to judge later how much of it came back. */
+interface ReclaimRecord {
+  /** The process's swap and resident file when planned, and what the action moved. */
+  swapBefore: number;
+  fileBefore: number;
+  movedAnon: number;
+  movedFile: number;
+}
+
+/** The part of a process worth asking for: its idle memory when the host estimates it. */
+export interface ColdEstimate {
+  anonBytes: number;
+  fileBytes: number;
+  /** True when the host gave an idle estimate; false means only RSS is known. */
+  known: boolean;
+}
+
+export function coldEstimate(p: { rssAnonBytes: number; rssFileBytes: number; idleAnonBytes?: number; idleFileBytes?: number }): ColdEstimate {
+  if (p.idleAnonBytes === undefined || p.idleFileBytes === undefined) return { anonBytes: p.rssAnonBytes, fileBytes: p.rssFileBytes, known: false };
+  return { anonBytes: Math.min(p.idleAnonBytes, p.rssAnonBytes), fileBytes: Math.min(p.idleFileBytes, p.rssFileBytes), known: true };
+}
+
 /**
- * The default policy: escalating per-process reclaim.
- * - low: drop file pages of cached apps;
- * - medium: anon (into zram) and file pages of previous and cached apps;
- * - critical: all pages of everything but foreground, visible and protected apps;
- * - kill only if allowed, after critical pressure has lasted with reclaim exhausted, and then
- *   the app that frees the most for the least value — a growing app first (a leak).
+ * Of what a past reclaim moved, the share that came back: swap that shrank again (anon read
+ * back from zram) and file cache that grew again, each capped by what was moved. An app's own
+ * frees of swapped pages count too: the estimate errs towards backing off.
+ */
+export function refaultShare(rec: ReclaimRecord, now: { swapBytes: number; rssFileBytes: number }): number {
+  const moved = rec.movedAnon + rec.movedFile;
+  if (moved <= 0) return 0;
+  const anonBack = Math.min(rec.movedAnon, Math.max(0, rec.swapBefore + rec.movedAnon - now.swapBytes));
+  const fileBack = Math.min(rec.movedFile, Math.max(0, now.rssFileBytes - (rec.fileBefore - rec.movedFile)));
+  return (anonBack + fileBack) / moved;
+}
+
+/**
+ * The default policy: escalating per-process reclaim of idle memory only.
+ * - no pressure: nothing (the kernel's LRU is doing its job);
+ * - low: drop idle file pages of cached apps;
+ * - medium: idle anon (into zram) and file pages of previous and cached apps;
+ * - critical: idle pages of everything but foreground, visible and protected apps.
+ * Only the host's idle estimate is asked for, never the RSS: paging out a working set only
+ * turns into refaults (issue 12: whole-RSS reclaim refaulted ~400k pages where the kernel
+ * alone refaulted almost none). A process whose reclaim comes back anyway is backed off.
+ * - kill only if allowed, where the kernel alone would OOM-kill (reclaim exhausted and below
+ *   the min watermark, or critical lasting), and then the app that frees the most for the
+ *   least value — a growing app first (a leak).
  */
 export class ReclaimPolicyImpl implements ReclaimPolicy {
   readonly name: string;
   private readonly lastReclaimAt = new Map<string, number>();
+  /** Per process: the last reclaim's record (set when its outcome arrives), and its backoff factor. */
+  private readonly records = new Map<string, ReclaimRecord>();
+  private readonly planned = new Map<string, { swapBefore: number; fileBefore: number }>();
+  private readonly backoff = new Map<string, number>();
+  /** The last judgement's text, carried to the next decision on that process. */
+  private readonly feedback = new Map<string, string>();
   private readonly footprints = new Map<string, { at: number; bytes: number }[]>();
   private criticalSince: number | null = null;
   private lastCriticalAt = -Infinity;
@@ -59,7 +110,16 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     const now = ctx.now;
     this.trackCriticalEpisode(signal.level, now);
     const { actions, planned, target } = this.reclaims(signal, ranked, ctx);
-    for (const a of actions) this.lastReclaimAt.set(processKey(a), now);
+    // Planned for real: the cooldowns start, and what each process had out before is kept to
+    // judge next time how much of this reclaim came back (the refault backoff).
+    const byKey = new Map(ranked.map((r) => [processKey(r.process), r.process]));
+    for (const a of actions) {
+      const key = processKey(a);
+      const proc = byKey.get(key)!;
+      this.lastReclaimAt.set(key, now);
+      this.planned.set(key, { swapBefore: proc.swapBytes, fileBefore: proc.rssFileBytes });
+      this.feedback.delete(key);
+    }
     if ((signal.level === 'critical' || signal.level === 'medium') && this.params.allowKill) {
       const kill = this.planKill(signal, ranked, ctx, planned, target);
       if (kill) actions.push(kill);
@@ -100,32 +160,41 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         r.skipped = 'busy: an action on it is still in flight';
         continue;
       }
+      this.judgeLastReclaim(key, proc);
       const since = now - (this.lastReclaimAt.get(key) ?? -Infinity);
-      if (since < p.cooldownMs) {
-        r.skipped = `cooldown: reclaimed ${formatDuration(since)} ago (cooldown ${formatDuration(p.cooldownMs)})`;
+      const backoff = this.backoff.get(key) ?? 1;
+      if (since < p.cooldownMs * backoff) {
+        r.skipped = `cooldown: reclaimed ${formatDuration(since)} ago (cooldown ${formatDuration(p.cooldownMs * backoff)}${backoff > 1 ? `, ×${backoff}: its last reclaims refaulted` : ''})`;
         continue;
       }
-      const file = proc.rssFileBytes >= p.minFileBytes ? proc.rssFileBytes : 0;
-      const anonWanted = signal.level !== 'low' && proc.rssAnonBytes >= p.minAnonBytes ? proc.rssAnonBytes : 0;
+      // Ask for the idle part only: the working set stays for the kernel's LRU to keep. Without
+      // an idle estimate, deactivate (MADV_COLD) and let the LRU page out what stays cold.
+      const cold = coldEstimate(proc);
+      const file = cold.fileBytes >= p.minFileBytes ? cold.fileBytes : 0;
+      const anonWanted = signal.level !== 'low' && cold.anonBytes >= p.minAnonBytes ? cold.anonBytes : 0;
       const anon = anonWanted > 0 && swapBudget >= p.minAnonBytes ? Math.min(anonWanted, swapBudget) : 0;
       if (file === 0 && anon === 0) {
         r.skipped =
           anonWanted > 0
-            ? `swap is full: ${formatBytes(swapBudget)} left for anon, and ${formatBytes(proc.rssFileBytes)} of file pages is under the ${formatBytes(p.minFileBytes)} minimum`
-            : `too small: ${formatBytes(proc.rssFileBytes)} file${signal.level === 'low' ? '' : ` and ${formatBytes(proc.rssAnonBytes)} anon`} under the minimums (${formatBytes(p.minFileBytes)} file${signal.level === 'low' ? '' : `, ${formatBytes(p.minAnonBytes)} anon`})`;
+            ? `swap is full: ${formatBytes(swapBudget)} left for anon, and ${formatBytes(cold.fileBytes)} of idle file pages is under the ${formatBytes(p.minFileBytes)} minimum`
+            : `too small: ${cold.known ? 'idle ' : ''}${formatBytes(cold.fileBytes)} file${signal.level === 'low' ? '' : ` and ${formatBytes(cold.anonBytes)} anon`} under the minimums (${formatBytes(p.minFileBytes)} file${signal.level === 'low' ? '' : `, ${formatBytes(p.minAnonBytes)} anon`})`;
         continue;
       }
       swapBudget -= anon;
       const kind = file > 0 && anon > 0 ? 'all' : anon > 0 ? 'anon' : 'file';
+      const feedback = this.feedback.get(key) ?? '';
+      const estimate = cold.known
+        ? `idle ${formatBytes(cold.anonBytes)} anon + ${formatBytes(cold.fileBytes)} file of ${formatBytes(proc.rssAnonBytes + proc.rssFileBytes)} resident (host's idle estimate)`
+        : `no idle estimate: deactivating ${formatBytes(anon + file)} (MADV_COLD), the kernel's LRU keeps what is touched`;
       const action: ReclaimAction = {
         type: 'reclaim',
         pid: proc.pid,
         startTime: proc.startTime,
         appKey: proc.appKey,
         kind,
-        mode: 'pageout',
+        mode: cold.known ? 'pageout' : 'cold',
         requestedBytes: anon + file,
-        reason: `${signal.level} pressure (${signal.source}): ${r.why}`,
+        reason: `${signal.level} pressure (${signal.source}): ${estimate}${feedback}; ${r.why}`,
         dryRun: false,
       };
       actions.push(action);
@@ -135,7 +204,36 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
   }
 
   observe(outcome: Parameters<NonNullable<ReclaimPolicy['observe']>>[0]): void {
-    if (outcome.result === 'gone') this.lastReclaimAt.delete(processKey(outcome.action));
+    const key = processKey(outcome.action);
+    const before = this.planned.get(key);
+    this.planned.delete(key);
+    if (outcome.result === 'gone') {
+      this.lastReclaimAt.delete(key);
+      this.records.delete(key);
+      this.backoff.delete(key);
+      this.feedback.delete(key);
+      return;
+    }
+    if (outcome.action.type !== 'reclaim' || outcome.result !== 'ok' || !before) return;
+    this.records.set(key, { ...before, movedAnon: outcome.reclaimedAnonBytes, movedFile: outcome.reclaimedFileBytes });
+  }
+
+  /**
+   * Feedback on the last reclaim of this process: if most of what it moved came back, its
+   * idle estimate was wrong — double its cooldown (up to maxBackoff); if little came back,
+   * halve it. Keeps the text the next decision on it carries.
+   */
+  private judgeLastReclaim(key: string, proc: { swapBytes: number; rssFileBytes: number }): void {
+    const rec = this.records.get(key);
+    if (!rec) return;
+    const share = refaultShare(rec, proc);
+    const old = this.backoff.get(key) ?? 1;
+    const next = share * 100 > this.params.refaultBackoffPct ? Math.min(this.params.maxBackoff, old * 2) : Math.max(1, old / 2);
+    if (next === 1) this.backoff.delete(key);
+    else this.backoff.set(key, next);
+    this.records.delete(key);
+    const pct = Math.round(share * 100);
+    this.feedback.set(key, next > old ? `; ${pct}% of its last reclaim refaulted: backing off (cooldown ×${next})` : `; ${pct}% of its last reclaim refaulted`);
   }
 
   private targetPct(level: PressureLevel): number {
@@ -163,16 +261,29 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     const swapExhausted = m.swapFreeBytes < Math.max(p.minAnonBytes, (m.swapTotalBytes * p.swapLowPct) / 100);
     const cacheLeft = m.fileCacheBytes ?? Math.max(0, m.availableBytes - m.freeBytes);
     const sustainedCritical = signal.level === 'critical' && this.criticalSince !== null && now - this.criticalSince >= p.killAfterMs;
-    // Without watermarks, "short" means less than the target is available at all.
-    const short = m.watermarks ? m.freeBytes < m.watermarks.lowBytes : m.availableBytes < target;
+    // A kill is worth its cold start only where the kernel alone would soon OOM-kill: reclaim
+    // exhausted (swap full, the page cache below what the kernel must keep free) and either
+    // free memory under the min watermark (direct reclaim is failing: mm/page_alloc.c goes to
+    // the OOM killer from there) or critical pressure lasting. Below the low watermark alone
+    // the kernel still copes (kswapd works towards high); killing there was worse than doing
+    // nothing on the benchmark (a cold start and lost state the kernel never caused).
+    const cacheFloor = m.watermarks ? m.watermarks.highBytes : target;
+    const exhausted = swapExhausted && cacheLeft < Math.max(cacheFloor, target);
+    const belowMin = m.watermarks ? m.freeBytes < m.watermarks.minBytes : m.availableBytes < target;
+    const exhaustedText = `swap exhausted (${formatBytes(m.swapFreeBytes)} free) and ${formatBytes(cacheLeft)} of page cache left`;
     let trigger: string;
-    if (swapExhausted && cacheLeft < target && short) trigger = `swap exhausted (${formatBytes(m.swapFreeBytes)} free) and ${formatBytes(cacheLeft)} of page cache left`;
-    else if (sustainedCritical) trigger = `critical for ${formatDuration(now - this.criticalSince!)}`;
+    if (exhausted && belowMin) trigger = `${exhaustedText}, free ${formatBytes(m.freeBytes)} under the min watermark`;
+    else if (exhausted && sustainedCritical) trigger = `${exhaustedText}, critical for ${formatDuration(now - this.criticalSince!)}`;
     else return null;
 
+    // The previous app is the likeliest to come back (Android keeps it above cached for that;
+    // SmartLMK and Acclaim weigh eviction by expected return): its kill costs a cold start the
+    // user will soon pay. Spare it while any other candidate is left.
+    const candidates = ranked.filter((r) => r.eligible && r.effectiveAdj >= p.killMinAdj && r.process.importance !== 'visible');
+    const others = candidates.filter((r) => r.process.importance !== 'previous');
+    const spared = others.length > 0 && others.length < candidates.length;
     let best: { r: RankedProcess; score: number; growth: number; footprint: number } | null = null;
-    for (const r of ranked) {
-      if (!r.eligible || r.effectiveAdj < p.killMinAdj || r.process.importance === 'visible') continue;
+    for (const r of others.length > 0 ? others : candidates) {
       const proc = r.process;
       const footprint = proc.rssAnonBytes + proc.rssFileBytes + proc.swapBytes;
       const growth = this.growth(proc.appKey);
@@ -193,7 +304,8 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       requestedBytes: best.footprint,
       reason:
         `last resort: ${trigger}, reclaim can free only ${formatBytes(planned)}; ` +
-        `${proc.appKey} holds ${formatBytes(best.footprint)}${growthText} (${proc.importance}, adj ${best.r.effectiveAdj})`,
+        `${proc.appKey} holds ${formatBytes(best.footprint)}${growthText} (${proc.importance}, adj ${best.r.effectiveAdj})` +
+        (spared ? '; the previous app spared (likeliest to return)' : ''),
       dryRun: false,
     };
   }
@@ -218,7 +330,14 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
   /** Keep per-process state bounded on a long-running agent. */
   private prune(now: number): void {
     if (this.lastReclaimAt.size > 4096) {
-      for (const [key, at] of this.lastReclaimAt) if (now - at >= this.params.cooldownMs) this.lastReclaimAt.delete(key);
+      const longest = this.params.cooldownMs * this.params.maxBackoff;
+      for (const [key, at] of this.lastReclaimAt) {
+        if (now - at < longest) continue;
+        this.lastReclaimAt.delete(key);
+        this.records.delete(key);
+        this.backoff.delete(key);
+        this.feedback.delete(key);
+      }
     }
     if (this.footprints.size > 4096) {
       for (const [key, s] of this.footprints) if (s.length === 0 || now - s[s.length - 1].at > this.params.growthWindowMs) this.footprints.delete(key);
@@ -228,7 +347,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
 
 export const reclaimPolicyFactory: PolicyFactory = {
   name: 'reclaim',
-  description: 'Default. Escalating per-process reclaim (file → anon → all) with cooldowns; kill only as a configured last resort.',
+  description: 'Default. Escalating per-process reclaim of idle memory only (file → anon → all), backing off a process whose reclaim refaults; kill only as a configured last resort.',
   params: RECLAIM_PARAMS,
   create: (config?: unknown) => new ReclaimPolicyImpl(configureParams('reclaim', RECLAIM_PARAMS, config)),
 };

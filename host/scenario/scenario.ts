@@ -30,6 +30,11 @@ export interface AppSpec {
   coldStartMs: number;
   /** Fraction of its working set the app touches per second while in the background; null = by band. */
   backgroundTouchPerSec: number | null;
+  /**
+   * Fraction of its pages outside the working set (idle past the cold age) the app touches per
+   * second, in front or not: cold memory still comes back now and then (sim-app COLD_TOUCH_PER_SEC).
+   */
+  coldTouchPerSec: number;
 }
 
 export type LifecycleVerb = 'launch' | 'foreground' | 'background' | 'close';

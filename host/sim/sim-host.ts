@@ -236,11 +236,22 @@ export class SimHost implements Host {
     }
   }
 
-  /** The foreground app touches its whole working set; others at their background rate. */
+  /**
+   * The foreground app touches its whole working set; others at their background rate; and
+   * every app now and then a cold page (its coldTouch rate), so what was evicted cold can come back.
+   */
   private touch(dt: number): void {
     const fg = this.foreground;
     if (fg && fg.alive && fg.nonResidentHot > 0) {
       this.memory.faultIn(fg, fg.anonHotZram, fg.fileHotOut);
+    }
+    for (const app of this.apps) {
+      const out = app.anonColdZram + app.fileColdOut;
+      if (!app.alive || out === 0 || app.spec.coldTouchPerSec === 0) continue;
+      const pages = Math.min(out, this.rng.roundStochastic((out * app.spec.coldTouchPerSec * dt) / 1000));
+      if (pages === 0) continue;
+      const anon = Math.round((pages * app.anonColdZram) / out);
+      this.memory.faultIn(app, anon, pages - anon, true);
     }
     for (const app of this.apps) {
       if (!app.alive || app === fg) continue;

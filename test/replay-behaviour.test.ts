@@ -122,6 +122,7 @@ describe('replay: reproducibility', () => {
   // foreground's): the perceptible stall fell 2.2 s → 27 ms, time at medium 45 → 19.5 s.
   // Updated deliberately (h14): cold pages come back at 0.2 %/min (coldTouch, Google far memory),
   // so evicted cold memory now refaults a little, and the cold-touch draws move the seeded stream.
+  // Again (h14): 10 % of each app's anon pages are shared (zygote) and the agent's pageout skips them.
   it('matches the golden numbers of game-call (update deliberately when the model changes)', () => {
     const m = run('game-call', 'reclaim').metrics;
     expect({ ...m, decisionLatencyUs: undefined }).toMatchSnapshot();

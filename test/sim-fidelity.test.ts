@@ -6,6 +6,7 @@ import { ScenarioError } from '../host/scenario/scenario';
 import { validateScenario } from '../host/scenario/validate';
 import type { TickStats } from '../host/sim/memory-model';
 import { PressureModel } from '../host/sim/pressure-model';
+import { SimApp } from '../host/sim/sim-app';
 import { PAGE_SIZE } from '../policy-engine/types';
 import { run } from './helpers/replay';
 
@@ -220,6 +221,50 @@ describe('simulator fidelity: cold memory still comes back now and then (Google 
       throw new Error('accepted');
     } catch (err) {
       expect((err as ScenarioError).issues).toContainEqual({ path: 'apps[1].coldTouch', message: 'expected a number from 0 to 1, got 2' });
+    }
+  });
+});
+
+describe('simulator fidelity: shared pages (the zygote\'s heap) — pageout skips them, kswapd does not', () => {
+  const spec = (shared?: number) =>
+    validateScenario({
+      name: 'shared',
+      device: 'phone-2g',
+      duration: '1m',
+      apps: [{ id: 'a', anon: '40MiB', file: '0MiB', workingSet: 0.25, ...(shared === undefined ? {} : { shared }) }],
+      timeline: [{ at: '0s', do: 'launch', app: 'a' }],
+    }).apps[0];
+  const pages = (40 * 2 ** 20) / PAGE_SIZE;
+
+  it('process_madvise pageout moves only private pages (mm/madvise.c leaves a folio mapped elsewhere alone)', () => {
+    const app = new SimApp(spec(0.5), pages, 0);
+    app.startLife(1, 0);
+    expect(app.pageOutAnon(pages, true)).toBe(pages / 2);
+    expect([app.anonSharedRes, app.anonSharedZram]).toEqual([pages / 2, 0]);
+  });
+
+  it('kswapd takes shared cold pages with the private ones, and they fault back, all integer and conserved', () => {
+    const app = new SimApp(spec(0.5), pages, 0);
+    app.startLife(1, 0);
+    expect(app.evict('anon', false, pages)).toBe(pages * 0.75);
+    expect([app.anonSharedRes, app.anonSharedZram]).toEqual([0, pages / 2]);
+    app.faultIn(1001, 0, true);
+    expect(app.anonSharedRes + app.anonSharedZram).toBe(pages / 2);
+    expect(app.anonSharedRes).toBe(Math.round((1001 * 2) / 3));
+    // The app frees only its own pages.
+    app.freeAnon(pages);
+    expect(app.anonColdRes + app.anonColdZram).toBe(pages / 2);
+  });
+
+  it('defaults to 10 % shared (an assumption), and validates shared naming the path', () => {
+    expect(spec().sharedFraction).toBe(0.1);
+    const raw = rawBundled('game-call');
+    raw.apps[0].shared = -0.1;
+    try {
+      validateScenario(raw);
+      throw new Error('accepted');
+    } catch (err) {
+      expect((err as ScenarioError).issues).toContainEqual({ path: 'apps[0].shared', message: 'expected a number from 0 to 1, got -0.1' });
     }
   });
 });

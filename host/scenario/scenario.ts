@@ -35,6 +35,8 @@ export interface AppSpec {
    * second, in front or not: cold memory still comes back now and then (sim-app COLD_TOUCH_PER_SEC).
    */
   coldTouchPerSec: number;
+  /** Fraction of its anon pages shared with other processes (pageout skips them; sim-app SHARED_ANON_SHARE). */
+  sharedFraction: number;
 }
 
 export type LifecycleVerb = 'launch' | 'foreground' | 'background' | 'close';

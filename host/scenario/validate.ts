@@ -2,7 +2,7 @@ import { describe } from '../../policy-engine/params';
 import { IMPORTANCE_BANDS, MiB, USER_PRIORITIES, type ImportanceBand, type UserPriority } from '../../policy-engine/types';
 import { jsonTooDeep, tooDeepMessage } from '../json-depth';
 import { DEFAULT_DEVICE, DEVICE_PROFILES, type DeviceProfile } from '../sim/device-profiles';
-import { COLD_TOUCH_PER_SEC } from '../sim/sim-app';
+import { COLD_TOUCH_PER_SEC, SHARED_ANON_SHARE } from '../sim/sim-app';
 import {
   ScenarioError,
   TIMELINE_VERBS,
@@ -193,7 +193,7 @@ function checkApps(c: Checker, value: unknown): AppSpec[] {
     const path = `apps[${i}]`;
     const obj = c.object(raw, path);
     if (!obj) return;
-    c.knownKeys(obj, path, ['id', 'anon', 'file', 'workingSet', 'stateful', 'importance', 'priority', 'coldStart', 'backgroundTouch', 'coldTouch']);
+    c.knownKeys(obj, path, ['id', 'anon', 'file', 'workingSet', 'stateful', 'importance', 'priority', 'coldStart', 'backgroundTouch', 'coldTouch', 'shared']);
     const id = c.string(obj.id, `${path}.id`);
     if (id !== null) {
       if (!/^[A-Za-z0-9_.:@-]{1,128}$/.test(id)) c.fail(`${path}.id`, `expected letters, digits and _.:@- (at most 128), got ${describe(id)}`);
@@ -218,8 +218,9 @@ function checkApps(c: Checker, value: unknown): AppSpec[] {
       obj.coldStart === undefined ? COLD_START_BASE_MS + Math.round((COLD_START_MS_PER_MIB * size) / MiB) : c.duration(obj.coldStart, `${path}.coldStart`, 600_000);
     const backgroundTouchPerSec = obj.backgroundTouch === undefined ? null : c.number(obj.backgroundTouch, `${path}.backgroundTouch`, 0, 10);
     const coldTouchPerSec = obj.coldTouch === undefined ? COLD_TOUCH_PER_SEC : c.number(obj.coldTouch, `${path}.coldTouch`, 0, 1);
-    if (id === null || anonBytes === null || fileBytes === null || workingSet === null || priority === null || coldStartMs === null || coldTouchPerSec === null) return;
-    apps.push({ id, anonBytes, fileBytes, workingSet, stateful, importance, priority, coldStartMs, backgroundTouchPerSec, coldTouchPerSec });
+    const sharedFraction = obj.shared === undefined ? SHARED_ANON_SHARE : c.number(obj.shared, `${path}.shared`, 0, 1);
+    if (id === null || anonBytes === null || fileBytes === null || workingSet === null || priority === null || coldStartMs === null || coldTouchPerSec === null || sharedFraction === null) return;
+    apps.push({ id, anonBytes, fileBytes, workingSet, stateful, importance, priority, coldStartMs, backgroundTouchPerSec, coldTouchPerSec, sharedFraction });
   });
   return apps;
 }

@@ -492,12 +492,15 @@ export class SimHost implements Host {
   invariantViolations(): string[] {
     const out: string[] = [];
     for (const a of this.apps) {
-      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut'] as const;
+      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'anonSharedRes', 'anonSharedZram', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut'] as const;
       for (const f of fields) {
         if (!Number.isInteger(a[f]) || a[f] < 0) out.push(`${a.id}.${f} = ${a[f]}`);
       }
       if (a.alive && a.fileTotal !== a.pagesFile) out.push(`${a.id}: file resident + dropped = ${a.fileTotal}, expected ${a.pagesFile}`);
       if (!a.alive && a.resident + a.zramPages !== 0) out.push(`${a.id}: dead but holds pages`);
+      // Shared anon pages are a subset of the cold ones, and only kswapd and faults move them.
+      if (a.anonSharedRes > a.anonColdRes || a.anonSharedZram > a.anonColdZram) out.push(`${a.id}: shared anon pages exceed the cold ones`);
+      if (a.alive && a.anonSharedRes + a.anonSharedZram !== a.sharedAnonTotal) out.push(`${a.id}: shared resident + zram = ${a.anonSharedRes + a.anonSharedZram}, expected ${a.sharedAnonTotal}`);
     }
     if (this.memory.zramStoredPages > this.memory.zramCapacityPages) {
       out.push(`zram holds ${this.memory.zramStoredPages} pages, capacity ${this.memory.zramCapacityPages}`);

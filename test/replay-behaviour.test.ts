@@ -123,6 +123,7 @@ describe('replay: reproducibility', () => {
   // Updated deliberately (h14): cold pages come back at 0.2 %/min (coldTouch, Google far memory),
   // so evicted cold memory now refaults a little, and the cold-touch draws move the seeded stream.
   // Again (h14): 10 % of each app's anon pages are shared (zygote) and the agent's pageout skips them.
+  // Again (h14): the game's warm resume now costs the user its warmResume (150 ms by default).
   it('matches the golden numbers of game-call (update deliberately when the model changes)', () => {
     const m = run('game-call', 'reclaim').metrics;
     expect({ ...m, decisionLatencyUs: undefined }).toMatchSnapshot();

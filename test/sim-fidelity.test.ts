@@ -15,6 +15,16 @@ function rawBundled(name: string): Record<string, any> {
   return JSON.parse(readFileSync(bundledScenarioFiles().find((f) => f.endsWith(`/${name}.json`))!, 'utf8'));
 }
 
+/** The validation issues a raw scenario gets (it must be refused). */
+function issuesOf(raw: unknown): { path: string; message: string }[] {
+  try {
+    validateScenario(raw);
+  } catch (err) {
+    return (err as ScenarioError).issues;
+  }
+  throw new Error('accepted');
+}
+
 function withCores(name: string, cores: number) {
   const raw = rawBundled(name);
   raw.device = { profile: raw.device, cores };
@@ -83,7 +93,7 @@ describe('simulator fidelity: user wait counts every stall the user sees or hear
       const b = m.userWaitByBandMs!;
       expect([policy, b.perceptible > 0]).toEqual([policy, true]);
       expect(b.foreground).toBe(m.foregroundStallMs);
-      expect(m.userWaitMs).toBeCloseTo(b.foreground + b.visible + b.perceptible + b.coldStart, 1);
+      expect(m.userWaitMs).toBeCloseTo(b.foreground + b.visible + b.perceptible + b.coldStart + b.warmResume, 1);
     }
   });
 
@@ -216,12 +226,7 @@ describe('simulator fidelity: cold memory still comes back now and then (Google 
   it('validates coldTouch, naming the path', () => {
     const raw = rawBundled('game-call');
     raw.apps[1].coldTouch = 2;
-    try {
-      validateScenario(raw);
-      throw new Error('accepted');
-    } catch (err) {
-      expect((err as ScenarioError).issues).toContainEqual({ path: 'apps[1].coldTouch', message: 'expected a number from 0 to 1, got 2' });
-    }
+    expect(issuesOf(raw)).toContainEqual({ path: 'apps[1].coldTouch', message: 'expected a number from 0 to 1, got 2' });
   });
 });
 
@@ -260,11 +265,40 @@ describe('simulator fidelity: shared pages (the zygote\'s heap) — pageout skip
     expect(spec().sharedFraction).toBe(0.1);
     const raw = rawBundled('game-call');
     raw.apps[0].shared = -0.1;
-    try {
-      validateScenario(raw);
-      throw new Error('accepted');
-    } catch (err) {
-      expect((err as ScenarioError).issues).toContainEqual({ path: 'apps[0].shared', message: 'expected a number from 0 to 1, got -0.1' });
-    }
+    expect(issuesOf(raw)).toContainEqual({ path: 'apps[0].shared', message: 'expected a number from 0 to 1, got -0.1' });
+  });
+});
+
+describe('simulator fidelity: a warm resume costs the user too (scenario warmResume)', () => {
+  const scenario = (warmResume?: string) =>
+    validateScenario({
+      name: 'switching',
+      device: 'phone-8g',
+      duration: '1m',
+      apps: [
+        { id: 'a', anon: '50MiB', file: '10MiB', ...(warmResume === undefined ? {} : { warmResume }) },
+        { id: 'b', anon: '50MiB', file: '10MiB', warmResume: '0ms' },
+      ],
+      timeline: [
+        { at: '0s', do: 'foreground', app: 'a' },
+        { at: '5s', do: 'foreground', app: 'b' },
+        { at: '10s', do: 'foreground', app: 'a' },
+        { at: '15s', do: 'foreground', app: 'b' },
+        { at: '20s', do: 'foreground', app: 'a' },
+      ],
+    });
+
+  it('each return to a live app adds its warmResume to userWaitMs (by default 150 ms, a tenth of vitals\' "excessive" hot start)', () => {
+    const m = run(scenario('400ms'), 'none').metrics;
+    expect(m.warmResumes).toBe(3);
+    expect(m.userWaitByBandMs!.warmResume).toBe(800);
+    expect(m.userWaitMs).toBeCloseTo(m.foregroundStallMs + 800, 1);
+    expect(run(scenario(), 'none').metrics.userWaitByBandMs!.warmResume).toBe(300);
+  });
+
+  it('validates warmResume, naming the path', () => {
+    const raw = rawBundled('game-call');
+    raw.apps[2].warmResume = 'soon';
+    expect(issuesOf(raw).map((i) => i.path)).toContain('apps[2].warmResume');
   });
 });

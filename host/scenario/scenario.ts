@@ -28,6 +28,8 @@ export interface AppSpec {
   priority: UserPriority;
   /** Time a relaunch costs the user, beyond faulting pages in. */
   coldStartMs: number;
+  /** Time bringing the app back while alive costs the user (Android's hot/warm start), beyond faults. */
+  warmResumeMs: number;
   /** Fraction of its working set the app touches per second while in the background; null = by band. */
   backgroundTouchPerSec: number | null;
   /**

@@ -300,6 +300,7 @@ export class SimHost implements Host {
     if (!app.alive) this.bringUp(app, now);
     else if (returning) {
       this.counters.warmResumes++;
+      this.counters.warmResumeWaitMs += app.spec.warmResumeMs;
       this.events.push({ at: now, type: 'warm-resume', app: app.id });
     }
     this.events.push({ at: now, type: 'foreground', app: app.id });
@@ -476,8 +477,8 @@ export class SimHost implements Host {
       coldStarts: c.coldStarts,
       warmResumes: c.warmResumes,
       foregroundStallMs: stallMs,
-      userWaitMs: round1(stallMs + visibleMs + perceptibleMs + c.coldStartWaitMs),
-      userWaitByBandMs: { foreground: stallMs, visible: visibleMs, perceptible: perceptibleMs, coldStart: c.coldStartWaitMs },
+      userWaitMs: round1(stallMs + visibleMs + perceptibleMs + c.coldStartWaitMs + c.warmResumeWaitMs),
+      userWaitByBandMs: { foreground: stallMs, visible: visibleMs, perceptible: perceptibleMs, coldStart: c.coldStartWaitMs, warmResume: c.warmResumeWaitMs },
       refaultsAnon: this.memory.refaultsAnon,
       refaultsFile: this.memory.refaultsFile,
       reclaimedBytes: c.reclaimedBytes,

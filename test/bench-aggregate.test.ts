@@ -10,7 +10,7 @@ function metrics(over: Partial<ReplayMetrics> = {}): ReplayMetrics {
     warmResumes: 0,
     foregroundStallMs: 0,
     userWaitMs: 0,
-    userWaitByBandMs: { foreground: 0, visible: 0, perceptible: 0, coldStart: 0 },
+    userWaitByBandMs: { foreground: 0, visible: 0, perceptible: 0, coldStart: 0, warmResume: 0 },
     refaultsAnon: 0,
     refaultsFile: 0,
     reclaimedBytes: 0,

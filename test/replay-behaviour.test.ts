@@ -122,6 +122,10 @@ describe('replay: reproducibility', () => {
   // foreground's): the perceptible stall fell 2.2 s → 27 ms, time at medium 45 → 19.5 s.
   // Then the policy, not the model: reclaim asks only for each app's idle pages (issue 12), so
   // it moves 422 MiB instead of 1190 MiB and anon refaults fell 166k → 78k (none: 73k).
+  // Then the model again: cold pages come back at 0.2 %/min (coldTouch, Google far memory),
+  // so evicted cold memory now refaults a little, and the cold-touch draws move the seeded stream.
+  // Then 10 % of each app's anon pages are shared (zygote) and the agent's pageout skips them.
+  // Then the game's warm resume now costs the user its warmResume (150 ms by default).
   it('matches the golden numbers of game-call (update deliberately when the model changes)', () => {
     const m = run('game-call', 'reclaim').metrics;
     expect({ ...m, decisionLatencyUs: undefined }).toMatchSnapshot();

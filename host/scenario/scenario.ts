@@ -28,8 +28,17 @@ export interface AppSpec {
   priority: UserPriority;
   /** Time a relaunch costs the user, beyond faulting pages in. */
   coldStartMs: number;
+  /** Time bringing the app back while alive costs the user (Android's hot/warm start), beyond faults. */
+  warmResumeMs: number;
   /** Fraction of its working set the app touches per second while in the background; null = by band. */
   backgroundTouchPerSec: number | null;
+  /**
+   * Fraction of its pages outside the working set (idle past the cold age) the app touches per
+   * second, in front or not: cold memory still comes back now and then (sim-app COLD_TOUCH_PER_SEC).
+   */
+  coldTouchPerSec: number;
+  /** Fraction of its anon pages shared with other processes (pageout skips them; sim-app SHARED_ANON_SHARE). */
+  sharedFraction: number;
 }
 
 export type LifecycleVerb = 'launch' | 'foreground' | 'background' | 'close';

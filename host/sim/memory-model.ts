@@ -286,10 +286,10 @@ export class MemoryModel {
   }
 
   /** Fault pages back in for `app`, paying decompression or storage reads. */
-  faultIn(app: SimApp, anon: number, file: number): void {
+  faultIn(app: SimApp, anon: number, file: number, coldOnly = false): void {
     if (anon + file === 0) return;
     if (!this.makeRoom(app, anon + file)) return;
-    app.faultIn(anon, file);
+    app.faultIn(anon, file, coldOnly);
     this.refaultsAnon += anon;
     this.refaultsFile += file;
     // The faulting task decompresses in its own context.

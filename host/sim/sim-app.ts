@@ -2,6 +2,29 @@ import type { ImportanceBand, UserPriority } from '../../policy-engine/types';
 import type { AppSpec } from '../scenario/scenario';
 
 /**
+ * Share of an app's cold pages (outside its working set, untouched past the cold age) touched
+ * again per second: 0.2 % per minute. Google's far memory (Lagar-Cavilla et al., "Software-Defined
+ * Far Memory in Warehouse-Scale Computers", ASPLOS 2019) calls a page cold after 120 s untouched
+ * and measures that cold memory comes back ("promotion rate") at up to 0.2 % of it per minute,
+ * the rate its SLO is set to. So evicting cold memory is cheap, not free.
+ */
+export const COLD_TOUCH_PER_SEC = 0.002 / 60;
+
+/**
+ * Share of an app's anon pages it shares with other processes when the scenario gives none: the
+ * zygote's preloaded heap every Android app maps copy-on-write and never writes (source.android.com
+ * "Overview of memory management": framework code and resources preloaded in zygote are shared
+ * across apps). 10 % is an assumption, not a measurement; meminfo's PSS < RSS shows such sharing.
+ */
+export const SHARED_ANON_SHARE = 0.1;
+
+/** Of `k` pages taken from a pool of `total` holding `shared` shared ones, how many were shared (in proportion, rounded, feasible). */
+function sharedPart(k: number, shared: number, total: number): number {
+  if (k <= 0 || shared === 0) return 0;
+  return Math.min(shared, k, Math.max(k - (total - shared), Math.round((k * shared) / total)));
+}
+
+/**
  * One app's pages in the simulated device, in whole 4 KiB pages. Each kind is split into
  * the working set ("hot": touched while the app is in use) and the rest ("cold"), and each
  * class into resident and out (anon: in zram; file: dropped, to be read back from storage).
@@ -26,6 +49,15 @@ export class SimApp {
   anonHotZram = 0;
   anonColdRes = 0;
   anonColdZram = 0;
+  /**
+   * Of the cold anon pages, those shared with other processes (the zygote's heap): a subset of
+   * anonColdRes / anonColdZram. process_madvise's pageout skips them (mm/madvise.c: a folio mapped
+   * by other processes is left alone), kswapd does not (try_to_unmap unmaps it everywhere).
+   */
+  anonSharedRes = 0;
+  anonSharedZram = 0;
+  /** Shared anon pages this life (constant while alive). */
+  sharedAnonTotal = 0;
   fileHotRes = 0;
   fileHotOut = 0;
   fileColdRes = 0;
@@ -79,6 +111,9 @@ export class SimApp {
     this.pendingAllocations.length = 0;
     this.anonHotRes = Math.round(this.pagesAnon * this.spec.workingSet);
     this.anonColdRes = this.pagesAnon - this.anonHotRes;
+    this.sharedAnonTotal = Math.min(this.anonColdRes, Math.round(this.pagesAnon * this.spec.sharedFraction));
+    this.anonSharedRes = this.sharedAnonTotal;
+    this.anonSharedZram = 0;
     this.fileHotRes = Math.round(this.pagesFile * this.spec.workingSet);
     this.fileColdRes = this.pagesFile - this.fileHotRes;
     this.anonHotZram = this.anonColdZram = this.fileHotOut = this.fileColdOut = 0;
@@ -91,6 +126,7 @@ export class SimApp {
     this.isForeground = false;
     this.pendingAllocations.length = 0;
     this.anonHotRes = this.anonHotZram = this.anonColdRes = this.anonColdZram = 0;
+    this.anonSharedRes = this.anonSharedZram = 0;
     this.fileHotRes = this.fileHotOut = this.fileColdRes = this.fileColdOut = 0;
   }
 
@@ -101,7 +137,7 @@ export class SimApp {
     this.anonColdRes += pages - hot;
   }
 
-  /** The app frees anon pages: cold ones first, out-of-RAM ones before resident ones. */
+  /** The app frees anon pages (its own, not the shared ones): cold ones first, out-of-RAM ones before resident ones. */
   freeAnon(pages: number): { resident: number; zram: number } {
     let left = Math.min(pages, this.anonTotal);
     const take = (avail: number) => {
@@ -109,9 +145,9 @@ export class SimApp {
       left -= n;
       return n;
     };
-    const coldZram = take(this.anonColdZram);
+    const coldZram = take(this.anonColdZram - this.anonSharedZram);
     this.anonColdZram -= coldZram;
-    const coldRes = take(this.anonColdRes);
+    const coldRes = take(this.anonColdRes - this.anonSharedRes);
     this.anonColdRes -= coldRes;
     const hotZram = take(this.anonHotZram);
     this.anonHotZram -= hotZram;
@@ -120,9 +156,9 @@ export class SimApp {
     return { resident: coldRes + hotRes, zram: coldZram + hotZram };
   }
 
-  /** Move up to `max` resident anon pages to zram, cold first; returns pages moved. */
+  /** Pageout (process_madvise): move up to `max` private resident anon pages to zram, cold first; returns pages moved. */
   pageOutAnon(max: number, hotToo: boolean): number {
-    const cold = Math.min(max, this.anonColdRes);
+    const cold = Math.min(max, this.anonColdRes - this.anonSharedRes);
     this.anonColdRes -= cold;
     this.anonColdZram += cold;
     let hot = 0;
@@ -139,7 +175,14 @@ export class SimApp {
     if (kind === 'anon') {
       const k = Math.min(n, hot ? this.anonHotRes : this.anonColdRes);
       if (hot) (this.anonHotRes -= k), (this.anonHotZram += k);
-      else (this.anonColdRes -= k), (this.anonColdZram += k);
+      else {
+        // The LRU does not tell shared from private: shared pages go in their proportion.
+        const sh = sharedPart(k, this.anonSharedRes, this.anonColdRes);
+        this.anonSharedRes -= sh;
+        this.anonSharedZram += sh;
+        this.anonColdRes -= k;
+        this.anonColdZram += k;
+      }
       return k;
     }
     const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
@@ -172,12 +215,23 @@ export class SimApp {
     return { anon, file };
   }
 
-  /** Bring pages back: hot ones first (they are what the app touches). */
-  faultIn(anon: number, file: number): void {
+  /** Bring pages back: hot ones first (they are what the app touches), or with `coldOnly` only cold ones. */
+  faultIn(anon: number, file: number, coldOnly = false): void {
+    if (coldOnly) {
+      const a = Math.min(anon, this.anonColdZram);
+      const f = Math.min(file, this.fileColdOut);
+      this.moveSharedIn(a);
+      this.anonColdZram -= a;
+      this.anonColdRes += a;
+      this.fileColdOut -= f;
+      this.fileColdRes += f;
+      return;
+    }
     const anonHot = Math.min(anon, this.anonHotZram);
     this.anonHotZram -= anonHot;
     this.anonHotRes += anonHot;
     const anonCold = Math.min(anon - anonHot, this.anonColdZram);
+    this.moveSharedIn(anonCold);
     this.anonColdZram -= anonCold;
     this.anonColdRes += anonCold;
     const fileHot = Math.min(file, this.fileHotOut);
@@ -186,6 +240,13 @@ export class SimApp {
     const fileCold = Math.min(file - fileHot, this.fileColdOut);
     this.fileColdOut -= fileCold;
     this.fileColdRes += fileCold;
+  }
+
+  /** `k` cold anon pages come back from zram: the shared among them in their proportion. */
+  private moveSharedIn(k: number): void {
+    const sh = sharedPart(k, this.anonSharedZram, this.anonColdZram);
+    this.anonSharedZram -= sh;
+    this.anonSharedRes += sh;
   }
 
   /** Share of its working set this app touches per second while not in the foreground. */

@@ -236,11 +236,22 @@ export class SimHost implements Host {
     }
   }
 
-  /** The foreground app touches its whole working set; others at their background rate. */
+  /**
+   * The foreground app touches its whole working set; others at their background rate; and
+   * every app now and then a cold page (its coldTouch rate), so what was evicted cold can come back.
+   */
   private touch(dt: number): void {
     const fg = this.foreground;
     if (fg && fg.alive && fg.nonResidentHot > 0) {
       this.memory.faultIn(fg, fg.anonHotZram, fg.fileHotOut);
+    }
+    for (const app of this.apps) {
+      const out = app.anonColdZram + app.fileColdOut;
+      if (!app.alive || out === 0 || app.spec.coldTouchPerSec === 0) continue;
+      const pages = Math.min(out, this.rng.roundStochastic((out * app.spec.coldTouchPerSec * dt) / 1000));
+      if (pages === 0) continue;
+      const anon = Math.round((pages * app.anonColdZram) / out);
+      this.memory.faultIn(app, anon, pages - anon, true);
     }
     for (const app of this.apps) {
       if (!app.alive || app === fg) continue;
@@ -289,6 +300,7 @@ export class SimHost implements Host {
     if (!app.alive) this.bringUp(app, now);
     else if (returning) {
       this.counters.warmResumes++;
+      this.counters.warmResumeWaitMs += app.spec.warmResumeMs;
       this.events.push({ at: now, type: 'warm-resume', app: app.id });
     }
     this.events.push({ at: now, type: 'foreground', app: app.id });
@@ -468,8 +480,8 @@ export class SimHost implements Host {
       coldStarts: c.coldStarts,
       warmResumes: c.warmResumes,
       foregroundStallMs: stallMs,
-      userWaitMs: round1(stallMs + visibleMs + perceptibleMs + c.coldStartWaitMs),
-      userWaitByBandMs: { foreground: stallMs, visible: visibleMs, perceptible: perceptibleMs, coldStart: c.coldStartWaitMs },
+      userWaitMs: round1(stallMs + visibleMs + perceptibleMs + c.coldStartWaitMs + c.warmResumeWaitMs),
+      userWaitByBandMs: { foreground: stallMs, visible: visibleMs, perceptible: perceptibleMs, coldStart: c.coldStartWaitMs, warmResume: c.warmResumeWaitMs },
       refaultsAnon: this.memory.refaultsAnon,
       refaultsFile: this.memory.refaultsFile,
       reclaimedBytes: c.reclaimedBytes,
@@ -484,12 +496,15 @@ export class SimHost implements Host {
   invariantViolations(): string[] {
     const out: string[] = [];
     for (const a of this.apps) {
-      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut'] as const;
+      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'anonSharedRes', 'anonSharedZram', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut'] as const;
       for (const f of fields) {
         if (!Number.isInteger(a[f]) || a[f] < 0) out.push(`${a.id}.${f} = ${a[f]}`);
       }
       if (a.alive && a.fileTotal !== a.pagesFile) out.push(`${a.id}: file resident + dropped = ${a.fileTotal}, expected ${a.pagesFile}`);
       if (!a.alive && a.resident + a.zramPages !== 0) out.push(`${a.id}: dead but holds pages`);
+      // Shared anon pages are a subset of the cold ones, and only kswapd and faults move them.
+      if (a.anonSharedRes > a.anonColdRes || a.anonSharedZram > a.anonColdZram) out.push(`${a.id}: shared anon pages exceed the cold ones`);
+      if (a.alive && a.anonSharedRes + a.anonSharedZram !== a.sharedAnonTotal) out.push(`${a.id}: shared resident + zram = ${a.anonSharedRes + a.anonSharedZram}, expected ${a.sharedAnonTotal}`);
     }
     if (this.memory.zramStoredPages > this.memory.zramCapacityPages) {
       out.push(`zram holds ${this.memory.zramStoredPages} pages, capacity ${this.memory.zramCapacityPages}`);

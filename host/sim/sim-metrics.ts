@@ -8,14 +8,14 @@ export interface ReplayMetrics {
   coldStarts: number;
   warmResumes: number;
   foregroundStallMs: number;
-  /** foreground + visible + perceptible + coldStart of userWaitByBandMs. */
+  /** foreground + visible + perceptible + coldStart + warmResume of userWaitByBandMs. */
   userWaitMs: number;
   /**
    * The user's wait by who caused it: stalls of the foreground app (foregroundStallMs), of
-   * visible apps (jank) and of perceptible ones (audio glitches), and cold starts of apps the
-   * user came back to. Null where a band is not measured (the lab watches the foreground only).
+   * visible apps (jank) and of perceptible ones (audio glitches), cold starts of apps the
+   * user came back to, and warm resumes of those still alive (redrawing, not relaunching). Null where a band is not measured (the lab watches the foreground only).
    */
-  userWaitByBandMs: { foreground: number; visible: number; perceptible: number; coldStart: number } | null;
+  userWaitByBandMs: { foreground: number; visible: number; perceptible: number; coldStart: number; warmResume: number } | null;
   refaultsAnon: number;
   refaultsFile: number;
   /** RAM the agent's actions freed: a dropped file page frees its page, an anon page moved to zram its size minus its compressed copy. */
@@ -64,6 +64,7 @@ export class SimCounters {
   visibleStallUs = 0;
   perceptibleStallUs = 0;
   coldStartWaitMs = 0;
+  warmResumeWaitMs = 0;
   reclaimedBytes = 0;
   movedBytes = 0;
   timeAtLevelMs = { low: 0, medium: 0, critical: 0 };

@@ -104,7 +104,7 @@ function cell(metrics: ReplayMetrics, key: keyof ReplayMetrics): string {
   }
   if (key === 'userWaitByBandMs') {
     const b = v as ReplayMetrics['userWaitByBandMs'];
-    return b === null ? '-' : `${b.foreground}/${b.visible}/${b.perceptible}/${b.coldStart}`;
+    return b === null ? '-' : `${b.foreground}/${b.visible}/${b.perceptible}/${b.coldStart}/${b.warmResume}`;
   }
   if (key === 'cpuMsBy') {
     const c = v as ReplayMetrics['cpuMsBy'];
@@ -119,7 +119,7 @@ function cell(metrics: ReplayMetrics, key: keyof ReplayMetrics): string {
 }
 
 export function formatMetricsTable(report: ReplayReport): string {
-  const label = (k: string) => (k === 'timeAtLevelMs' ? 'timeAtLevelMs (l/m/c)' : k === 'decisionLatencyUs' ? 'decisionLatencyUs (p50/p99)' : k === 'cpuMsBy' ? 'cpuMsBy (agent/kswapd/apps)' : k === 'userWaitByBandMs' ? 'userWaitByBandMs (fg/vis/perc/cold)' : k);
+  const label = (k: string) => (k === 'timeAtLevelMs' ? 'timeAtLevelMs (l/m/c)' : k === 'decisionLatencyUs' ? 'decisionLatencyUs (p50/p99)' : k === 'cpuMsBy' ? 'cpuMsBy (agent/kswapd/apps)' : k === 'userWaitByBandMs' ? 'userWaitByBandMs (fg/vis/perc/cold/warm)' : k);
   const rows = [['metric', ...report.runs.map((r) => r.policy)], ...METRIC_KEYS.map((k) => [label(k), ...report.runs.map((r) => cell(r.metrics, k))])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');

@@ -187,8 +187,11 @@ describe('a UI that explains (issue 15)', () => {
 
     // A manual reclaim reports before and after, as the process list reads them.
     const bg = (await d.client.call('processes', {})).processes.find((p) => p.eligible && p.rssFileBytes > 0)!;
-    await page.getByLabel(`Reclaim file pages of ${bg.appKey}`).click();
+    // The list re-ranks 10×/s and reuses its rows: held still while the button is clicked.
+    await page.getByLabel('Refresh rate').selectOption({ label: 'paused' });
+    await page.getByLabel(`Reclaim file pages of ${bg.appKey}`, { exact: true }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Reclaim file' }).click();
+    await page.getByLabel('Refresh rate').selectOption({ label: '10 per second' });
     await page.locator('.toast').filter({ hasText: `${bg.appKey}: ok` }).filter({ hasText: /RSS file [\d.]+ \w?i?B → [\d.]+ \w?i?B/ }).first().waitFor();
 
     // An app's detail: its memory over time with its decisions marked, and the list of them.

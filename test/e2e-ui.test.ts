@@ -31,6 +31,7 @@ describe('the UI in Chromium against reclaimd serve', () => {
   test('set a priority, reload, it is still there', async () => {
     await open('apps');
     const app = await firstBackgroundApp();
+    await page.getByLabel('Refresh rate').selectOption({ label: 'paused' }); // rows hold still (see below)
     const select = page.getByLabel(`Priority of ${app.appKey}`, { exact: true });
     await select.selectOption('protected');
     await page.getByText(`${app.appKey}: priority protected`).waitFor();

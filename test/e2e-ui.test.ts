@@ -23,9 +23,11 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await page.screenshot({ path: join(SHOTS, file) });
     await page.setViewportSize({ width: 1280, height: 860 });
   };
+  // One the agent may act on: an earlier test makes an app protected, whose buttons are then disabled.
   const firstBackgroundApp = async () => {
     const procs = await d.client.call('processes', {});
-    return procs.processes.find((p) => !p.foreground && p.appKey !== 'svc') ?? procs.processes.find((p) => !p.foreground)!;
+    const candidates = procs.processes.filter((p) => !p.foreground && p.eligible);
+    return candidates.find((p) => p.appKey !== 'svc') ?? candidates[0];
   };
 
   test('set a priority, reload, it is still there', async () => {

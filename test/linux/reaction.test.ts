@@ -55,7 +55,9 @@ d('the reaction thread on the real kernel', () => {
     expect(first!.signal.reaction).toBe(first!.action);
     expect(first!.action.reason.startsWith(`${first!.signal.level} pressure (${first!.signal.source})`)).toBe(true);
     expect(first!.action.pid).toBe(background.pid); // the only victim the policy can choose here
-    expect(first!.outcome.reclaimedAnonBytes + first!.outcome.reclaimedFileBytes).toBeGreaterThan(0);
+    // Bytes moved only by a pageout; MADV_COLD (no idle estimate on Linux yet) deactivates them.
+    if (first!.action.type === 'reclaim' && first!.action.mode === 'pageout') expect(first!.outcome.reclaimedAnonBytes + first!.outcome.reclaimedFileBytes).toBeGreaterThan(0);
+    expect(first!.outcome.result).toBe('ok');
     expect(host.reactionToMadviseMs.length).toBeGreaterThan(0);
     expect(host.eventToMadviseMs.length).toBeGreaterThan(0);
     // Root has CAP_SYS_NICE: the thread ran (and was measured) at SCHED_FIFO.

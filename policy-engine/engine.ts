@@ -3,7 +3,8 @@ import type { Host, Planner } from './host-contract';
 import { processKey, type PolicyContext, type ReclaimPolicy } from './policy';
 import { pushBounded } from './bounded';
 import { throttlePressure, type ThrottleStats } from './throttle';
-import type { ActionOutcome, Decision, PlannedAction, PressureSignal, RankedProcess } from './types';
+import { protectionReason } from './protection';
+import type { ActionOutcome, Decision, ManualRequest, PlannedAction, PressureSignal, ProcessSnapshot, RankedProcess } from './types';
 
 export interface EngineOptions {
   host: Host;
@@ -16,11 +17,13 @@ export interface EngineOptions {
   wallClock?: () => number;
   /** How many ranked candidates each decision records. */
   candidatesKept?: number;
+  /** Manual requests (the user's "reclaim this now"): acted on through the same path as the policy's plans. */
+  requests$?: Observable<ManualRequest>;
 }
 
 export interface EngineStats extends ThrottleStats {
   decisions: number;
-  /** Actions refused by the engine because the process already had one in flight. */
+  /** Actions refused by the engine because the process already had one in flight (policy or manual). */
   overlapsRefused: number;
   /** The most recent 10,000 decision latencies. */
   latenciesUs: number[];
@@ -148,6 +151,40 @@ export function createEngine(options: EngineOptions): Engine {
       }),
     );
 
+  /**
+   * A manual request, checked like any action: the protection rule first (the policy may be
+   * wrapped to plan nothing, the user may still not reclaim the foreground), then the busy
+   * guard and dry run of run(). The policy observes the outcome as it observes its own.
+   */
+  const handleRequest = (req: ManualRequest): Observable<Decision> =>
+    defer(() => {
+      const at = scheduler.now();
+      const signal: PressureSignal = { ...host.sample(), at, source: 'manual' };
+      const proc = host.snapshot().find((p) => p.pid === req.pid);
+      const action = manualAction(req, proc);
+      const refused = proc ? protectionReason(proc) : null;
+      const outcome$ = !proc
+        ? of(immediate(action, 'gone', `process ${req.pid} is gone`, at))
+        : refused
+          ? of(immediate(action, 'refused', `${proc.appKey} is never touched: ${refused}`, at))
+          : run(action, false);
+      const thisBatch = ++batch;
+      return outcome$.pipe(
+        map((outcome): Decision => {
+          stats.decisions++;
+          policy.observe?.(outcome, context());
+          return { seq: ++seq, batch: thisBatch, at, policy: 'manual', host: host.name, signal, candidates: [], action, outcome, latencyUs: null, requestId: req.id };
+        }),
+      );
+    }).pipe(
+      // A host that throws on sample/snapshot: the request is answered with the error, not dropped.
+      catchError((err: unknown) => {
+        const action = manualAction(req, undefined);
+        const outcome = immediate(action, 'error', err instanceof Error ? err.message : String(err), scheduler.now());
+        return of<Decision>({ seq: ++seq, batch: ++batch, at: outcome.at, policy: 'manual', host: host.name, signal: outcomeSignal(outcome.at), candidates: [], action, outcome, latencyUs: null, requestId: req.id });
+      }),
+    );
+
   /** The policy's plan for each signal as it would be now, recording nothing: for Host.setPlanner. */
   const planAhead = (signals: readonly PressureSignal[]): PlannedAction[][] => {
     if (!policy.planAhead) return signals.map(() => []);
@@ -164,12 +201,32 @@ export function createEngine(options: EngineOptions): Engine {
 
   const decisions$ = defer(() => {
     const unset = host.setPlanner?.(planAhead);
-    return signals$.pipe(
-      mergeMap(handleSafely),
-      finalize(() => unset?.()),
-    );
+    return merge(signals$.pipe(mergeMap(handleSafely)), (options.requests$ ?? EMPTY).pipe(mergeMap(handleRequest))).pipe(finalize(() => unset?.()));
   });
   return { decisions$, stats, busy, planAhead };
+}
+
+/** The action a manual request asks for: all the resident pages of that kind, paged out. */
+function manualAction(req: ManualRequest, proc: ProcessSnapshot | undefined): PlannedAction {
+  const anon = proc?.rssAnonBytes ?? 0;
+  const file = proc?.rssFileBytes ?? 0;
+  const appKey = proc?.appKey ?? `pid ${req.pid}`;
+  return {
+    type: 'reclaim',
+    pid: req.pid,
+    startTime: proc?.startTime ?? 0,
+    appKey,
+    kind: req.kind,
+    mode: 'pageout',
+    requestedBytes: req.kind === 'anon' ? anon : req.kind === 'file' ? file : anon + file,
+    reason: `manual: ${req.kind} pages of ${appKey} reclaimed at the request of ${req.by}`,
+    dryRun: req.dryRun,
+  };
+}
+
+/** A signal for a decision whose host could not be read: no level, no numbers. */
+function outcomeSignal(at: number): PressureSignal {
+  return { level: 'none', at, source: 'manual', memory: { totalBytes: 0, availableBytes: 0, freeBytes: 0, swapTotalBytes: 0, swapFreeBytes: 0 } };
 }
 
 function immediate(action: PlannedAction, result: ActionOutcome['result'], message: string, at: number): ActionOutcome {

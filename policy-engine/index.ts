@@ -1,6 +1,7 @@
 export * from './types';
 export * from './importance';
 export * from './ranking';
+export * from './protection';
 export * from './policy';
 export * from './params';
 export * from './registry';

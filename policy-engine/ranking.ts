@@ -1,6 +1,7 @@
 import { BAND_ADJ, PRIORITY_ADJ_SHIFT, isSystemBand } from './importance';
 import type { ProcessSnapshot, RankedProcess } from './types';
 import { formatBytes, formatDuration } from './format';
+import { protectionReason } from './protection';
 
 // Inside a band the idle-time term may add at most this much, so it never crosses into
 // the next band (the narrowest gap between bands is 100).
@@ -11,13 +12,9 @@ const IDLE_SATURATION_MS = 4 * 60 * 60 * 1000;
 const SIZE_SCORE_MAX = 19;
 const SIZE_SATURATION_BYTES = 4 * 1024 * 1024 * 1024;
 
-/** Why a process may not be touched at all, or null if it may. */
+/** Why a process may not be touched at all, or null if it may: the protection rule, and the system bands. */
 export function ineligibleReason(p: ProcessSnapshot): string | null {
-  if (p.untouchable) return p.untouchable;
-  if (p.isForeground) return 'foreground app';
-  if (p.priority === 'protected') return 'protected by user priority';
-  if (isSystemBand(p.importance)) return `${p.importance} process`;
-  return null;
+  return protectionReason(p) ?? (isSystemBand(p.importance) ? `${p.importance} process` : null);
 }
 
 function idleScore(p: ProcessSnapshot, now: number): number {

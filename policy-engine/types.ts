@@ -184,6 +184,24 @@ export interface Decision {
   outcome: ActionOutcome;
   /** Wall time from signal to planned actions, µs; null when no wall clock was injected. */
   latencyUs: number | null;
+  /** The ManualRequest this decision answers; absent for the policy's own decisions. */
+  requestId?: number;
+}
+
+/**
+ * The user's request to reclaim one process now (the API's manual reclaim). It enters the
+ * engine beside pressure signals and ticks, so it gets the same protection rule, busy guard,
+ * dry run and Decision as the policy's own actions.
+ */
+export interface ManualRequest {
+  /** Chosen by the requester, echoed as Decision.requestId. */
+  id: number;
+  pid: number;
+  kind: ReclaimKind;
+  /** True when the agent is not acting for real (dry run or observe-only). */
+  dryRun: boolean;
+  /** Who asked, for the action's reason: "the user" in the UI, "the CLI"... */
+  by: string;
 }
 
 export const PAGE_SIZE = 4096;

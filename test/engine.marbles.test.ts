@@ -152,4 +152,27 @@ describe('engine (marble tests)', () => {
       expect(engine.stats.lastPolicyError).toBe('policy bug');
     });
   });
+  it('puts a manual request through the same guard: refused while the policy acts on that process, run once it is free', () => {
+    const ts = makeScheduler();
+    ts.run(({ cold, hot, expectObservable, flush }) => {
+      const signals = cold('l', levels).pipe(map((level) => signal(level)));
+      const host = new ScriptedHost(signals, [proc({ pid: 1, startTime: 1, appKey: 'a' }), proc({ pid: 2, appKey: 'front', isForeground: true })], ts, 300);
+      // At 100 ms the policy's reclaim of pid 1 is in flight; at 400 ms it is done; at 500 ms the user asks for the foreground app.
+      const requests = hot('100ms a 299ms b 99ms c', {
+        a: { id: 7, pid: 1, kind: 'anon' as const, dryRun: false, by: 'the test' },
+        b: { id: 8, pid: 1, kind: 'anon' as const, dryRun: false, by: 'the test' },
+        c: { id: 9, pid: 2, kind: 'all' as const, dryRun: false, by: 'the test' },
+      });
+      const engine = createEngine({ host, policy: stubborn(false), scheduler: ts, throttleMs: 200, requests$: requests });
+      expectObservable(engine.decisions$.pipe(map((d) => `${d.policy}:${d.requestId ?? '-'}:${d.outcome.result}`))).toBe('100ms a 199ms b 199ms c 199ms d', {
+        a: 'manual:7:refused',
+        b: 'stubborn:-:ok',
+        c: 'manual:9:refused',
+        d: 'manual:8:ok',
+      });
+      flush();
+      expect(host.executions.map((a) => `${a.pid}:${a.reason.split(':')[0]}`)).toEqual(['1:low', '1:manual']);
+      expect(engine.stats.overlapsRefused).toBe(1);
+    });
+  });
 });

@@ -2,6 +2,7 @@ import { from, Observable, share } from 'rxjs';
 import { pushBounded } from '../../policy-engine/bounded';
 import { DEFAULT_THROTTLE_MS } from '../../policy-engine/engine';
 import type { Host, Planner } from '../../policy-engine/host-contract';
+import { protectionReason } from '../../policy-engine/protection';
 import type { ActionOutcome, ActionResult, PlannedAction, PressureSignal, ProcessSnapshot, ReclaimAction, UserPriority } from '../../policy-engine/types';
 import { CombinedForeground, MarkedForeground, X11Foreground, type ForegroundSource } from './foreground';
 import { readMemcgMemory, readPsi, readSystemMemory, readZramUsedBytes } from './meminfo';
@@ -297,11 +298,10 @@ export class LinuxHost implements Host {
 
   /** Defence in depth: the mechanism re-checks what policy should never ask for. */
   private mechanismRefusal(action: PlannedAction): string | null {
-    if (this.foreground.foregroundPids().has(action.pid)) return `pid ${action.pid} is in the foreground`;
+    // The foreground is read fresh: the app may have come to the front since the last scan.
     const proc = this.cached?.procs.find((p) => p.pid === action.pid && p.startTime === action.startTime);
-    if (proc?.priority === 'protected') return `${proc.appKey} is protected`;
-    if (proc?.untouchable) return `pid ${action.pid} is ${proc.untouchable}`;
-    return null;
+    const why = protectionReason({ untouchable: proc?.untouchable, priority: proc?.priority ?? 'normal', isForeground: this.foreground.foregroundPids().has(action.pid) });
+    return why === null ? null : `${action.appKey} (pid ${action.pid}): ${why}`;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { untouchableReason } from '../../policy-engine/protection';
 import type { ActionResult, ReclaimKind, ReclaimMode } from '../../policy-engine/types';
 import { ERRNO, errnoName, IOV_MAX, libc, MADV_COLD, MADV_PAGEOUT, POLLIN, type Libc } from './libc';
 import { procReclaimAvailable, reclaimThroughProcFile } from './kernel-reclaim-files';
@@ -70,12 +71,12 @@ function openPidfd(c: Libc, pid: number): { fd: number } | { result: 'gone' | 'r
 
 /** Why this process must not be touched, before any system call; null if it may be. */
 export function refusal(pid: number, startTime: number, protectedPids: readonly number[] = []): { result: 'gone' | 'refused'; message: string } | null {
-  if (pid === 1) return { result: 'refused', message: 'pid 1 (init) is never touched' };
-  if (pid === process.pid) return { result: 'refused', message: 'the agent never reclaims itself' };
-  if (protectedPids.includes(pid)) return { result: 'refused', message: `pid ${pid} is protected (the agent or its UI)` };
+  const known = untouchableReason({ pid, selfPid: process.pid, protectedPids });
+  if (known) return { result: 'refused', message: `${known} is never touched (pid ${pid})` };
   const stat = readStat(pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return { result: 'gone', message: `process ${pid} is gone` };
-  if ((stat.flags & PF_KTHREAD) !== 0 || pid === 2 || stat.ppid === 2) return { result: 'refused', message: `pid ${pid} (${stat.comm}) is a kernel thread` };
+  const kernel = untouchableReason({ pid, selfPid: process.pid, kernelThread: (stat.flags & PF_KTHREAD) !== 0 || pid === 2 || stat.ppid === 2 });
+  if (kernel) return { result: 'refused', message: `${kernel} is never touched (pid ${pid}, ${stat.comm})` };
   if (stat.startTime !== startTime) return { result: 'refused', message: `pid ${pid} was reused (start time ${stat.startTime}, expected ${startTime})` };
   if ((stat.flags & PF_EXITING) !== 0) return { result: 'gone', message: `process ${pid} is exiting` };
   return null;

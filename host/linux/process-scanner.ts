@@ -1,4 +1,5 @@
 import { bandForAdj } from '../../policy-engine/importance';
+import { untouchableReason } from '../../policy-engine/protection';
 import type { ImportanceBand, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
 import { appKeyOf, listPids, PF_KTHREAD, readProc, readStat, type ProcIdentity, type ProcInfo } from './procfs';
 
@@ -132,10 +133,7 @@ export class ProcessScanner {
   }
 
   private untouchable(p: ProcInfo): string | undefined {
-    if (p.pid === 1) return 'pid 1 (init)';
-    if (p.pid === process.pid) return 'the agent itself';
-    if (this.options.protectedPids?.includes(p.pid)) return 'the agent\'s UI';
-    return undefined;
+    return untouchableReason({ pid: p.pid, selfPid: process.pid, protectedPids: this.options.protectedPids, kernelThread: p.kernelThread }) ?? undefined;
   }
 }
 

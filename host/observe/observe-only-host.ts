@@ -1,6 +1,7 @@
 import { Observable, of, share } from 'rxjs';
 import si from 'systeminformation';
 import type { Host } from '../../policy-engine/host-contract';
+import { untouchableReason } from '../../policy-engine/protection';
 import type { ActionOutcome, PlannedAction, PressureLevel, PressureSignal, ProcessSnapshot } from '../../policy-engine/types';
 
 export interface ObserveOnlyOptions {
@@ -78,7 +79,7 @@ export class ObserveOnlyHost implements Host {
       rssAnonBytes: (p.memRss ?? 0) * 1024,
       rssFileBytes: 0,
       swapBytes: 0,
-      untouchable: p.pid === 1 ? 'pid 1 (init)' : p.pid === process.pid ? 'the agent itself' : undefined,
+      untouchable: untouchableReason({ pid: p.pid, selfPid: process.pid }) ?? undefined,
     }));
   }
 

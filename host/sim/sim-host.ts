@@ -1,6 +1,7 @@
 import { Observable, Subject, of, timer, map, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Host } from '../../policy-engine/host-contract';
 import { BAND_ADJ } from '../../policy-engine/importance';
+import { protectionReason } from '../../policy-engine/protection';
 import {
   PAGE_SIZE,
   type ActionOutcome,
@@ -425,10 +426,10 @@ export class SimHost implements Host {
     return timer(durationMs, this.scheduler).pipe(map(() => this.completeReclaim(action, app, started)));
   }
 
+  /** The mechanism re-checks the protection rule at the moment it acts (the app may have come to the front since the plan). */
   private refusal(app: SimApp): string | null {
-    if (app.isForeground) return `${app.id} is the foreground app`;
-    if (app.priority === 'protected') return `${app.id} is protected`;
-    return null;
+    const why = protectionReason(app);
+    return why === null ? null : `${app.id}: ${why}`;
   }
 
   private completeReclaim(action: ReclaimAction, app: SimApp, started: number): ActionOutcome {

@@ -2,7 +2,7 @@ import { SchemaError } from './schema';
 
 /** A failed API call: the HTTP status, a message for a person, and the field at fault. */
 export class ApiError extends Error {
-  constructor(readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503 | 507, message: string, readonly field?: string) {
+  constructor(readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503 | 504 | 507, message: string, readonly field?: string) {
     super(message);
     this.name = 'ApiError';
   }

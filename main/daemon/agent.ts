@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Subject, asyncScheduler, firstValueFrom, timeout, type Subscription } from 'rxjs';
+import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import type { DecisionLog } from '../../db/decision-log';
 import { decisionToInsert, insertToRecord } from '../../db/decision-rows';
 import type { PressureLog } from '../../db/pressure-log';
@@ -8,7 +8,7 @@ import { dryRun, withoutKills } from '../../policy-engine/dry-run';
 import { createEngine, type Engine } from '../../policy-engine/engine';
 import type { ReclaimPolicy } from '../../policy-engine/policy';
 import type { PolicyRegistry } from '../../policy-engine/registry';
-import type { Decision, PlannedAction, PressureSignal, ReclaimKind } from '../../policy-engine/types';
+import type { Decision, ManualRequest, PressureSignal, ReclaimKind } from '../../policy-engine/types';
 import { pushBounded } from '../../policy-engine/bounded';
 import type { AgentMode, PressureSample, ProcessList, ProcessRow } from '../api/contract';
 import { ApiError } from '../api/api-error';
@@ -31,6 +31,9 @@ const SAMPLE_EVERY_MS = 1000;
 const SAMPLES_KEPT = 3600;
 const DECISIONS_KEPT = 500;
 const PRESSURE_LOG_EVERY_MS = 10_000;
+// A manual reclaim of a multi-GiB app pages out at ~1 GiB/s (bench:linux): a minute is
+// far beyond any real one and short enough for an HTTP caller to be told something.
+const MANUAL_TIMEOUT_MS = 60_000;
 
 /**
  * The running agent: one host, the engine with the configured policy, and what the UI
@@ -50,7 +53,11 @@ export class Agent {
   private engineSub: Subscription | null = null;
   private heard: Subscription | null = null;
   private timers: NodeJS.Timeout[] = [];
-  private manualSeq = 0;
+  /** Manual requests, fed to whichever engine runs (a settings change replaces the engine, not this). */
+  private readonly requests$ = new Subject<ManualRequest>();
+  private requestSeq = 0;
+  /** Callers waiting for the decision that answers their request, by request id. */
+  private readonly pending = new Map<number, (record: DecisionRecord) => void>();
   private lastLogged = 0;
 
   constructor(
@@ -142,41 +149,27 @@ export class Agent {
     return { at: now, processes };
   }
 
-  /** Reclaim one process now, as the user asked; logged like any decision. */
-  async manualReclaim(pid: number, kind: ReclaimKind): Promise<DecisionRecord> {
-    const proc = this.host.host.snapshot().find((p) => p.pid === pid);
-    if (!proc) throw new ApiError(404, `no process with pid ${pid} (it may have exited)`, 'params.pid');
-    const requested = kind === 'anon' ? proc.rssAnonBytes : kind === 'file' ? proc.rssFileBytes : proc.rssAnonBytes + proc.rssFileBytes;
-    const action: PlannedAction = {
-      type: 'reclaim',
-      pid,
-      startTime: proc.startTime,
-      appKey: proc.appKey,
-      kind,
-      mode: 'pageout',
-      requestedBytes: requested,
-      reason: `manual: ${kind} pages of ${proc.appKey} reclaimed at the user's request`,
-      dryRun: this.mode !== 'active',
-    };
-    const signal: PressureSignal = { ...this.host.host.sample(), at: asyncScheduler.now(), source: 'manual' };
-    const outcome = proc.untouchable
-      ? { action, result: 'refused' as const, message: proc.untouchable, reclaimedAnonBytes: 0, reclaimedFileBytes: 0, durationMs: 0, at: signal.at }
-      : action.dryRun
-        ? { action, result: 'dry-run' as const, message: `dry run (${this.mode}): would reclaim ${kind} pages of ${proc.appKey}`, reclaimedAnonBytes: 0, reclaimedFileBytes: 0, durationMs: 0, at: signal.at }
-        : await firstValueFrom(this.host.host.execute(action).pipe(timeout(60_000)));
-    const decision: Decision = {
-      seq: ++this.manualSeq,
-      batch: 0,
-      at: signal.at,
-      policy: 'manual',
-      host: this.host.host.name,
-      signal,
-      candidates: [],
-      action,
-      outcome,
-      latencyUs: null,
-    };
-    const record = this.record(decision);
+  /**
+   * Reclaim one process now, as the user asked. The request goes through the engine like a
+   * pressure signal: the protection rule, the one-action-per-process guard (an engine action
+   * on the same process in flight refuses it), dry run, and a Decision logged like any other.
+   */
+  async manualReclaim(pid: number, kind: ReclaimKind, by = 'the user'): Promise<DecisionRecord> {
+    // An unknown pid is the caller's mistake (404), not a decision to log.
+    if (!this.host.host.snapshot().some((p) => p.pid === pid)) throw new ApiError(404, `no process with pid ${pid} (it may have exited)`, 'params.pid');
+    const id = ++this.requestSeq;
+    const answered = new Promise<DecisionRecord>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ApiError(504, `the reclaim of pid ${pid} did not finish within ${MANUAL_TIMEOUT_MS / 1000} s; its outcome will appear in the history`));
+      }, MANUAL_TIMEOUT_MS);
+      this.pending.set(id, (record) => {
+        clearTimeout(timer);
+        resolve(record);
+      });
+    });
+    this.requests$.next({ id, pid, kind, dryRun: this.mode !== 'active', by });
+    const record = await answered;
     // The user is looking at the history right after this: write it now.
     this.logs.decisions?.flush();
     return record;
@@ -201,7 +194,7 @@ export class Agent {
 
   private runEngine(): void {
     this.engineSub?.unsubscribe();
-    this.engine = createEngine({ host: this.host.host, policy: this.policy, scheduler: asyncScheduler, wallClock: () => performance.now() });
+    this.engine = createEngine({ host: this.host.host, policy: this.policy, scheduler: asyncScheduler, wallClock: () => performance.now(), requests$: this.requests$ });
     this.engineSub = this.engine.decisions$.subscribe({
       next: (d) => this.record(d),
       // A host whose event source failed: note it and start over rather than go deaf.
@@ -221,6 +214,10 @@ export class Agent {
     pushBounded(this.recent, record, DECISIONS_KEPT);
     this.lastActions.set(record.app, { ts: record.ts, action: record.action, kind: record.kind, result: record.result, reclaimedBytes: record.reclaimedBytes });
     this.decisions$.next(record);
+    if (d.requestId !== undefined) {
+      this.pending.get(d.requestId)?.(record);
+      this.pending.delete(d.requestId);
+    }
     return record;
   }
 

@@ -2,6 +2,7 @@ import { formatBytes } from '../format';
 import { isSystemBand } from '../importance';
 import { configureParams, type ParamSpecs, type ParamValues } from '../params';
 import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
+import { protectionReason } from '../protection';
 import type { PolicyFactory } from '../registry';
 import { PAGE_SIZE, type ActionOutcome, type MemoryReading, type PlannedAction, type PressureSignal, type ProcessSnapshot, type RankedProcess } from '../types';
 
@@ -133,8 +134,9 @@ export class LmkdPolicy implements ReclaimPolicy {
 
   rank(procs: readonly ProcessSnapshot[]): RankedProcess[] {
     const ranked = procs.map((p): RankedProcess => {
-      const blocked =
-        p.untouchable ?? (p.priority === 'protected' ? 'protected by user priority' : isSystemBand(p.importance) || p.oomScoreAdj < 0 ? 'persistent/system' : null);
+      // lmkd itself may kill adj 0, the foreground app, when min_score_adj is 0 (its critical
+      // level): the foreground is left to the host's own check of the protection rule, which refuses it.
+      const blocked = protectionReason({ ...p, isForeground: false }) ?? (isSystemBand(p.importance) || p.oomScoreAdj < 0 ? 'persistent/system' : null);
       return {
         process: p,
         score: blocked ? -Infinity : p.oomScoreAdj,

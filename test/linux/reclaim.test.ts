@@ -67,7 +67,7 @@ d('per-process reclaim on the real kernel', () => {
   });
 
   it('refuses pid 1, kernel threads, itself and a reused pid', async () => {
-    expect(reclaimProcess({ pid: 1, startTime: readStartTime(1)!, kind: 'all', mode: 'pageout', budgetBytes: 0 })).toMatchObject({ result: 'refused', message: 'pid 1 (init) is never touched' });
+    expect(reclaimProcess({ pid: 1, startTime: readStartTime(1)!, kind: 'all', mode: 'pageout', budgetBytes: 0 })).toMatchObject({ result: 'refused', message: 'pid 1 (init) is never touched (pid 1)' });
     expect(reclaimProcess({ pid: 2, startTime: readStartTime(2)!, kind: 'all', mode: 'pageout', budgetBytes: 0 })).toMatchObject({ result: 'refused', message: expect.stringContaining('kernel thread') });
     expect(reclaimProcess({ pid: process.pid, startTime: readStartTime(process.pid)!, kind: 'all', mode: 'pageout', budgetBytes: 0 }).result).toBe('refused');
     const c = await k.hogs.start(10, 0);
@@ -77,7 +77,7 @@ d('per-process reclaim on the real kernel', () => {
     expect(readStartTime(c.pid)).toBe(start); // still alive
     const cli = spawnSync(process.execPath, [BIN, 'reclaim', '1', 'all'], { encoding: 'utf8' });
     expect(cli.status).toBe(1);
-    expect(cli.stderr).toContain('refused: pid 1 (init) is never touched');
+    expect(cli.stderr).toContain('refused: pid 1 (init) is never touched (pid 1)');
   });
 
   it('a target gone before, or exiting during, a reclaim is "gone"', async () => {

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseError, errorText } from './errors';
-import type { Db } from './open';
+import type { Db } from './db';
 
 /**
  * Whether a connection may still be written to. Two things stop writing for good (until

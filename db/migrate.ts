@@ -1,6 +1,6 @@
 import { DatabaseError } from './errors';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations/index';
-import type { Db } from './open';
+import type { Db } from './db';
 
 /**
  * Apply the pending migrations in one transaction and record the version in

@@ -4,8 +4,9 @@ import { dirname } from 'node:path';
 import { DatabaseError, errorText, isStorageFailure } from './errors';
 import { damagedMessage, isDamage, rememberIdentity } from './health';
 import { migrate } from './migrate';
+import type { Db } from './db';
 
-export type Db = Database.Database;
+export type { Db } from './db';
 
 const SQLITE_HEADER = 'SQLite format 3\0';
 

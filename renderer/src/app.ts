@@ -1,6 +1,6 @@
 // The shell: pages, the status line and banners, the theme, and the live event stream that
 // every page listens to. Pages are DOM-only modules that talk to the daemon through the API.
-import type { DecisionRecord, ReclaimdApi, StatusInfo, StreamMessage } from '../../main/api/contract';
+import type { DecisionRecord, StatusInfo, StreamMessage } from '../../main/api/contract';
 import { connectApi } from './api-client.js';
 import { createAppsPage } from './pages/apps.js';
 import { createHistoryPage } from './pages/history.js';
@@ -10,20 +10,7 @@ import { createSettingsPage } from './pages/settings.js';
 import { bytes } from './format.js';
 import { h, toast } from './dom.js';
 import { listKeys } from './components/roving.js';
-
-export interface Page {
-  mount(container: HTMLElement): void;
-  unmount(): void;
-}
-
-export interface AppContext {
-  api: ReclaimdApi;
-  /** Live events (status, pressure, decision) to every listener until it unsubscribes. */
-  onEvent(listener: (m: StreamMessage) => void): () => void;
-  status(): StatusInfo | null;
-  /** Fetch the status now (after a change the banner must show at once). */
-  refreshStatus(): void;
-}
+import type { AppContext, Page } from './page.js';
 
 const PAGES: Record<string, (ctx: AppContext) => Page> = {
   live: createLivePage,

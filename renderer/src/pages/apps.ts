@@ -2,7 +2,7 @@
 // user's priority per app and a manual reclaim that names the app before it acts.
 import type { DecisionRecord, PriorityInfo, ProcessList, ProcessRow } from '../../../main/api/contract';
 import { ApiCallError } from '../api-client.js';
-import type { AppContext, Page } from '../app';
+import type { AppContext, Page } from '../page';
 import { confirmAction, showDialog } from '../components/dialog.js';
 import { Chart } from '../components/chart.js';
 import { describeDecision, resultText, showDecision } from '../components/decision-details.js';

@@ -2,7 +2,7 @@
 // million rows: only visible rows exist in the DOM, each page is an index walk), per-app
 // totals, reclaimed over time, CSV export, and any row in full.
 import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../main/api/contract';
-import type { AppContext, Page } from '../app';
+import type { AppContext, Page } from '../page';
 import { Chart } from '../components/chart.js';
 import { resultText, showDecision, whyText } from '../components/decision-details.js';
 import { setText, VirtualTable, type Column } from '../components/virtual-table.js';

@@ -2,7 +2,7 @@
 // they happen, on one timeline: each decision is a marker on both charts (click opens it),
 // hovering a decision in the feed marks its moment, and presets or a drag pick the window.
 import type { DecisionRecord, PressureSample } from '../../../main/api/contract';
-import type { AppContext, Page } from '../app';
+import type { AppContext, Page } from '../page';
 import { Chart, type ChartMarker } from '../components/chart.js';
 import { describeDecision, resultText, showDecision, whyText } from '../components/decision-details.js';
 import { glossary } from '../components/glossary.js';

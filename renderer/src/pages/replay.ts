@@ -3,7 +3,7 @@
 // timelines on shared time axes; stored runs below.
 import type { PolicyInfo, ReplayMetrics, ReplayReportInfo, RunInfo, ScenarioInfo, ScenarioIssueInfo } from '../../../main/api/contract';
 import { ApiCallError } from '../api-client.js';
-import type { AppContext, Page } from '../app';
+import type { AppContext, Page } from '../page';
 import { Chart } from '../components/chart.js';
 import { h, toast } from '../dom.js';
 import { bytes, clockSeconds, dateTime, duration } from '../format.js';

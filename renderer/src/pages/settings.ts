@@ -2,7 +2,7 @@
 // daemon, which applies the policy at once; a bad value is shown at its field.
 import type { PolicyInfo, Settings } from '../../../main/api/contract';
 import { ApiCallError } from '../api-client.js';
-import type { AppContext, Page } from '../app';
+import type { AppContext, Page } from '../page';
 import { h, toast } from '../dom.js';
 
 const MiB = 1024 * 1024;

@@ -8,7 +8,7 @@ import { DecisionLog } from '../db/decision-log';
 import { decisionToInsert, INSERT_SQL, type DecisionInsert } from '../db/decision-rows';
 import { queryHistory, type HistoryFilter } from '../db/history';
 import { openDatabase } from '../db/open';
-import { percentiles } from '../host/sim/replay';
+import { percentiles } from '../runs/replay';
 import { makeDecision } from '../test/helpers/decisions';
 import { fillDecisionLog } from './decision-fill';
 

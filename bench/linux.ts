@@ -13,7 +13,7 @@ import { reclaimProcess } from '../host/linux/process-reclaim';
 import { readStartTime, readStat } from '../host/linux/procfs';
 import { lockAgentMemory, unlockAgentMemory } from '../host/linux/realtime';
 import { libc } from '../host/linux/libc';
-import { percentiles } from '../host/sim/replay';
+import { percentiles } from '../runs/replay';
 import { createEngine } from '../policy-engine/engine';
 import { createBuiltinRegistry } from '../policy-engine/policies/index';
 import { ensureZramSwap, kernelTestsUnavailable, Memcg } from '../test/helpers/kernel';

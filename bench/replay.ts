@@ -3,12 +3,12 @@
 import { performance } from 'node:perf_hooks';
 import { createBuiltinRegistry } from '../policy-engine/policies/index';
 import { MiB, type ImportanceBand, type PressureSignal, type ProcessSnapshot } from '../policy-engine/types';
-import { generateScenario } from '../host/scenario/generate';
-import { validateScenario } from '../host/scenario/validate';
-import { replay, percentiles } from '../host/sim/replay';
+import { generateScenario } from '../scenario/generate';
+import { validateScenario } from '../scenario/validate';
+import { replay, percentiles } from '../runs/replay';
 import { SimHost } from '../host/sim/sim-host';
 import { VirtualClockScheduler } from '../host/sim/virtual-scheduler';
-import type { Scenario } from '../host/scenario/scenario';
+import type { Scenario } from '../scenario/scenario';
 
 const registry = createBuiltinRegistry();
 

@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { percentiles } from '../host/sim/replay';
+import { percentiles } from '../runs/replay';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'reclaimd.js');
 

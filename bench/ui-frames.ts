@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { openDatabase } from '../db/open';
 import { fillDecisionLog } from './decision-fill';
-import { generateCrowdScenario } from '../host/scenario/generate';
+import { generateCrowdScenario } from '../scenario/generate';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CLI = join(__dirname, '..', '..', 'bin', 'reclaimd.js');

@@ -10,7 +10,7 @@ const rules = [
   {
     dir: 'policy-engine',
     allowedBare: ['rxjs'],
-    forbiddenRelative: ['host/', 'db/', 'main/', 'renderer/'],
+    forbiddenRelative: ['host/', 'db/', 'main/', 'renderer/', 'scenario/', 'runs/'],
     forbiddenCode: [
       [/\bDate\.now\s*\(/, 'reads the clock (take it from the scheduler)'],
       [/\bnew Date\s*\(/, 'reads the clock (take it from the scheduler)'],
@@ -20,15 +20,28 @@ const rules = [
       [/\brequire\s*\(/, 'uses require()'],
     ],
   },
-  { dir: 'host', allowedBare: null, forbiddenRelative: ['main/', 'renderer/', 'db/'], forbiddenCode: [] },
-  { dir: 'db', allowedBare: null, forbiddenRelative: ['main/', 'renderer/'], forbiddenCode: [] },
+  // Shared by everything, the browser included: no Node, no DOM, nothing of the layers above but their types.
+  {
+    dir: 'common',
+    allowedBare: [],
+    forbiddenRelative: ['db/', 'runs/', 'main/', 'renderer/', 'bench/'],
+    valueImportsWithin: 'common/',
+    forbiddenCode: [[/(^|[^.\w])process\./, 'touches the Node process'], [/\brequire\s*\(/, 'uses require()'], [/\bBuffer\b/, "uses Node's Buffer"], [/\b(document|window)\./, 'touches the DOM']],
+  },
+  // The scenario format: read by the hosts (the simulator plays it) and the harnesses.
+  { dir: 'scenario', allowedBare: null, forbiddenRelative: ['host/', 'db/', 'runs/', 'main/', 'renderer/'], forbiddenCode: [] },
+  // Hosts: the machine or the simulator behind the engine's Host interface; nothing that runs them.
+  { dir: 'host', allowedBare: null, forbiddenRelative: ['main/', 'renderer/', 'db/', 'runs/'], forbiddenCode: [] },
+  // Harnesses: build an engine on a host, run it, record it. Used by the CLI and the daemon alike.
+  { dir: 'runs', allowedBare: null, forbiddenRelative: ['main/', 'renderer/'], forbiddenCode: [] },
+  { dir: 'db', allowedBare: null, forbiddenRelative: ['main/', 'renderer/', 'runs/', 'host/'], forbiddenCode: [] },
   // The API contract is shared with the renderer: plain TypeScript, only types from below.
-  { dir: 'main/api', allowedBare: [], forbiddenRelative: ['db/', 'main/cli/', 'main/daemon/', 'main/server/', 'main/electron/', 'main/client/', 'renderer/'], valueImportsWithin: 'main/api/', forbiddenCode: [[/(^|[^.\w])process\./, 'touches the Node process'], [/\brequire\s*\(/, 'uses require()']] },
+  { dir: 'main/api', allowedBare: [], forbiddenRelative: ['db/', 'main/cli/', 'main/daemon/', 'main/electron/', 'main/client/', 'renderer/'], valueImportsWithin: 'main/api/', forbiddenCode: [[/(^|[^.\w])process\./, 'touches the Node process'], [/\brequire\s*\(/, 'uses require()']] },
   // The renderer is DOM-only: no Node, no Electron, nothing of the daemon's but the contract's types.
   {
     dir: 'renderer',
     allowedBare: [],
-    forbiddenRelative: ['policy-engine/', 'host/', 'db/', 'bench/', 'main/cli/', 'main/daemon/', 'main/server/', 'main/electron/', 'main/client/'],
+    forbiddenRelative: ['policy-engine/', 'host/', 'db/', 'bench/', 'main/cli/', 'main/daemon/', 'main/electron/', 'main/client/'],
     valueImportsWithin: 'renderer/',
     forbiddenCode: [[/(^|[^.\w])process\./, 'touches the Node process'], [/\brequire\s*\(/, 'uses require()'], [/\bBuffer\b/, 'uses Node\'s Buffer']],
   },

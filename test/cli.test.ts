@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METRIC_KEYS } from '../host/sim/sim-metrics';
-import { validateScenario } from '../host/scenario/validate';
+import { validateScenario } from '../scenario/validate';
 import { rawScenario } from './helpers/scenarios';
 
 // The real command, as a user runs it (built by `npm run build`, which `npm test` runs first).

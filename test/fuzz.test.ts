@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { bundledScenarioFiles } from '../host/scenario/load';
-import { ScenarioError } from '../host/scenario/scenario';
-import { validateScenario } from '../host/scenario/validate';
-import { Rng } from '../host/sim/rng';
-import { replay } from '../host/sim/replay';
+import { bundledScenarioFiles } from '../scenario/load';
+import { ScenarioError } from '../scenario/scenario';
+import { validateScenario } from '../scenario/validate';
+import { Rng } from '../common/rng';
+import { replay } from '../runs/replay';
 import { registry } from './helpers/replay';
 import { rawScenario } from './helpers/scenarios';
 

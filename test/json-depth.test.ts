@@ -1,4 +1,4 @@
-import { jsonTooDeep } from '../host/json-depth';
+import { jsonTooDeep } from '../common/json-depth';
 
 describe('jsonTooDeep: the nesting scan run before JSON.parse', () => {
   it('finds where the text first nests past the limit, arrays and objects alike', () => {

@@ -2,7 +2,7 @@
 // scans, the file refault counter and whether the device is low-RAM.
 import { readFileSync } from 'node:fs';
 import { readSystemMemory } from '../host/linux/meminfo';
-import { validateScenario } from '../host/scenario/validate';
+import { validateScenario } from '../scenario/validate';
 import { LMKD_PSI_TRIGGERS, psiTriggersFor } from '../host/sim/pressure-model';
 import { run } from './helpers/replay';
 

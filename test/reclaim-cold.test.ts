@@ -2,8 +2,8 @@ import { createBuiltinRegistry } from '../policy-engine/policies/index';
 import { refaultShare } from '../policy-engine/policies/reclaim';
 import type { PolicyContext, ReclaimPolicy } from '../policy-engine/policy';
 import { MiB, type ActionOutcome, type PlannedAction, type ProcessSnapshot, type ReclaimAction } from '../policy-engine/types';
-import { loadScenario } from '../host/scenario/load';
-import { replay } from '../host/sim/replay';
+import { loadScenario } from '../scenario/load';
+import { replay } from '../runs/replay';
 import { proc, signal } from './helpers/processes';
 
 // The default policy asks for the idle part of a process, backs off a process whose reclaim

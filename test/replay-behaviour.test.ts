@@ -1,7 +1,7 @@
 import { SimHost } from '../host/sim/sim-host';
 import { VirtualClockScheduler } from '../host/sim/virtual-scheduler';
-import { bundledScenarioFiles, loadScenario } from '../host/scenario/load';
-import { validateScenario } from '../host/scenario/validate';
+import { bundledScenarioFiles, loadScenario } from '../scenario/load';
+import { validateScenario } from '../scenario/validate';
 import { foregroundAt, run } from './helpers/replay';
 
 const SCENARIOS = bundledScenarioFiles();

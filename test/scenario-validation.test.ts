@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundledScenarioFiles, loadScenario } from '../host/scenario/load';
-import { ScenarioError } from '../host/scenario/scenario';
-import { validateScenario, parseScenarioText } from '../host/scenario/validate';
-import { generateScenario } from '../host/scenario/generate';
+import { bundledScenarioFiles, loadScenario } from '../scenario/load';
+import { ScenarioError } from '../scenario/scenario';
+import { validateScenario, parseScenarioText } from '../scenario/validate';
+import { generateScenario } from '../scenario/generate';
 import { rawScenario } from './helpers/scenarios';
 import { CLI } from './helpers/serve';
 

@@ -1,9 +1,9 @@
 // The simulator's costs, checked one by one against what the kernel does (issue 11, item 3):
 // whoever reclaims must not get work or RAM for free.
 import { readFileSync } from 'node:fs';
-import { bundledScenarioFiles } from '../host/scenario/load';
-import { ScenarioError } from '../host/scenario/scenario';
-import { validateScenario } from '../host/scenario/validate';
+import { bundledScenarioFiles } from '../scenario/load';
+import { ScenarioError } from '../scenario/scenario';
+import { validateScenario } from '../scenario/validate';
 import type { TickStats } from '../host/sim/memory-model';
 import { PressureModel } from '../host/sim/pressure-model';
 import { SimApp } from '../host/sim/sim-app';

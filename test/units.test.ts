@@ -1,5 +1,5 @@
 import { pushBounded } from '../policy-engine/bounded';
-import { parseDuration, parseSize } from '../host/scenario/units';
+import { parseDuration, parseSize } from '../scenario/units';
 
 describe('sizes', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { BAND_ADJ } from '../../policy-engine/importance';
 import { PAGE_SIZE } from '../../policy-engine/types';
-import type { DeviceProfile } from './device-profiles';
+import type { DeviceProfile } from '../../scenario/device-profiles';
 import type { SimApp } from './sim-app';
 import type { ImportanceBand } from '../../policy-engine/types';
 

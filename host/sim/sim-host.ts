@@ -13,10 +13,10 @@ import {
   type ProcessSnapshot,
   type ReclaimAction,
 } from '../../policy-engine/types';
-import type { Scenario, TimelineStep } from '../scenario/scenario';
+import type { Scenario, TimelineStep } from '../../scenario/scenario';
 import { MemoryModel } from './memory-model';
 import { PressureModel, psiTriggersFor } from './pressure-model';
-import { Rng } from './rng';
+import { Rng } from '../../common/rng';
 import { SimApp } from './sim-app';
 import { SimCounters, type ReplayMetrics } from './sim-metrics';
 

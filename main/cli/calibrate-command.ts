@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
-import { loadScenario } from '../../host/scenario/load';
-import type { Scenario } from '../../host/scenario/scenario';
+import { loadScenario } from '../../scenario/load';
+import type { Scenario } from '../../scenario/scenario';
 import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import { intFlag, parseArgs, stringFlag, UsageError } from './args';

@@ -6,7 +6,7 @@ import { defaultDatabasePath } from '../../db/paths';
 import { clearPriority, listPriorities, setPriority } from '../../db/priorities';
 import { listRuns } from '../../db/runs';
 import { formatBytes } from '../../policy-engine/format';
-import { parseDuration } from '../../host/scenario/units';
+import { parseDuration } from '../../scenario/units';
 import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
 import type { CommandIO } from './io';
 import { termSafe } from './terminal-text';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { openDatabase } from '../../db/open';
 import { RunRecorder } from '../../db/run-recorder';
 import { scenarioHash } from '../../db/runs';
-import { loadScenario } from '../../host/scenario/load';
+import { loadScenario } from '../../scenario/load';
 import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import { parseArgs, stringFlag, UsageError } from './args';

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runLab, type LabRunResult } from '../../host/lab/lab-run';
-import { removeMemcg, removeStaleLabCgroups } from '../../host/lab/memcg';
-import { projectFile } from '../../host/lab/project-file';
-import { zramSwap } from '../../host/lab/zram-swap';
-import type { Scenario } from '../../host/scenario/scenario';
-import { replay } from '../../host/sim/replay';
+import { runLab, type LabRunResult } from '../../runs/lab/lab-run';
+import { removeMemcg, removeStaleLabCgroups } from '../../runs/lab/memcg';
+import { projectFile } from '../../runs/lab/project-file';
+import { zramSwap } from '../../runs/lab/zram-swap';
+import type { Scenario } from '../../scenario/scenario';
+import { replay } from '../../runs/replay';
 import type { ReplayMetrics } from '../../host/sim/sim-metrics';
 import type { Decision } from '../../policy-engine/types';
 import type { PolicyRegistry } from '../../policy-engine/registry';
@@ -42,7 +42,7 @@ export function openLabSession(scenario: Scenario, policies: readonly string[], 
   const dataDir = mkdtempSync(join('/var/tmp', `reclaimd-lab-${process.pid}-`));
   const workerBin = join(dataDir, 'lab-worker');
   try {
-    execFileSync('cc', ['-O2', '-o', workerBin, projectFile('host/lab/lab-worker.c')], { stdio: 'pipe' });
+    execFileSync('cc', ['-O2', '-o', workerBin, projectFile('runs/lab/lab-worker.c')], { stdio: 'pipe' });
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;

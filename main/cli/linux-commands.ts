@@ -3,7 +3,7 @@ import { priorityMap } from '../../db/priorities';
 import { runDoctor } from '../../host/linux/doctor';
 import { reclaimProcess } from '../../host/linux/process-reclaim';
 import { readStartTime } from '../../host/linux/procfs';
-import { parseDuration, parseSize } from '../../host/scenario/units';
+import { parseDuration, parseSize } from '../../scenario/units';
 import { reclaimCgroup } from '../../host/linux/kernel-reclaim-files';
 import { describeAction } from '../../policy-engine/engine';
 import { formatBytes } from '../../policy-engine/format';

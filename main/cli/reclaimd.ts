@@ -1,6 +1,6 @@
 import { ParamError } from '../../policy-engine/params';
 import { UnknownPolicyError } from '../../policy-engine/registry';
-import { ScenarioError } from '../../host/scenario/scenario';
+import { ScenarioError } from '../../scenario/scenario';
 import { DatabaseError } from '../../db/errors';
 import { CursorError } from '../../db/history';
 import { PriorityError } from '../../db/priorities';

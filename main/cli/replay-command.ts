@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import type { PolicyRegistry } from '../../policy-engine/registry';
-import { loadScenario } from '../../host/scenario/load';
-import { replay, type ReplayResult } from '../../host/sim/replay';
+import { loadScenario } from '../../scenario/load';
+import { replay, type ReplayResult } from '../../runs/replay';
 import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
 import { readFileSync } from 'node:fs';
 import { DatabaseError } from '../../db/errors';

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { generateCrowdScenario, generateScenario } from '../../host/scenario/generate';
-import { bundledScenarios, loadScenario } from '../../host/scenario/load';
-import { validateScenario } from '../../host/scenario/validate';
-import { parseDuration } from '../../host/scenario/units';
-import { DEVICE_PROFILES } from '../../host/sim/device-profiles';
+import { generateCrowdScenario, generateScenario } from '../../scenario/generate';
+import { bundledScenarios, loadScenario } from '../../scenario/load';
+import { validateScenario } from '../../scenario/validate';
+import { parseDuration } from '../../scenario/units';
+import { DEVICE_PROFILES } from '../../scenario/device-profiles';
 import { intFlag, parseArgs, stringFlag, UsageError } from './args';
 import type { CommandIO } from './io';
 

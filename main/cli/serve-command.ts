@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultDatabasePath } from '../../db/paths';
-import { loadScenario } from '../../host/scenario/load';
+import { loadScenario } from '../../scenario/load';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import type { Settings } from '../api/contract';
 import { startDaemon } from '../daemon/daemon';

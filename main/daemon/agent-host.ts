@@ -4,7 +4,7 @@ import { capabilityLimits, reclaimImpossible } from '../../host/linux/privileges
 import { lockAgentMemory } from '../../host/linux/realtime';
 import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
 import { withUserPriorities } from '../../host/priority-overlay';
-import type { Scenario } from '../../host/scenario/scenario';
+import type { Scenario } from '../../scenario/scenario';
 import { SimHost } from '../../host/sim/sim-host';
 import type { Host } from '../../policy-engine/host-contract';
 import type { UserPriority } from '../../policy-engine/types';

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseError } from '../../db/errors';
 import { openDatabase, type Db } from '../../db/open';
-import { parseScenarioText } from '../../host/scenario/validate';
+import { parseScenarioText } from '../../scenario/validate';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import { replayWithTimelines } from './replay-service';
 

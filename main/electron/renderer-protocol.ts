@@ -1,7 +1,7 @@
 import { net, protocol } from 'electron';
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CONTENT_SECURITY_POLICY } from '../server/security';
+import { CONTENT_SECURITY_POLICY } from '../../common/content-security-policy';
 
 /**
  * The renderer is served from its own scheme, not file://: Chromium refuses ES modules

@@ -4,8 +4,8 @@
 // first, and said, so it is neither mistaken for the machine's own nor kept forever.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeStaleLabCgroups } from '../../host/lab/memcg';
-import { recoverStaleZram } from '../../host/lab/zram-swap';
+import { removeStaleLabCgroups } from '../../runs/lab/memcg';
+import { recoverStaleZram } from '../../runs/lab/zram-swap';
 import { readMachineState, RUN_MARKER, RUN_TMPDIR } from './machine-state';
 
 /** Memcg names the kernel tests and the lab give, followed by the creating process's pid. */

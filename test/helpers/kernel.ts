@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { recoverStaleZram, swapDevices, zramSwap } from '../../host/lab/zram-swap';
+import { recoverStaleZram, swapDevices, zramSwap } from '../../runs/lab/zram-swap';
 
 /** Why a real-kernel test cannot run here, or null. Printed by the test that skips. */
 export function kernelTestsUnavailable(): string | null {
@@ -14,7 +14,7 @@ export function skipNote(what: string, reason: string): void {
 }
 
 /**
- * zram swap for anon reclaim when none is active; undone afterwards (see host/lab/zram-swap).
+ * zram swap for anon reclaim when none is active; undone afterwards (see runs/lab/zram-swap).
  * A swap left on by a run that died is first put back (its journal), so it is never
  * mistaken for the machine's own swap and kept on for good.
  */
@@ -25,4 +25,4 @@ export function ensureZramSwap(size = '1G'): (() => void) | string {
   return swapDevices().length > 0 ? () => undefined : zramSwap(bytes);
 }
 
-export { Memcg } from '../../host/lab/memcg';
+export { Memcg } from '../../runs/lab/memcg';

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeMemcg } from '../../host/lab/memcg';
-import { readZram, setZram, swapDevices, ZRAM_JOURNAL, type SwapDevice, type ZramState } from '../../host/lab/zram-swap';
+import { removeMemcg } from '../../runs/lab/memcg';
+import { readZram, setZram, swapDevices, ZRAM_JOURNAL, type SwapDevice, type ZramState } from '../../runs/lab/zram-swap';
 
 const MEMCG_ROOT = '/sys/fs/cgroup/memory';
 /** Set by the suite's globalSetup and inherited by everything a test starts: the run's own processes. */
@@ -160,7 +160,7 @@ export function restoreMachineState(before: MachineState): string[] {
   }
   for (const m of now.memcgs.filter((x) => !before.memcgs.includes(x) && x.startsWith('reclaimd-'))) removeMemcg(`${MEMCG_ROOT}/${m}`);
   if (!now.zramInUseElsewhere && !before.zramInUseElsewhere && JSON.stringify(now.zram) !== JSON.stringify(before.zram) && before.zram) {
-    // Only a change this run journaled (host/lab/zram-swap) is put back: one without a journal
+    // Only a change this run journaled (runs/lab/zram-swap) is put back: one without a journal
     // was made by something else (another checkout's older code, an admin), whose swap must
     // not be turned off under it. It is still named, so it fails the run.
     const owner = zramOwner();

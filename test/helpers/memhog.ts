@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectFile } from '../../host/lab/project-file';
+import { projectFile } from '../../runs/lab/project-file';
 
 /** Builds test/fixtures/memhog.c and runs workloads, killing every one at dispose(). */
 export class Memhogs {

@@ -1,7 +1,7 @@
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
-import { loadScenario } from '../../host/scenario/load';
-import { replay, type ReplayOptions, type ReplayResult } from '../../host/sim/replay';
-import type { Scenario } from '../../host/scenario/scenario';
+import { loadScenario } from '../../scenario/load';
+import { replay, type ReplayOptions, type ReplayResult } from '../../runs/replay';
+import type { Scenario } from '../../scenario/scenario';
 
 export const registry = createBuiltinRegistry();
 

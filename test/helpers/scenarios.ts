@@ -1,5 +1,5 @@
-import { validateScenario } from '../../host/scenario/validate';
-import type { Scenario } from '../../host/scenario/scenario';
+import { validateScenario } from '../../scenario/validate';
+import type { Scenario } from '../../scenario/scenario';
 
 /** A small valid scenario as raw JSON, for tests that mutate one field. */
 export function rawScenario(): Record<string, any> {

@@ -4,8 +4,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Memcg } from '../../host/lab/memcg';
-import { readZram, setZram, ZRAM_JOURNAL, zramSwap } from '../../host/lab/zram-swap';
+import { Memcg } from '../../runs/lab/memcg';
+import { readZram, setZram, ZRAM_JOURNAL, zramSwap } from '../../runs/lab/zram-swap';
 import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
 import { describeChanges, readMachineState, restoreMachineState, settledMachineState } from '../helpers/machine-state';
 import { Memhogs } from '../helpers/memhog';

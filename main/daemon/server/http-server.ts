@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { jsonTooDeep, tooDeepMessage } from '../../host/json-depth';
-import { ApiError, toApiError } from '../api/api-error';
-import { isMethod, validateParams, type ApiErrorBody, type MethodName } from '../api/contract';
-import type { Handlers } from '../daemon/service';
+import { jsonTooDeep, tooDeepMessage } from '../../../common/json-depth';
+import { ApiError, toApiError } from '../../api/api-error';
+import { isMethod, validateParams, type ApiErrorBody, type MethodName } from '../../api/contract';
+import type { Handlers } from '../service';
 import { ConnectionGuard, MAX_CONNECTIONS } from './connection-guard';
 import type { EventHub } from './event-hub';
 import { refusalsText, type RefusalReason } from './prometheus';

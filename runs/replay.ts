@@ -1,11 +1,11 @@
 import { interval } from 'rxjs';
-import { createEngine, type EngineStats } from '../../policy-engine/engine';
-import type { PolicyRegistry } from '../../policy-engine/registry';
-import type { Decision } from '../../policy-engine/types';
+import { createEngine, type EngineStats } from '../policy-engine/engine';
+import type { PolicyRegistry } from '../policy-engine/registry';
+import type { Decision } from '../policy-engine/types';
 import type { Scenario } from '../scenario/scenario';
-import { SimHost, type SimEvent, type SimHostOptions } from './sim-host';
-import type { ReplayMetrics } from './sim-metrics';
-import { VirtualClockScheduler } from './virtual-scheduler';
+import { SimHost, type SimEvent, type SimHostOptions } from '../host/sim/sim-host';
+import type { ReplayMetrics } from '../host/sim/sim-metrics';
+import { VirtualClockScheduler } from '../host/sim/virtual-scheduler';
 
 export interface ReplayOptions {
   registry: PolicyRegistry;

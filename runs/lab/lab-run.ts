@@ -5,11 +5,11 @@ import { createEngine } from '../../policy-engine/engine';
 import { BAND_ADJ } from '../../policy-engine/importance';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import { levelRank, type Decision, type PressureLevel, type UserPriority } from '../../policy-engine/types';
-import { kernelPressureEvents } from '../linux/pressure-events';
-import { LinuxHost } from '../linux/linux-host';
-import type { Scenario, TimelineStep } from '../scenario/scenario';
-import { percentiles } from '../sim/replay';
-import type { ReplayMetrics } from '../sim/sim-metrics';
+import { kernelPressureEvents } from '../../host/linux/pressure-events';
+import { LinuxHost } from '../../host/linux/linux-host';
+import type { Scenario, TimelineStep } from '../../scenario/scenario';
+import { percentiles } from '../replay';
+import type { ReplayMetrics } from '../../host/sim/sim-metrics';
 import { LabWorker } from './lab-worker-process';
 import { Memcg } from './memcg';
 

@@ -1,5 +1,5 @@
-import type { ImportanceBand, UserPriority } from '../../policy-engine/types';
-import type { DeviceProfile } from '../sim/device-profiles';
+import type { ImportanceBand, UserPriority } from '../policy-engine/types';
+import type { DeviceProfile } from './device-profiles';
 
 /** A scenario after validation: sizes in bytes, times in ms, the device resolved. */
 export interface Scenario {
@@ -34,10 +34,10 @@ export interface AppSpec {
   backgroundTouchPerSec: number | null;
   /**
    * Fraction of its pages outside the working set (idle past the cold age) the app touches per
-   * second, in front or not: cold memory still comes back now and then (sim-app COLD_TOUCH_PER_SEC).
+   * second, in front or not: cold memory still comes back now and then (app-defaults.ts COLD_TOUCH_PER_SEC).
    */
   coldTouchPerSec: number;
-  /** Fraction of its anon pages shared with other processes (pageout skips them; sim-app SHARED_ANON_SHARE). */
+  /** Fraction of its anon pages shared with other processes (pageout skips them; app-defaults.ts SHARED_ANON_SHARE). */
   sharedFraction: number;
 }
 

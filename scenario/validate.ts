@@ -1,8 +1,8 @@
-import { describe } from '../../policy-engine/params';
-import { IMPORTANCE_BANDS, MiB, USER_PRIORITIES, type ImportanceBand, type UserPriority } from '../../policy-engine/types';
-import { jsonTooDeep, tooDeepMessage } from '../json-depth';
-import { DEFAULT_DEVICE, DEVICE_PROFILES, type DeviceProfile } from '../sim/device-profiles';
-import { COLD_TOUCH_PER_SEC, SHARED_ANON_SHARE } from '../sim/sim-app';
+import { describe } from '../policy-engine/params';
+import { IMPORTANCE_BANDS, MiB, USER_PRIORITIES, type ImportanceBand, type UserPriority } from '../policy-engine/types';
+import { jsonTooDeep, tooDeepMessage } from '../common/json-depth';
+import { DEFAULT_DEVICE, DEVICE_PROFILES, type DeviceProfile } from './device-profiles';
+import { COLD_TOUCH_PER_SEC, SHARED_ANON_SHARE } from './app-defaults';
 import {
   ScenarioError,
   TIMELINE_VERBS,

@@ -5,7 +5,7 @@ import { parseScenarioText } from './validate';
 
 /** The bundled scenarios folder, found from both the sources (ts-jest) and dist/. */
 export function bundledScenarioDir(): string {
-  for (const candidate of [join(__dirname, '..', '..', 'scenarios'), join(__dirname, '..', '..', '..', 'scenarios')]) {
+  for (const candidate of [join(__dirname, '..', 'scenarios'), join(__dirname, '..', '..', 'scenarios')]) {
     if (existsSync(join(candidate, 'game-call.json'))) return candidate;
   }
   throw new Error(`bundled scenarios not found near ${__dirname}`);

@@ -1,4 +1,4 @@
-import { Rng } from '../sim/rng';
+import { Rng } from '../common/rng';
 
 export interface GenerateOptions {
   apps: number;

@@ -1,4 +1,4 @@
-import { GiB, MiB } from '../../policy-engine/types';
+import { GiB, MiB } from '../policy-engine/types';
 
 /**
  * What the simulator needs to know about a device. Costs are per 4 KiB page on the

@@ -1,5 +1,5 @@
-import { levelRank } from '../../policy-engine/types';
-import type { AgentCounters } from '../daemon/agent-counters';
+import { levelRank } from '../../../policy-engine/types';
+import type { AgentCounters } from '../agent-counters';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 

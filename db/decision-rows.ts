@@ -1,6 +1,6 @@
 import type { Decision } from '../policy-engine/types';
 import type { RowValues } from './batched-writer';
-import type { DecisionRecord } from '../policy-engine/decision-record';
+import { toDecisionRecord, type DecisionRecord } from '../policy-engine/decision-record';
 
 /** One decision as stored and as history returns it (the record shared with the API). */
 export type DecisionRow = DecisionRecord;
@@ -8,35 +8,52 @@ export type DecisionRow = DecisionRecord;
 /** Column values for INSERT, in the order of INSERT_COLUMNS. */
 export type DecisionInsert = RowValues;
 
-export const INSERT_COLUMNS = [
-  'ts', 'run_id', 'host', 'policy', 'level', 'source', 'psi_some_avg10', 'psi_full_avg10', 'psi_some_window_ms', 'psi_full_window_ms',
-  'vmpressure_pct', 'mem_total_bytes', 'mem_available_bytes', 'swap_free_bytes', 'candidates', 'action', 'kind', 'mode', 'app', 'pid',
-  'start_time', 'reason', 'requested_bytes', 'reclaimed_anon_bytes', 'reclaimed_file_bytes', 'duration_ms', 'result', 'message', 'dry_run', 'latency_us',
-] as const;
+/** Each stored column and the record field it holds: the table follows the record, not the other way. */
+const COLUMNS: readonly (readonly [string, (r: DecisionRecord) => string | number | null])[] = [
+  ['ts', (r) => r.ts],
+  ['run_id', (r) => r.runId],
+  ['host', (r) => r.host],
+  ['policy', (r) => r.policy],
+  ['level', (r) => r.level],
+  ['source', (r) => r.source],
+  ['psi_some_avg10', (r) => r.psiSomeAvg10],
+  ['psi_full_avg10', (r) => r.psiFullAvg10],
+  ['psi_some_window_ms', (r) => r.psiSomeWindowMs],
+  ['psi_full_window_ms', (r) => r.psiFullWindowMs],
+  ['vmpressure_pct', (r) => r.vmpressurePct],
+  ['mem_total_bytes', (r) => r.memTotalBytes],
+  ['mem_available_bytes', (r) => r.memAvailableBytes],
+  ['swap_free_bytes', (r) => r.swapFreeBytes],
+  ['candidates', (r) => JSON.stringify(r.candidates)],
+  ['action', (r) => r.action],
+  ['kind', (r) => r.kind],
+  ['mode', (r) => r.mode],
+  ['app', (r) => r.app],
+  ['pid', (r) => r.pid],
+  ['start_time', (r) => r.startTime],
+  ['reason', (r) => r.reason],
+  ['requested_bytes', (r) => r.requestedBytes],
+  ['reclaimed_anon_bytes', (r) => r.reclaimedAnonBytes],
+  ['reclaimed_file_bytes', (r) => r.reclaimedFileBytes],
+  ['duration_ms', (r) => r.durationMs],
+  ['result', (r) => r.result],
+  ['message', (r) => r.message],
+  ['dry_run', (r) => (r.dryRun ? 1 : 0)],
+  ['latency_us', (r) => r.latencyUs],
+];
+
+export const INSERT_COLUMNS = COLUMNS.map(([column]) => column);
 
 export const INSERT_SQL = `INSERT INTO decisions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`;
 
+/** A decision record as table values for INSERT_SQL. */
+export function recordToInsert(r: DecisionRecord): DecisionInsert {
+  return COLUMNS.map(([, value]) => value(r));
+}
+
 /** A decision as table values. `ts` is wall-clock ms; a replay maps scenario time onto its start. */
 export function decisionToInsert(d: Decision, ts: number, runId: number | null): DecisionInsert {
-  const s = d.signal;
-  const a = d.action;
-  const o = d.outcome;
-  const candidates = d.candidates.map((c) => ({
-    app: c.process.appKey,
-    pid: c.process.pid,
-    score: Number.isFinite(c.score) ? Math.round(c.score * 100) / 100 : null,
-    eligible: c.eligible,
-    why: c.why,
-    ...(c.skipped ? { skipped: c.skipped } : {}),
-  }));
-  return [
-    Math.round(ts), runId, d.host, d.policy, s.level, s.source,
-    s.psi?.someAvg10 ?? null, s.psi?.fullAvg10 ?? null, s.psi?.someWindowMs ?? null, s.psi?.fullWindowMs ?? null,
-    s.vmpressure?.pressurePct ?? null, s.memory.totalBytes, Math.round(s.memory.availableBytes), Math.round(s.memory.swapFreeBytes),
-    JSON.stringify(candidates), a.type, a.type === 'reclaim' ? a.kind : null, a.type === 'reclaim' ? a.mode : null, a.appKey, a.pid,
-    a.startTime, a.reason, Math.round(a.requestedBytes), o.reclaimedAnonBytes, o.reclaimedFileBytes, o.durationMs, o.result, o.message,
-    a.dryRun ? 1 : 0, d.latencyUs,
-  ];
+  return recordToInsert(toDecisionRecord(d, ts, runId));
 }
 
 interface RawRow {
@@ -80,11 +97,4 @@ export function rowToDecision(r: RawRow): DecisionRow {
     dryRun: r.dry_run === 1,
     latencyUs: r.latency_us as number | null,
   };
-}
-
-/** The record history will return for these insert values once written (id 0 until then). */
-export function insertToRecord(values: DecisionInsert): DecisionRow {
-  const raw: RawRow = { id: 0 };
-  INSERT_COLUMNS.forEach((column, i) => (raw[column] = values[i]));
-  return rowToDecision(raw);
 }

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import type { DecisionLog } from '../../db/decision-log';
-import { decisionToInsert, insertToRecord } from '../../db/decision-rows';
 import type { PressureLog } from '../../db/pressure-log';
-import type { DecisionRecord } from '../../policy-engine/decision-record';
+import { toDecisionRecord, type DecisionRecord } from '../../policy-engine/decision-record';
 import { dryRun, withoutKills } from '../../policy-engine/dry-run';
 import { createEngine, type Engine } from '../../policy-engine/engine';
 import type { ReclaimPolicy } from '../../policy-engine/policy';
@@ -206,10 +205,9 @@ export class Agent {
   }
 
   private record(d: Decision): DecisionRecord {
-    // Converted once: the same values go to the log and, as a record, to the UI.
-    const values = decisionToInsert(d, d.at, null);
-    this.logs.decisions?.append(values);
-    const record = insertToRecord(values);
+    // The record is the decision's; the log stores it as it is sent to the UI.
+    const record = toDecisionRecord(d, d.at, null);
+    this.logs.decisions?.appendRecord(record);
     this.counters.add(record);
     pushBounded(this.recent, record, DECISIONS_KEPT);
     this.lastActions.set(record.app, { ts: record.ts, action: record.action, kind: record.kind, result: record.result, reclaimedBytes: record.reclaimedBytes });

@@ -1,4 +1,4 @@
-import { EMPTY, Observable, Subject, catchError, defer, finalize, from, interval, map, merge, mergeMap, of, switchMap, take, timer, type SchedulerLike } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, defer, finalize, from, interval, map, merge, mergeMap, of, switchMap, take, tap, timer, type SchedulerLike } from 'rxjs';
 import type { Host, Planner } from './host-contract';
 import { processKey, type PolicyContext, type ReclaimPolicy } from './policy';
 import { pushBounded } from './bounded';
@@ -19,6 +19,8 @@ export interface EngineOptions {
   candidatesKept?: number;
   /** Manual requests (the user's "reclaim this now"): acted on through the same path as the policy's plans. */
   requests$?: Observable<ManualRequest>;
+  /** Told of every pressure event the host sends, before the storm throttle (the agent's pressure log). */
+  heard?: (signal: PressureSignal) => void;
 }
 
 export interface EngineStats extends ThrottleStats {
@@ -73,7 +75,8 @@ export function createEngine(options: EngineOptions): Engine {
     if (policy.nextPollMs) pollRequests.next(policy.nextPollMs(context()));
   };
   // Polls bypass the storm throttle: they are the policy's own, already rate-limited, requests.
-  const signals$ = merge(host.pressure$.pipe(throttlePressure(options.throttleMs ?? DEFAULT_THROTTLE_MS, scheduler, stats)), ticks$, polls$);
+  const heard$ = options.heard ? host.pressure$.pipe(tap(options.heard)) : host.pressure$;
+  const signals$ = merge(heard$.pipe(throttlePressure(options.throttleMs ?? DEFAULT_THROTTLE_MS, scheduler, stats)), ticks$, polls$);
 
   const handle = (signal: PressureSignal): Observable<Decision> => {
     const started = wallClock?.();

@@ -2,17 +2,18 @@ import { performance } from 'node:perf_hooks';
 import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import type { DecisionLog } from '../../db/decision-log';
 import type { PressureLog } from '../../db/pressure-log';
-import { toDecisionRecord, type DecisionRecord } from '../../policy-engine/decision-record';
+import type { DecisionRecord } from '../../policy-engine/decision-record';
 import { dryRun, withoutKills } from '../../policy-engine/dry-run';
 import { createEngine, type Engine } from '../../policy-engine/engine';
 import type { ReclaimPolicy } from '../../policy-engine/policy';
 import type { PolicyRegistry } from '../../policy-engine/registry';
-import type { Decision, ManualRequest, PressureSignal, ReclaimKind } from '../../policy-engine/types';
-import { pushBounded } from '../../policy-engine/bounded';
+import type { ManualRequest, PressureSignal, ReclaimKind } from '../../policy-engine/types';
 import type { AgentMode, PressureSample, ProcessList, ProcessRow } from '../api/contract';
 import { ApiError } from '../api/api-error';
 import type { AgentHost } from './agent-host';
-import { AgentCounters } from './agent-counters';
+import type { AgentCounters } from './agent-counters';
+import { DecisionSink } from './decision-sink';
+import { PressureSampler } from './pressure-sampler';
 
 export interface AgentSettings {
   policy: string;
@@ -26,38 +27,27 @@ export interface AgentLogs {
   pressure: PressureLog | null;
 }
 
-const SAMPLE_EVERY_MS = 1000;
-const SAMPLES_KEPT = 3600;
-const DECISIONS_KEPT = 500;
-const PRESSURE_LOG_EVERY_MS = 10_000;
 // A manual reclaim of a multi-GiB app pages out at ~1 GiB/s (bench:linux): a minute is
 // far beyond any real one and short enough for an HTTP caller to be told something.
 const MANUAL_TIMEOUT_MS = 60_000;
 
 /**
- * The running agent: one host, the engine with the configured policy, and what the UI
- * watches — recent pressure samples, recent decisions, the last action on each app. The
- * policy can be swapped while it runs (settings); the host stays.
+ * The running agent, composed: one host, the engine with the configured policy (swapped
+ * while it runs when the settings change; the host stays), a decision sink every decision
+ * goes through, and a pressure sampler for the charts and the pressure log. Manual requests
+ * enter the engine as a source of their own.
  */
 export class Agent {
-  readonly decisions$ = new Subject<DecisionRecord>();
-  readonly samples$ = new Subject<PressureSample>();
-  readonly counters = new AgentCounters();
   readonly startedAt = Date.now();
-  private readonly samples: PressureSample[] = [];
-  private readonly recent: DecisionRecord[] = [];
-  private readonly lastActions = new Map<string, NonNullable<ProcessRow['lastAction']>>();
+  private readonly sink: DecisionSink;
+  private readonly sampler: PressureSampler;
   private policy!: ReclaimPolicy;
   private engine!: Engine;
   private engineSub: Subscription | null = null;
-  private heard: Subscription | null = null;
-  private timers: NodeJS.Timeout[] = [];
+  private restart: NodeJS.Timeout | null = null;
   /** Manual requests, fed to whichever engine runs (a settings change replaces the engine, not this). */
   private readonly requests$ = new Subject<ManualRequest>();
   private requestSeq = 0;
-  /** Callers waiting for the decision that answers their request, by request id. */
-  private readonly pending = new Map<number, (record: DecisionRecord) => void>();
-  private lastLogged = 0;
 
   constructor(
     readonly host: AgentHost,
@@ -65,18 +55,26 @@ export class Agent {
     private readonly registry: PolicyRegistry,
     private readonly logs: AgentLogs,
   ) {
+    this.sink = new DecisionSink(logs.decisions);
+    this.sampler = new PressureSampler(host.host, logs.pressure, this.sink.counters);
     this.policy = this.buildPolicy(settings);
+  }
+
+  get decisions$(): Subject<DecisionRecord> {
+    return this.sink.decisions$;
+  }
+
+  get samples$(): Subject<PressureSample> {
+    return this.sampler.samples$;
+  }
+
+  get counters(): AgentCounters {
+    return this.sink.counters;
   }
 
   start(): void {
     this.runEngine();
-    const host = this.host.host;
-    // Every pressure event the host hears goes to the log; the charts get a sample a second.
-    this.heard = host.pressure$.subscribe({ next: (s) => this.logs.pressure?.appendSignal({ ...s, at: Date.now() }, host.name), error: () => undefined });
-    const sampler = setInterval(() => this.takeSample(), SAMPLE_EVERY_MS);
-    sampler.unref();
-    this.timers.push(sampler);
-    this.takeSample();
+    this.sampler.start();
   }
 
   /** Apply new settings: the policy is built first, so a bad one changes nothing. */
@@ -108,16 +106,15 @@ export class Agent {
   }
 
   level(): PressureSignal['level'] {
-    return this.samples[this.samples.length - 1]?.level ?? 'none';
+    return this.sampler.level();
   }
 
-  recentSamples(sinceMs = SAMPLES_KEPT * SAMPLE_EVERY_MS): PressureSample[] {
-    const from = Date.now() - sinceMs;
-    return this.samples.filter((s) => s.ts >= from);
+  recentSamples(sinceMs?: number): PressureSample[] {
+    return this.sampler.recentSamples(sinceMs);
   }
 
   recentDecisions(limit = 100): DecisionRecord[] {
-    return this.recent.slice(-limit).reverse();
+    return this.sink.recentDecisions(limit);
   }
 
   /** The processes as the policy ranks them now, best victim first, with their last action. */
@@ -142,7 +139,7 @@ export class Agent {
         eligible: r.eligible,
         score: Number.isFinite(r.score) ? Math.round(r.score * 100) / 100 : null,
         why: r.why,
-        lastAction: this.lastActions.get(r.process.appKey) ?? null,
+        lastAction: this.sink.lastAction(r.process.appKey),
       }),
     );
     return { at: now, processes };
@@ -157,30 +154,27 @@ export class Agent {
     // An unknown pid is the caller's mistake (404), not a decision to log.
     if (!this.host.host.snapshot().some((p) => p.pid === pid)) throw new ApiError(404, `no process with pid ${pid} (it may have exited)`, 'params.pid');
     const id = ++this.requestSeq;
-    const answered = new Promise<DecisionRecord>((resolve, reject) => {
+    const record = await new Promise<DecisionRecord>((resolve, reject) => {
+      const cancel = this.sink.awaitRequest(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        cancel();
         reject(new ApiError(504, `the reclaim of pid ${pid} did not finish within ${MANUAL_TIMEOUT_MS / 1000} s; its outcome will appear in the history`));
       }, MANUAL_TIMEOUT_MS);
-      this.pending.set(id, (record) => {
-        clearTimeout(timer);
-        resolve(record);
-      });
+      this.requests$.next({ id, pid, kind, dryRun: this.mode !== 'active', by });
     });
-    this.requests$.next({ id, pid, kind, dryRun: this.mode !== 'active', by });
-    const record = await answered;
     // The user is looking at the history right after this: write it now.
-    this.logs.decisions?.flush();
+    this.sink.flush();
     return record;
   }
 
   async stop(): Promise<void> {
     this.engineSub?.unsubscribe();
-    this.heard?.unsubscribe();
-    for (const t of this.timers) clearInterval(t);
-    this.logs.pressure?.appendSignal({ ...this.host.host.sample(), at: Date.now() }, this.host.host.name);
-    this.decisions$.complete();
-    this.samples$.complete();
+    if (this.restart) clearTimeout(this.restart);
+    this.sampler.stop();
+    this.sink.complete();
     await this.host.close();
   }
 
@@ -193,55 +187,22 @@ export class Agent {
 
   private runEngine(): void {
     this.engineSub?.unsubscribe();
-    this.engine = createEngine({ host: this.host.host, policy: this.policy, scheduler: asyncScheduler, wallClock: () => performance.now(), requests$: this.requests$ });
+    this.engine = createEngine({
+      host: this.host.host,
+      policy: this.policy,
+      scheduler: asyncScheduler,
+      wallClock: () => performance.now(),
+      requests$: this.requests$,
+      // One subscription to the host's events, the engine's: the sampler logs what it heard.
+      heard: (s) => this.sampler.heard(s),
+    });
     this.engineSub = this.engine.decisions$.subscribe({
-      next: (d) => this.record(d),
+      next: (d) => this.sink.record(d),
       // A host whose event source failed: note it and start over rather than go deaf.
       error: (err: unknown) => {
         this.counters.noteEngineError(err);
-        this.timers.push(setTimeout(() => this.runEngine(), 1000).unref());
+        this.restart = setTimeout(() => this.runEngine(), 1000).unref();
       },
     });
-  }
-
-  private record(d: Decision): DecisionRecord {
-    // The record is the decision's; the log stores it as it is sent to the UI.
-    const record = toDecisionRecord(d, d.at, null);
-    this.logs.decisions?.appendRecord(record);
-    this.counters.add(record);
-    pushBounded(this.recent, record, DECISIONS_KEPT);
-    this.lastActions.set(record.app, { ts: record.ts, action: record.action, kind: record.kind, result: record.result, reclaimedBytes: record.reclaimedBytes });
-    this.decisions$.next(record);
-    if (d.requestId !== undefined) {
-      this.pending.get(d.requestId)?.(record);
-      this.pending.delete(d.requestId);
-    }
-    return record;
-  }
-
-  private takeSample(): void {
-    const signal = this.host.host.sample();
-    const m = signal.memory;
-    const sample: PressureSample = {
-      ts: Date.now(),
-      level: signal.level,
-      psiSome: signal.psi?.someAvg10 ?? null,
-      psiFull: signal.psi?.fullAvg10 ?? null,
-      totalBytes: m.totalBytes,
-      anonBytes: m.anonBytes ?? 0,
-      fileBytes: m.fileCacheBytes ?? 0,
-      zramBytes: m.zramBytes ?? 0,
-      freeBytes: m.freeBytes,
-      availableBytes: m.availableBytes,
-    };
-    this.counters.level = sample.level;
-    this.counters.psiSome = sample.psiSome;
-    this.counters.psiFull = sample.psiFull;
-    pushBounded(this.samples, sample, SAMPLES_KEPT);
-    this.samples$.next(sample);
-    if (sample.ts - this.lastLogged >= PRESSURE_LOG_EVERY_MS) {
-      this.lastLogged = sample.ts;
-      this.logs.pressure?.appendSignal({ ...signal, at: sample.ts }, this.host.host.name);
-    }
   }
 }

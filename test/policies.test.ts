@@ -24,6 +24,22 @@ describe('reclaim policy', () => {
     proc({ pid: 7, appKey: 'protected', priority: 'protected' }),
   ];
 
+  it('ranks without side effects: how often the UI asks for the ranking does not change the kill or its reason', () => {
+    // Swap exhausted, no page cache, free under min, nothing idle to reclaim: a kill is due.
+    const exhausted = signal('critical', { availableBytes: 10 * MiB, freeBytes: 1 * MiB, swapTotalBytes: 1024 * MiB, swapFreeBytes: 0, fileCacheBytes: 0, watermarks: { minBytes: 8 * MiB, lowBytes: 10 * MiB, highBytes: 12 * MiB } });
+    const procsAt = (t: number) => [
+      proc({ pid: 10, appKey: 'grower', rssAnonBytes: (100 + 10 * t) * MiB, rssFileBytes: 0, idleAnonBytes: 0, idleFileBytes: 0 }),
+      proc({ pid: 11, appKey: 'steady', rssAnonBytes: 300 * MiB, rssFileBytes: 0, idleAnonBytes: 0, idleFileBytes: 0 }),
+    ];
+    const watched = registry.create('reclaim');
+    const unwatched = registry.create('reclaim');
+    // The Apps page ranks once a second for 30 s while one app grows.
+    for (let t = 0; t < 30; t++) watched.rank(procsAt(t), ctx(t * 1000));
+    const kills = [watched, unwatched].map((p) => plan(p, procsAt(30), exhausted, 30_000).filter((a) => a.type === 'kill'));
+    expect(kills[0]).toHaveLength(1);
+    expect(kills[0]).toEqual(kills[1]);
+  });
+
   it('escalates: low → file of cached; medium → anon too, previous included; critical → all but fg/visible/protected', () => {
     const config = { maxActionsPerSignal: 64, lowTargetPct: 50, mediumTargetPct: 50, criticalTargetPct: 50 };
     expect(summary(plan(registry.create('reclaim', config), apps(), signal('low')))).toEqual(['file cached-old', 'file cached-new']);

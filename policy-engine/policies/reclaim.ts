@@ -100,14 +100,16 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     this.name = name;
   }
 
+  /** Pure: the UI asks for rankings at its own rate, which must not feed the policy's state. */
   rank(procs: Parameters<ReclaimPolicy['rank']>[0], ctx: PolicyContext): RankedProcess[] {
-    this.recordFootprints(procs, ctx.now);
     return rankProcesses(procs, ctx.now);
   }
 
   plan(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext): PlannedAction[] {
-    if (signal.level === 'none') return [];
     const now = ctx.now;
+    // Footprints are sampled at each signal the engine hands the policy, quiet ones included.
+    this.recordFootprints(ranked, now);
+    if (signal.level === 'none') return [];
     this.trackCriticalEpisode(signal.level, now);
     const { actions, planned, target } = this.reclaims(signal, ranked, ctx);
     // Planned for real: the cooldowns start, and what each process had out before is kept to
@@ -310,8 +312,8 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     };
   }
 
-  private recordFootprints(procs: Parameters<ReclaimPolicy['rank']>[0], now: number): void {
-    for (const proc of procs) {
+  private recordFootprints(ranked: readonly RankedProcess[], now: number): void {
+    for (const { process: proc } of ranked) {
       const bytes = proc.rssAnonBytes + proc.rssFileBytes + proc.swapBytes;
       let samples = this.footprints.get(proc.appKey);
       if (!samples) this.footprints.set(proc.appKey, (samples = []));

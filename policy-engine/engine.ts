@@ -21,7 +21,21 @@ export interface EngineOptions {
   requests$?: Observable<ManualRequest>;
   /** Told of every pressure event the host sends, before the storm throttle (the agent's pressure log). */
   heard?: (signal: PressureSignal) => void;
+  /**
+   * The policy to fall back to when this one throws POLICY_ERRORS_TO_EJECT times in a row:
+   * it is ejected and the fallback plans from then on (sched_ext ejects a BPF scheduler that
+   * errs and falls back to the kernel's). Without it, a throwing policy only skips signals.
+   */
+  fallback?: () => ReclaimPolicy;
 }
+
+/**
+ * Consecutive failures of plan()/rank() before the policy is ejected. One can be a bad
+ * moment (a process vanishing mid-plan); three in a row, with nothing planned in between,
+ * is a policy that no longer works, and a memory manager that plans nothing is worse than
+ * the default policy.
+ */
+export const POLICY_ERRORS_TO_EJECT = 3;
 
 export interface EngineStats extends ThrottleStats {
   decisions: number;
@@ -32,6 +46,8 @@ export interface EngineStats extends ThrottleStats {
   /** plan()/rank() threw: the signal is skipped and the engine goes on. */
   policyErrors: number;
   lastPolicyError: string | null;
+  /** Set when the configured policy was ejected for failing repeatedly, and the fallback took over. */
+  ejected: { policy: string; fallback: string; error: string; at: number } | null;
 }
 
 export interface Engine {
@@ -42,6 +58,8 @@ export interface Engine {
   readonly busy: ReadonlySet<string>;
   /** What the policy would plan now for each signal, recording nothing (what the host gets as its planner). */
   readonly planAhead: Planner;
+  /** The policy planning now: the configured one, or the fallback once that was ejected. */
+  readonly policy: () => ReclaimPolicy;
 }
 
 export const DEFAULT_THROTTLE_MS = 200;
@@ -52,16 +70,29 @@ export const DEFAULT_THROTTLE_MS = 200;
  * flight per process, and report each action with its outcome.
  */
 export function createEngine(options: EngineOptions): Engine {
-  const { host, policy, scheduler } = options;
+  const { host, scheduler } = options;
+  let policy = options.policy;
   const wallClock = options.wallClock;
   const keep = options.candidatesKept ?? 5;
   const busy = new Set<string>();
-  const stats: EngineStats = { seen: 0, passed: 0, dropped: 0, decisions: 0, overlapsRefused: 0, latenciesUs: [], policyErrors: 0, lastPolicyError: null };
+  const stats: EngineStats = { seen: 0, passed: 0, dropped: 0, decisions: 0, overlapsRefused: 0, latenciesUs: [], policyErrors: 0, lastPolicyError: null, ejected: null };
+  let errorsInARow = 0;
+  /** A plan()/rank() failure: counted, and the third in a row ejects the policy. */
+  const policyFailed = (err: unknown): void => {
+    stats.policyErrors++;
+    stats.lastPolicyError = err instanceof Error ? err.message : String(err);
+    if (++errorsInARow < POLICY_ERRORS_TO_EJECT || !options.fallback || stats.ejected) return;
+    const fallback = options.fallback();
+    stats.ejected = { policy: policy.name, fallback: fallback.name, error: stats.lastPolicyError, at: scheduler.now() };
+    policy = fallback;
+    errorsInARow = 0;
+  };
   let seq = 0;
   let batch = 0;
 
   const context = (): PolicyContext => ({ now: scheduler.now(), busy });
 
+  // Ticks and re-polls are the configured policy's: a fallback that took over plans at events.
   const ticks$: Observable<PressureSignal> = policy.tickIntervalMs
     ? interval(policy.tickIntervalMs, scheduler).pipe(map(() => ({ ...host.sample(), source: 'timer' as const })))
     : EMPTY;
@@ -87,12 +118,12 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       ranked = policy.rank(host.snapshot(), ctx);
       planned = policy.plan(signal, ranked, ctx);
+      errorsInARow = 0;
       requestPoll();
     } catch (err) {
       if (!reaction) throw err;
       // The reaction happened all the same: it is logged, the rest of the plan is lost.
-      stats.policyErrors++;
-      stats.lastPolicyError = err instanceof Error ? err.message : String(err);
+      policyFailed(err);
     }
     // The host's reaction to this event comes first, and the policy's own action on that
     // process (the same one, when the snapshot has not changed since it was planned ahead) is not repeated.
@@ -148,8 +179,7 @@ export function createEngine(options: EngineOptions): Engine {
   const handleSafely = (signal: PressureSignal): Observable<Decision> =>
     defer(() => handle(signal)).pipe(
       catchError((err: unknown) => {
-        stats.policyErrors++;
-        stats.lastPolicyError = err instanceof Error ? err.message : String(err);
+        policyFailed(err);
         return EMPTY;
       }),
     );
@@ -196,8 +226,7 @@ export function createEngine(options: EngineOptions): Engine {
       const ranked = policy.rank(host.snapshot(), ctx);
       return signals.map((s) => policy.planAhead!(s, ranked, ctx));
     } catch (err) {
-      stats.policyErrors++;
-      stats.lastPolicyError = err instanceof Error ? err.message : String(err);
+      policyFailed(err);
       return signals.map(() => []);
     }
   };
@@ -206,7 +235,7 @@ export function createEngine(options: EngineOptions): Engine {
     const unset = host.setPlanner?.(planAhead);
     return merge(signals$.pipe(mergeMap(handleSafely)), (options.requests$ ?? EMPTY).pipe(mergeMap(handleRequest))).pipe(finalize(() => unset?.()));
   });
-  return { decisions$, stats, busy, planAhead };
+  return { decisions$, stats, busy, planAhead, policy: () => policy };
 }
 
 /** The action a manual request asks for: all the resident pages of that kind, paged out. */

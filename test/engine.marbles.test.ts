@@ -175,4 +175,21 @@ describe('engine (marble tests)', () => {
       expect(engine.stats.overlapsRefused).toBe(1);
     });
   });
+  it('ejects a policy that fails three times in a row and lets the fallback plan, saying so', () => {
+    const ts = makeScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const signals = cold('l 299ms l 299ms l 299ms l 299ms l 299ms l', levels).pipe(map((level) => signal(level)));
+      const host = new ScriptedHost(signals, [proc({ pid: 1, startTime: 1 })], ts, 0);
+      let calls = 0;
+      // Fails once, works once (the count starts over), then fails for good.
+      const flaky: ReclaimPolicy = { ...stubborn(false), name: 'flaky', plan: (s) => { calls++; if (calls === 2) return stubborn(false).plan(s, [], { now: 0, busy: new Set() }); throw new Error(`bug ${calls}`); } };
+      const engine = createEngine({ host, policy: flaky, scheduler: ts, throttleMs: 200, fallback: () => ({ ...stubborn(false), name: 'fallback' }) });
+      // Signals 3, 4 and 5 fail: the third in a row (at 1200 ms) ejects flaky, and signal 6 is the fallback's.
+      expectObservable(engine.decisions$.pipe(map((d) => d.policy))).toBe('300ms a 1199ms b', { a: 'flaky', b: 'fallback' });
+      flush();
+      expect(engine.stats.policyErrors).toBe(4);
+      expect(engine.stats.ejected).toEqual({ policy: 'flaky', fallback: 'fallback', error: 'bug 5', at: 1200 });
+      expect(engine.policy().name).toBe('fallback');
+    });
+  });
 });

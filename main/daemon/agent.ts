@@ -7,6 +7,7 @@ import { dryRun, withoutKills } from '../../policy-engine/dry-run';
 import { createEngine, type Engine } from '../../policy-engine/engine';
 import type { ReclaimPolicy } from '../../policy-engine/policy';
 import type { PolicyRegistry } from '../../policy-engine/registry';
+import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import type { ManualRequest, PressureSignal, ReclaimKind } from '../../policy-engine/types';
 import type { AgentMode, PressureSample, ProcessList, ProcessRow } from '../api/contract';
 import { ApiError } from '../api/api-error';
@@ -120,7 +121,7 @@ export class Agent {
   /** The processes as the policy ranks them now, best victim first, with their last action. */
   processes(limit = 10_000): ProcessList {
     const now = asyncScheduler.now();
-    const ranked = this.policy.rank(this.host.host.snapshot(), { now, busy: this.engine.busy });
+    const ranked = this.engine.policy().rank(this.host.host.snapshot(), { now, busy: this.engine.busy });
     const processes = ranked.slice(0, limit).map(
       (r, i): ProcessRow => ({
         rank: i + 1,
@@ -195,6 +196,8 @@ export class Agent {
       requests$: this.requests$,
       // One subscription to the host's events, the engine's: the sampler logs what it heard.
       heard: (s) => this.sampler.heard(s),
+      // A policy that keeps throwing gives way to the default, with the same dry-run and kill settings.
+      fallback: () => this.buildPolicy({ ...this.settings, policy: DEFAULT_POLICY }),
     });
     this.engineSub = this.engine.decisions$.subscribe({
       next: (d) => this.sink.record(d),

@@ -13,6 +13,7 @@ import { ScenarioError } from '../../scenario/scenario';
 import { parseScenarioText } from '../../scenario/validate';
 import { ParamError } from '../../policy-engine/params';
 import { UnknownPolicyError, type PolicyRegistry } from '../../policy-engine/registry';
+import { POLICY_ERRORS_TO_EJECT } from '../../policy-engine/engine';
 import { ApiError } from '../api/api-error';
 import type { HostKind, MethodName, MethodParams, MethodResult, Settings, StatusInfo } from '../api/contract';
 import type { Agent } from './agent';
@@ -121,7 +122,7 @@ export function createService(ctx: ServiceContext): Handlers {
         policy: agent.policyName,
         params: agent.currentSettings.params[agent.policyName] ?? {},
         mode: agent.mode,
-        limits: [...agent.host.limits, ...(ctx.dbProblem ? [`no decision log: ${ctx.dbProblem}`] : []), ...savedSettingsProblems],
+        limits: [...agent.host.limits, ...(ctx.dbProblem ? [`no decision log: ${ctx.dbProblem}`] : []), ...savedSettingsProblems, ...ejectedText(agent.engineStats.ejected)],
         dryRunForcedBy,
         allowKill: agent.currentSettings.allowKill,
         startedAt: agent.startedAt,
@@ -228,4 +229,9 @@ export function createService(ctx: ServiceContext): Handlers {
       return settings();
     },
   };
+}
+
+/** A policy the engine ejected, in the status's limits: the user sees which policy is really planning, and why. */
+function ejectedText(ejected: Agent['engineStats']['ejected']): string[] {
+  return ejected ? [`policy ${ejected.policy} was ejected after failing ${POLICY_ERRORS_TO_EJECT} times in a row (${ejected.error}); ${ejected.fallback} plans instead until the settings are applied again`] : [];
 }

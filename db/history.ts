@@ -7,7 +7,10 @@ export interface HistoryFilter {
   since?: number;
   /** Exclusive upper bound, wall-clock ms. */
   until?: number;
+  /** Exactly this app key. */
   app?: string;
+  /** App keys containing this text, ASCII case ignored ("chro" finds org.chromium). */
+  appContains?: string;
   kind?: 'file' | 'anon' | 'all';
   action?: 'reclaim' | 'kill';
   level?: string;
@@ -35,6 +38,8 @@ function where(filter: HistoryFilter): { clause: string; params: (string | numbe
   if (filter.since !== undefined) parts.push('ts >= ?') && params.push(filter.since);
   if (filter.until !== undefined) parts.push('ts < ?') && params.push(filter.until);
   if (filter.app !== undefined) parts.push('app = ?') && params.push(filter.app);
+  // LIKE ignores ASCII case; the user's own % _ and \ are escaped so they match themselves.
+  if (filter.appContains !== undefined) parts.push("app LIKE ? ESCAPE '\\'") && params.push(`%${escapeLike(filter.appContains)}%`);
   if (filter.kind !== undefined) parts.push('kind = ?') && params.push(filter.kind);
   if (filter.action !== undefined) parts.push('action = ?') && params.push(filter.action);
   if (filter.level !== undefined) parts.push('level = ?') && params.push(filter.level);
@@ -42,6 +47,11 @@ function where(filter: HistoryFilter): { clause: string; params: (string | numbe
   if (filter.runId === null) parts.push('run_id IS NULL');
   else if (filter.runId !== undefined) parts.push('run_id = ?') && params.push(filter.runId);
   return { clause: parts.length ? parts.join(' AND ') : '1', params };
+}
+
+/** Text for LIKE that matches only itself: its wildcards and the escape character escaped. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export function historySql(filter: HistoryFilter): { sql: string; params: (string | number)[] } {
@@ -83,15 +93,23 @@ function parseCursor(text: string): { ts: number; id: number } {
 
 export type AppTotals = AppTotalsRecord;
 
-/** What each app gave up, most reclaimed first. */
-export function appTotals(db: Db, filter: Pick<HistoryFilter, 'since' | 'until' | 'runId'> = {}): AppTotals[] {
+/** The filter of a whole range: everything but the page and its cursor. */
+export type RangeFilter = Omit<HistoryFilter, 'limit' | 'after'>;
+
+/**
+ * What each app gave up under the same filter as the rows, most reclaimed first. Reclaims
+ * and kills count only what was done (result ok); a refused, failed, dry-run or gone attempt
+ * counts under `notDone`, and its bytes (none, from a real host) are not counted as reclaimed.
+ */
+export function appTotals(db: Db, filter: RangeFilter = {}): AppTotals[] {
   const w = where(filter);
   return db
     .prepare(
-      `SELECT app, COUNT(*) AS decisions, SUM(action = 'reclaim') AS reclaims, SUM(action = 'kill') AS kills,
-              SUM(reclaimed_anon_bytes) AS reclaimedAnonBytes, SUM(reclaimed_file_bytes) AS reclaimedFileBytes, MAX(ts) AS lastTs
+      `SELECT app, COUNT(*) AS decisions, SUM(action = 'reclaim' AND result = 'ok') AS reclaims, SUM(action = 'kill' AND result = 'ok') AS kills,
+              SUM(result <> 'ok') AS notDone,
+              SUM(reclaimed_anon_bytes * (result = 'ok')) AS reclaimedAnonBytes, SUM(reclaimed_file_bytes * (result = 'ok')) AS reclaimedFileBytes, MAX(ts) AS lastTs
        FROM decisions WHERE ${w.clause} GROUP BY app
-       ORDER BY SUM(reclaimed_anon_bytes + reclaimed_file_bytes) DESC, app`,
+       ORDER BY reclaimedAnonBytes + reclaimedFileBytes DESC, app`,
     )
     .all(...w.params) as AppTotals[];
 }
@@ -99,7 +117,7 @@ export function appTotals(db: Db, filter: Pick<HistoryFilter, 'since' | 'until' 
 export type HourlyReclaim = HourlyReclaimRecord;
 
 /** Reclaimed bytes per wall-clock hour (hour = ms at the start of the hour), oldest first. */
-export function reclaimedPerHour(db: Db, filter: Pick<HistoryFilter, 'since' | 'until' | 'runId' | 'app'> = {}): HourlyReclaim[] {
+export function reclaimedPerHour(db: Db, filter: RangeFilter = {}): HourlyReclaim[] {
   const w = where(filter);
   return db
     .prepare(

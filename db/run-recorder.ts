@@ -2,7 +2,7 @@ import type { Decision } from '../policy-engine/types';
 import { DecisionLog, type DecisionLogStatus } from './decision-log';
 import { noteWriteFailure } from './health';
 import type { Db } from './open';
-import { insertRun, updateRunMetrics } from './runs';
+import { findSameRun, insertRun, updateRunMetrics, type RunInputs } from './runs';
 
 export interface RecordedRun {
   /** null when the run was not stored (read-only, full or damaged file): see `notStored`. */
@@ -10,6 +10,8 @@ export interface RecordedRun {
   log: DecisionLogStatus;
   /** Why the run is not in the database, or null when it and every decision are. */
   notStored: string | null;
+  /** The same run (inputs and outcome) was stored already: `runId` is that one, this one was not stored again. */
+  reused?: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export class RunRecorder {
 
   constructor(
     private readonly db: Db,
-    run: { scenario: string; scenarioHash: string; policy: string; params: unknown; seed: number; host: string },
+    private readonly run: RunInputs & { scenario: string },
     private readonly startedAt = Date.now(),
     /** Decision times are scenario ms from the start (a replay), or already wall-clock (a lab). */
     private readonly relativeTimes = true,
@@ -48,6 +50,27 @@ export class RunRecorder {
     this.failure = this.log.status.lastError;
   };
 
+  /**
+   * As finish(), unless the same run (inputs and outcome) is stored already: then this one is
+   * rolled back and that one's id returned, so replaying a run again never lists it twice.
+   * Looked up inside this run's write transaction: two identical replays at once store one.
+   */
+  finishUnlessStored(metrics: Record<string, unknown>): RecordedRun {
+    if (this.failure === null && this.runId !== null) {
+      let same: number | null = null;
+      try {
+        same = findSameRun(this.db, this.run, metrics, this.runId);
+      } catch (err) {
+        this.failure = noteWriteFailure(this.db, err);
+      }
+      if (same !== null) {
+        this.rollback();
+        return { runId: same, log: { ...this.log.status, written: 0, buffered: 0 }, notStored: null, reused: true };
+      }
+    }
+    return this.finish(metrics);
+  }
+
   finish(metrics: Record<string, unknown>): RecordedRun {
     if (this.failure === null) {
       this.log.flush();
@@ -62,13 +85,16 @@ export class RunRecorder {
         this.failure = noteWriteFailure(this.db, err);
       }
     }
-    if (this.db.inTransaction) {
-      try {
-        this.db.exec('ROLLBACK');
-      } catch {
-        /* already rolled back by SQLite */
-      }
-    }
+    this.rollback();
     return { runId: null, log: { ...this.log.status, written: 0, buffered: 0, lastError: this.failure }, notStored: this.failure };
+  }
+
+  private rollback(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.db.exec('ROLLBACK');
+    } catch {
+      /* already rolled back by SQLite */
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Db } from './open';
 
 export interface RunRecord {
@@ -42,4 +43,27 @@ export function listRuns(db: Db, limit = 100): RunRecord[] {
     host: r.host as string,
     metrics: JSON.parse(r.metrics as string),
   }));
+}
+
+/** What decides a run: two runs alike in all of these replay the same (the simulator is deterministic). */
+export type RunInputs = Pick<RunRecord, 'scenarioHash' | 'policy' | 'params' | 'seed' | 'host'>;
+
+/** Metrics read off the wall clock: they differ between two replays of one run, so never compared. */
+const WALL_CLOCK_METRICS = ['decisionLatencyUs'];
+
+/**
+ * A stored run other than `exceptId` with the same inputs and the same outcome, newest
+ * first, or null. The outcome is compared too: after reclaimd itself changes, the same
+ * inputs may give another result, and that is a run of its own.
+ */
+export function findSameRun(db: Db, run: RunInputs, metrics: Record<string, unknown>, exceptId = 0): number | null {
+  const rows = db
+    .prepare('SELECT id, params, metrics FROM runs WHERE scenario_hash = ? AND policy = ? AND seed = ? AND host = ? AND id <> ? ORDER BY id DESC')
+    .all(run.scenarioHash, run.policy, run.seed, run.host, exceptId) as { id: number; params: string; metrics: string }[];
+  const outcome = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([k]) => !WALL_CLOCK_METRICS.includes(k)));
+  // Through JSON, as stored: the fresh values compare as they would read back.
+  const params = JSON.parse(JSON.stringify(run.params ?? {}));
+  const fresh = outcome(JSON.parse(JSON.stringify(metrics)));
+  const same = rows.find((r) => isDeepStrictEqual(JSON.parse(r.params), params) && isDeepStrictEqual(outcome(JSON.parse(r.metrics)), fresh));
+  return same?.id ?? null;
 }

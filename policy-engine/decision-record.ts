@@ -45,8 +45,12 @@ export interface DecisionRecord {
 export interface AppTotalsRecord {
   app: string;
   decisions: number;
+  /** Reclaims and kills done (result ok). */
   reclaims: number;
   kills: number;
+  /** Attempts not done: refused, denied, failed, gone, unsupported or a dry run. */
+  notDone: number;
+  /** Bytes moved by the reclaims done. */
   reclaimedAnonBytes: number;
   reclaimedFileBytes: number;
   lastTs: number;

@@ -2,6 +2,7 @@ import { EMPTY, Observable, Subject, catchError, defer, finalize, from, interval
 import type { Host, Planner } from './host-contract';
 import { processKey, type PolicyContext, type ReclaimPolicy } from './policy';
 import { pushBounded } from './bounded';
+import { withSkipped } from './ranking';
 import { throttlePressure, type ThrottleStats } from './throttle';
 import { protectionReason } from './protection';
 import type { ActionOutcome, Decision, ManualRequest, PlannedAction, PressureSignal, ProcessSnapshot, RankedProcess } from './types';
@@ -146,7 +147,8 @@ export function createEngine(options: EngineOptions): Engine {
               policy: policy.name,
               host: host.name,
               signal,
-              candidates,
+              // A kill says why it passed over each one above its victim; the reclaims' reasons are not its own.
+              candidates: action.type === 'kill' ? withSkipped(candidates, action.skipped ?? {}) : candidates,
               action,
               outcome,
               latencyUs,

@@ -2,6 +2,7 @@ import { BAND_ADJ, PRIORITY_ADJ_SHIFT, isSystemBand } from './importance';
 import type { ProcessSnapshot, RankedProcess } from './types';
 import { formatBytes, formatDuration } from './format';
 import { protectionReason } from './protection';
+import { processKey } from './policy';
 
 // Inside a band the idle-time term may add at most this much, so it never crosses into
 // the next band (the narrowest gap between bands is 100).
@@ -77,4 +78,16 @@ export function rankProcesses(procs: readonly ProcessSnapshot[], now: number): R
   });
   ranked.sort((a, b) => b.score - a.score || a.process.pid - b.process.pid);
   return ranked;
+}
+
+/**
+ * The candidates as one action's decision shows them: each with that action's own reason for
+ * passing it over (a kill weighs by its own measure), or none. Plain records, not the shared
+ * ranking, so the other decisions of the signal keep theirs.
+ */
+export function withSkipped(candidates: readonly RankedProcess[], skipped: Readonly<Record<string, string>>): RankedProcess[] {
+  return candidates.map((c) => {
+    const reason = skipped[processKey(c.process)];
+    return { process: c.process, score: c.score, effectiveAdj: c.effectiveAdj, eligible: c.eligible, why: c.why, ...(reason ? { skipped: reason } : {}) };
+  });
 }

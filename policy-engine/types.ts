@@ -149,6 +149,11 @@ export interface KillAction {
   requestedBytes: number;
   reason: string;
   dryRun: boolean;
+  /**
+   * Why each candidate ranked above the victim was not killed, by process key: a kill's
+   * decision shows these, not the reasons a reclaim of the same signal gave.
+   */
+  skipped?: Readonly<Record<string, string>>;
 }
 
 export type PlannedAction = ReclaimAction | KillAction;

@@ -322,3 +322,44 @@ describe('reclaimd serve: the API over HTTP and WebSocket', () => {
     }
   });
 });
+
+describe("reclaimd serve: CSV in the daemon's time zone, one stored run per distinct replay", () => {
+  // A zone with a half-hour offset and no DST: an export in UTC or without its offset shows.
+  const TZ = 'Asia/Kolkata';
+  let d: ServedDaemon;
+  beforeAll(async () => {
+    d = await startServe(['--scenario', 'quiet'], { env: { TZ } });
+  });
+  afterAll(async () => {
+    await d?.dispose();
+  });
+
+  test('CSV times are ISO 8601 in the local time of the daemon, with its offset, beside epoch ms', async () => {
+    const report = await d.client.call('replay.run', { scenario: { name: 'game-call' }, policies: ['reclaim'] });
+    const runId = report.runs[0].runId!;
+    const out = await d.client.call('history.export', { runId });
+    expect(out.rows).toBeGreaterThan(0);
+    const [header, ...lines] = out.csv.trim().split('\n');
+    const columns = header.split(',');
+    for (const line of lines.slice(0, 50)) {
+      const cells = line.split(',');
+      const ts = Number(cells[columns.indexOf('ts')]);
+      const time = cells[columns.indexOf('time')];
+      expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+05:30$/);
+      expect(Date.parse(time)).toBe(ts);
+    }
+  });
+
+  test('replaying the same run again names the stored one instead of storing a duplicate; another seed is stored', async () => {
+    const ask = { scenario: { name: 'tabs' }, policies: ['reclaim', 'lmkd'], seed: 7 };
+    const first = await d.client.call('replay.run', ask);
+    const before = await d.client.call('runs.list', {});
+    expect(first.runs.map((r) => r.reused)).toEqual([false, false]);
+    const again = await d.client.call('replay.run', ask);
+    expect(again.runs.map((r) => [r.runId, r.reused])).toEqual(first.runs.map((r) => [r.runId, true]));
+    expect(await d.client.call('runs.list', {})).toEqual(before);
+    const other = await d.client.call('replay.run', { ...ask, seed: 8 });
+    expect(other.runs.map((r) => r.reused)).toEqual([false, false]);
+    expect((await d.client.call('runs.list', {})).length).toBe(before.length + 2);
+  });
+});

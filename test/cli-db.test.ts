@@ -33,6 +33,12 @@ describe('reclaimd history, runs and priorities', () => {
     const runs = JSON.parse(cli(['runs', '--db', db, '--json']).out);
     expect(runs.map((r: { policy: string }) => r.policy)).toEqual(['lmkd', 'reclaim']);
     expect(runs[1].metrics).toEqual(reclaim.metrics);
+    // The same replay again: named as stored, not stored twice.
+    const again = cli(['replay', 'game-call', '--compare', 'lmkd', '--db', db, '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out).runs.map((r: { runId: number; reused: boolean }) => [r.runId, r.reused])).toEqual([[reclaim.runId, true], [lmkd.runId, true]]);
+    expect(again.err).toContain(`reclaimd: run reclaim is already stored as #${reclaim.runId}`);
+    expect(JSON.parse(cli(['runs', '--db', db, '--json']).out)).toHaveLength(2);
 
     const rows = JSON.parse(cli(['history', '--db', db, '--run', String(reclaim.runId), '--limit', '10000', '--json']).out);
     expect(rows).toHaveLength(reclaim.metrics.decisions);

@@ -68,6 +68,27 @@ describe('a UI that explains (issue 15)', () => {
     await page.keyboard.press('Escape');
   });
 
+  test("a kill's dialog says why each candidate above the victim was not killed, in the kill's own terms", async () => {
+    // leak: reclaim's last resort kills the leaking service, ranked below apps it spared or found smaller.
+    const report = await d.client.call('replay.run', { scenario: { name: 'leak' }, policies: ['reclaim'] });
+    const kills = (await d.client.call('history.query', { runId: report.runs[0].runId!, action: 'kill', limit: 100 })).rows;
+    const kill = kills.find((r) => r.candidates.findIndex((c) => c.pid === r.pid && c.app === r.app) > 0);
+    if (!kill) throw new Error(`no kill with a candidate ranked above its victim among ${kills.length}`);
+    const chosen = kill.candidates.findIndex((c) => c.pid === kill.pid && c.app === kill.app);
+    await open(`history?decision=${kill.id}`);
+    const dialog = page.getByRole('dialog');
+    await dialog.locator('table.candidates').waitFor();
+    await expect(dialog.locator('h2.dialog-title').textContent()).resolves.toMatch(/^Kill .+ · \d\d:\d\d:\d\d$/);
+    const rows = dialog.locator('table.candidates tbody tr');
+    await expect(rows.nth(chosen).textContent()).resolves.toContain('chosen: killed');
+    for (let i = 0; i < chosen; i++) {
+      const text = await rows.nth(i).locator('td').last().textContent();
+      expect(text).toMatch(/^skipped because (frees less: holds .+; .+ holds .+|spared: the previous app, likeliest to return.*|not eligible: .+|adj \d+ is below the kill minimum \d+)$/);
+    }
+    await page.screenshot({ path: join(SHOTS, 'decision-kill.png') });
+    await page.keyboard.press('Escape');
+  });
+
   test('a replay gives the verdict, the descriptions, kills as markers with tooltips and m:ss time', async () => {
     await open('replay');
     await page.locator('select[name="scenario"] option[value="game-call"]').waitFor({ state: 'attached' });
@@ -92,6 +113,20 @@ describe('a UI that explains (issue 15)', () => {
     await page.locator('input[name="stored-run"]').first().check();
     await page.getByRole('button', { name: 'Compare the selected runs' }).click();
     await page.locator('h2', { hasText: /^Stored runs #\d+/ }).waitFor();
+  });
+
+  test('running the same replay again says it is already stored, and the stored runs list it once', async () => {
+    const storedBefore = await d.client.call('runs.list', {});
+    await open('replay');
+    await page.locator('select[name="scenario"] option[value="game-call"]').waitFor({ state: 'attached' });
+    await page.locator('input[name="policy"][value="lmkd"]').waitFor();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    // The previous test ran this very replay (game-call, the four default policies, its seed).
+    const note = page.locator('.stored-note');
+    await note.waitFor();
+    await expect(note.textContent()).resolves.toMatch(/^Already stored, not stored again: reclaim #\d+, android #\d+, lmkd #\d+, none #\d+/);
+    expect(await d.client.call('runs.list', {})).toEqual(storedBefore);
+    await expect(page.getByRole('table', { name: 'Stored runs' }).locator('tbody tr').count()).resolves.toBe(storedBefore.length);
   });
 
   test('a replay over several seeds shows the median and range per policy, and stores nothing', async () => {
@@ -205,6 +240,30 @@ describe('a UI that explains (issue 15)', () => {
     await page.keyboard.press('Escape');
   });
 
+  test('History: part of an app name, in any case, finds its rows; the totals follow the filters', async () => {
+    // Live and replays: a stored replay logs decisions for the apps of its scenario (at most once: stored runs are not repeated).
+    await d.client.call('replay.run', { scenario: { name: 'leak' }, policies: ['reclaim'] });
+    const apps = (await d.client.call('history.totals', {})).map((t) => t.app);
+    const app = apps.find((a) => a.length >= 4);
+    if (!app || apps.length < 2) throw new Error(`too few apps in the history: ${apps.join(', ')}`);
+    const part = app.slice(1, 4).toUpperCase();
+    await open('history');
+    await page.getByLabel('Source').selectOption('all');
+    await page.getByRole('searchbox', { name: 'App' }).fill(part);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const expected = apps.filter((a) => a.toLowerCase().includes(part.toLowerCase())).sort();
+    await page.waitForFunction(
+      (want) => {
+        const cells = [...document.querySelectorAll('.history-table .vrow:not([hidden]) [data-col="app"]')].map((c) => c.textContent!.split(' (')[0]);
+        const totals = [...document.querySelectorAll('table[aria-label="Totals per app"] tbody tr td:first-child')].map((c) => c.textContent!);
+        return cells.length > 0 && cells.every((a) => want.includes(a)) && totals.length > 0 && [...totals].sort().join() === want.join();
+      },
+      expected,
+    );
+    await page.getByRole('searchbox', { name: 'App' }).fill('');
+    await page.getByLabel('Source').selectOption('live');
+  });
+
   test('History: a refused decision does not claim it reclaimed; presets set the range', async () => {
     const fg = (await d.client.call('processes', {})).processes.find((p) => p.foreground)!;
     const refused = await d.client.call('reclaim.manual', { pid: fg.pid, kind: 'anon' });
@@ -217,6 +276,14 @@ describe('a UI that explains (issue 15)', () => {
     const why = page.locator('.history-table .vrow:not([hidden]) [data-col="reason"]').first();
     await why.waitFor();
     await expect(why.textContent()).resolves.toMatch(new RegExp(`^not done \\(${refused.result}`));
+    // The totals follow the result filter: the refused attempt is "not done", never a reclaim.
+    const totals = page.getByRole('table', { name: 'Totals per app' });
+    const fgRow = totals.locator('tbody tr').filter({ has: page.getByRole('button', { name: `Show only ${fg.appKey}`, exact: true }) });
+    await fgRow.waitFor();
+    const headers = await totals.locator('thead th').allTextContents();
+    const cell = async (name: string) => Number(await fgRow.locator('td').nth(headers.indexOf(name)).textContent());
+    await expect(cell('Reclaims')).resolves.toBe(0);
+    await expect(cell('Not done')).resolves.toBeGreaterThanOrEqual(1);
     // A row focused from the keyboard shows a focus ring, not only a pale background.
     await page.locator('.history-table .vrow:not([hidden])').first().focus();
     await page.keyboard.press('Shift+Tab');

@@ -142,6 +142,8 @@ export interface ReplayRunInfo {
   runId: number | null;
   /** Why the run was not stored when it was asked to be (a full disk…); null otherwise. */
   notStored?: string | null;
+  /** The same run (scenario, policy, parameters, seed and outcome) was stored already as `runId`: not stored again. */
+  reused?: boolean;
   metrics: ReplayMetrics;
   timeline: ReplayTimeline;
   events: ReplayEventInfo[];
@@ -190,6 +192,8 @@ const historyFilter = {
   since: optional(int(0, Number.MAX_SAFE_INTEGER)),
   until: optional(int(0, Number.MAX_SAFE_INTEGER)),
   app: optional(appKey),
+  /** App keys containing this, ASCII case ignored (History's app box). */
+  appContains: optional(str({ min: 1, max: 256, what: 'part of an app key, 1 to 256 characters' })),
   kind: optional(oneOf(KINDS)),
   action: optional(oneOf(['reclaim', 'kill'] as const)),
   level: optional(oneOf(['none', 'low', 'medium', 'critical'] as const)),
@@ -222,8 +226,9 @@ export const METHODS = {
     result: null as unknown as HistoryPageInfo,
   },
   'history.get': { params: obj({ id: int(1, Number.MAX_SAFE_INTEGER) }), result: null as unknown as DecisionRecord },
-  'history.totals': { params: obj({ since: historyFilter.since, until: historyFilter.until, runId: historyFilter.runId }), result: null as unknown as AppTotalsInfo[] },
-  'history.hourly': { params: obj({ since: historyFilter.since, until: historyFilter.until, runId: historyFilter.runId, app: historyFilter.app }), result: null as unknown as HourlyInfo[] },
+  // Totals and the hourly chart follow the same filter as the rows.
+  'history.totals': { params: obj(historyFilter), result: null as unknown as AppTotalsInfo[] },
+  'history.hourly': { params: obj(historyFilter), result: null as unknown as HourlyInfo[] },
   'history.export': { params: obj({ ...historyFilter, maxRows: optional(int(1, 200_000)) }), result: null as unknown as CsvExport },
   'reclaim.manual': { params: obj({ pid: int(1, 4_194_304), kind: oneOf(KINDS) }), result: null as unknown as DecisionRecord },
   'replay.run': {

@@ -89,7 +89,7 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
     if (args.flags.has('totals')) {
       const totals = appTotals(db, filter);
       if (args.flags.has('json')) io.out(JSON.stringify(totals));
-      else for (const t of totals) io.out(`${termSafe(t.app).padEnd(24)} ${String(t.reclaims).padStart(6)} reclaims ${String(t.kills).padStart(4)} kills  anon ${formatBytes(t.reclaimedAnonBytes).padStart(8)}  file ${formatBytes(t.reclaimedFileBytes).padStart(8)}`);
+      else for (const t of totals) io.out(`${termSafe(t.app).padEnd(24)} ${String(t.reclaims).padStart(6)} reclaims ${String(t.kills).padStart(4)} kills ${String(t.notDone).padStart(5)} not done  anon ${formatBytes(t.reclaimedAnonBytes).padStart(8)}  file ${formatBytes(t.reclaimedFileBytes).padStart(8)}`);
       return 0;
     }
     if (args.flags.has('hourly')) {

@@ -23,7 +23,7 @@ export const REPLAY_FLAGS: Record<string, FlagSpec> = {
 
 export interface ReplayReport {
   scenario: string;
-  runs: { policy: string; seed: number; metrics: ReplayMetrics; runId?: number | null; notStored?: string | null }[];
+  runs: { policy: string; seed: number; metrics: ReplayMetrics; runId?: number | null; notStored?: string | null; reused?: boolean }[];
 }
 
 /**
@@ -46,7 +46,7 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
   const db = typeof opened === 'string' ? null : opened;
   const hash = db ? scenarioHash(readFileSync(scenario.sourcePath ?? args.positionals[0], 'utf8')) : '';
   let results: ReplayResult[];
-  const stored: { runId: number | null; notStored: string | null }[] = [];
+  const stored: { runId: number | null; notStored: string | null; reused: boolean }[] = [];
   try {
     results = policies.map((policy) => {
       const recorder = db
@@ -54,9 +54,11 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
         : null;
       const result = replay(scenario, { registry, policy, policyConfig: params[policy], seed, wallClock: () => performance.now(), onDecision: recorder?.onDecision });
       if (recorder) {
-        const rec = recorder.finish({ ...result.metrics });
-        stored.push({ runId: rec.runId, notStored: rec.notStored });
+        // The same run again (inputs and outcome) is named, not stored twice, as on the Replay page.
+        const rec = recorder.finishUnlessStored({ ...result.metrics });
+        stored.push({ runId: rec.runId, notStored: rec.notStored, reused: rec.reused ?? false });
         if (rec.notStored) io.err(`reclaimd: run ${policy} not stored (none of its ${result.metrics.decisions} decisions): ${rec.notStored}`);
+        if (rec.reused) io.err(`reclaimd: run ${policy} is already stored as #${rec.runId} (same scenario, policy, parameters, seed and result): not stored again`);
       }
       return result;
     });
@@ -69,7 +71,7 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
       policy: r.policy,
       seed: r.seed,
       metrics: r.metrics,
-      ...(dbFile === undefined ? {} : { runId: stored[i]?.runId ?? null, notStored: db ? (stored[i]?.notStored ?? null) : (opened as string) }),
+      ...(dbFile === undefined ? {} : { runId: stored[i]?.runId ?? null, notStored: db ? (stored[i]?.notStored ?? null) : (opened as string), reused: stored[i]?.reused ?? false }),
     })),
   };
   const code = report.runs.some((r) => r.notStored) ? EXIT_NOT_STORED : 0;

@@ -55,8 +55,18 @@ export function replayWithTimelines(req: ReplayRequest, registry: PolicyRegistry
       onSample: sample,
       sampleEveryMs: SAMPLE_MS,
     });
-    const stored = recorder?.finish({ ...result.metrics });
-    return { policy: result.policy, seed: result.seed, runId: stored?.runId ?? null, notStored: stored?.notStored ?? null, metrics: result.metrics, timeline, events: result.events.map((e) => ({ ...e })) };
+    // The same run replayed again is not stored twice: the stored one is named instead.
+    const stored = recorder?.finishUnlessStored({ ...result.metrics });
+    return {
+      policy: result.policy,
+      seed: result.seed,
+      runId: stored?.runId ?? null,
+      notStored: stored?.notStored ?? null,
+      reused: stored?.reused ?? false,
+      metrics: result.metrics,
+      timeline,
+      events: result.events.map((e) => ({ ...e })),
+    };
   });
   return { scenario: req.scenario.name, description: req.scenario.description, device: req.scenario.device.name, durationMs: req.scenario.durationMs, runs, verdict: verdict({ runs }) };
 }

@@ -4,6 +4,7 @@ import { configureParams, type ParamSpecs, type ParamValues } from '../params';
 import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import { protectionReason } from '../protection';
 import type { PolicyFactory } from '../registry';
+import { belowKillAdj, BUSY, notEligible, skippedAbove } from '../skip-reasons';
 import { PAGE_SIZE, type ActionOutcome, type MemoryReading, type PlannedAction, type PressureSignal, type ProcessSnapshot, type RankedProcess } from '../types';
 
 // A port of Android's lmkd, written from the source (never copied) at one pinned revision.
@@ -310,7 +311,7 @@ export class LmkdPolicy implements ReclaimPolicy {
       }
       this.lastKillAt = now;
       this.waitingForKill = processKey(victim.process);
-      actions = [killAction(victim, `${decision.reason}: ${decision.desc} (${signal.source} ${isEvent ? signal.level : 'poll'}), min adj ${minAdj}${criticalStall ? ' (critical stall)' : ''}`)];
+      actions = [killAction(victim, `${decision.reason}: ${decision.desc} (${signal.source} ${isEvent ? signal.level : 'poll'}), min adj ${minAdj}${criticalStall ? ' (critical stall)' : ''}`, passedOver(ranked, victim, minAdj, ctx))];
     }
 
     // :3089-3115 no_kill: pause while waiting for the victim; (re)start polling after an event,
@@ -422,7 +423,7 @@ export class LmkdPolicy implements ReclaimPolicy {
     if (!victim) return [];
     this.lastKillAt = ctx.now;
     this.waitingForKill = processKey(victim.process);
-    return [killAction(victim, `vmpressure ${level}: legacy level table, min adj ${levelAdj}`)];
+    return [killAction(victim, `vmpressure ${level}: legacy level table, min adj ${levelAdj}`, passedOver(ranked, victim, levelAdj, ctx))];
   }
 
   /** record_low_pressure_levels (lmkd.cpp:2596): ignoring upward jumps of 10 % or more. */
@@ -434,10 +435,27 @@ export class LmkdPolicy implements ReclaimPolicy {
   }
 }
 
-function killAction(victim: RankedProcess, reason: string): PlannedAction {
+function killAction(victim: RankedProcess, reason: string, skipped: Record<string, string>): PlannedAction {
   const proc = victim.process;
   const requestedBytes = proc.rssAnonBytes + proc.rssFileBytes + proc.swapBytes;
-  return { type: 'kill', pid: proc.pid, startTime: proc.startTime, appKey: proc.appKey, requestedBytes, reason: `${reason}; ${victim.why}`, dryRun: false };
+  return { type: 'kill', pid: proc.pid, startTime: proc.startTime, appKey: proc.appKey, requestedBytes, reason: `${reason}; ${victim.why}`, dryRun: false, skipped };
+}
+
+const residentBytes = (r: RankedProcess) => r.process.rssAnonBytes + r.process.rssFileBytes;
+
+/** Why findVictim passed over each candidate ranked above the victim, in its order of checks. */
+function passedOver(ranked: readonly RankedProcess[], victim: RankedProcess, minAdj: number, ctx: PolicyContext): Record<string, string> {
+  return skippedAbove(ranked, victim, (r) => {
+    if (!r.eligible) return notEligible(r);
+    if (ctx.busy.has(processKey(r.process))) return BUSY;
+    if (r.effectiveAdj < minAdj) return belowKillAdj(r.effectiveAdj, minAdj);
+    const adj = Math.min(r.effectiveAdj, OOM_SCORE_ADJ_MAX);
+    // Only the heaviest-process rule passes over an eligible one at the victim's own adj.
+    if (adj === Math.min(victim.effectiveAdj, OOM_SCORE_ADJ_MAX)) {
+      return `lighter: ${formatBytes(residentBytes(r))} resident; at adj ${adj} the heaviest goes first (${victim.process.appKey}, ${formatBytes(residentBytes(victim))})`;
+    }
+    return `not the victim: lmkd kills from adj ${OOM_SCORE_ADJ_MAX} down and took adj ${victim.effectiveAdj}`;
+  });
 }
 
 /** get_lowest_watermark (lmkd.cpp:2651). */
@@ -474,8 +492,7 @@ export function findVictim(ranked: readonly RankedProcess[], minAdj: number, kil
   for (const adj of [...byAdj.keys()].sort((a, b) => b - a)) {
     const atAdj = byAdj.get(adj)!;
     if (!killHeaviest && adj > PERCEPTIBLE_APP_ADJ) return atAdj[0];
-    const size = (r: RankedProcess) => r.process.rssAnonBytes + r.process.rssFileBytes;
-    return atAdj.reduce((best, r) => (size(r) > size(best) ? r : best));
+    return atAdj.reduce((best, r) => (residentBytes(r) > residentBytes(best) ? r : best));
   }
   return null;
 }

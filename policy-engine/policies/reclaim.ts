@@ -2,6 +2,7 @@ import { formatBytes, formatDuration } from '../format';
 import { configureParams, type ParamSpecs, type ParamValues } from '../params';
 import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import { rankProcesses } from '../ranking';
+import { belowKillAdj, BUSY, notEligible, skippedAbove } from '../skip-reasons';
 import type { PolicyFactory } from '../registry';
 import { MiB, type KillAction, type PlannedAction, type PressureLevel, type PressureSignal, type RankedProcess, type ReclaimAction } from '../types';
 
@@ -151,7 +152,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       // Each pass-over records its reason on the candidate: the decision shows why the
       // ones ranked above the chosen victim were not taken.
       if (!r.eligible) {
-        r.skipped = `not eligible: ${r.why.replace(/^not a candidate: /, '')}`;
+        r.skipped = notEligible(r);
         continue;
       }
       if (r.effectiveAdj < minAdj) {
@@ -159,7 +160,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         continue;
       }
       if (ctx.busy.has(key)) {
-        r.skipped = 'busy: an action on it is still in flight';
+        r.skipped = BUSY;
         continue;
       }
       this.judgeLastReclaim(key, proc);
@@ -284,6 +285,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     const candidates = ranked.filter((r) => r.eligible && r.effectiveAdj >= p.killMinAdj && r.process.importance !== 'visible');
     const others = candidates.filter((r) => r.process.importance !== 'previous');
     const spared = others.length > 0 && others.length < candidates.length;
+    const weighed = new Map<RankedProcess, { score: number; growth: number; footprint: number }>();
     let best: { r: RankedProcess; score: number; growth: number; footprint: number } | null = null;
     for (const r of others.length > 0 ? others : candidates) {
       const proc = r.process;
@@ -292,12 +294,27 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       // Kernel-style badness (footprint plus adj as a share of memory), with recent growth
       // weighted in: killing a leaker ends the pressure, killing anything else buys time.
       const score = footprint + (r.effectiveAdj * signal.memory.totalBytes) / 1000 + 4 * growth;
+      weighed.set(r, { score, growth, footprint });
       if (!best || score > best.score) best = { r, score, growth, footprint };
     }
     if (!best) return null;
     this.lastKillAt = now;
     const proc = best.r.process;
-    const growthText = best.growth > 0 ? `, grew ${formatBytes(best.growth)} in ${formatDuration(p.growthWindowMs)}` : '';
+    const growthOf = (g: number) => (g > 0 ? `, grew ${formatBytes(g)} in ${formatDuration(p.growthWindowMs)}` : '');
+    const growthText = growthOf(best.growth);
+    const victim = best;
+    // Why each one ranked above the victim was not killed, in the order the kill rules it out.
+    const skipped = skippedAbove(ranked, victim.r, (r) => {
+      if (!r.eligible) return notEligible(r);
+      if (r.effectiveAdj < p.killMinAdj) return belowKillAdj(r.effectiveAdj, p.killMinAdj);
+      if (r.process.importance === 'visible') return 'not eligible: a visible app is never killed';
+      const w = weighed.get(r);
+      if (!w) return 'spared: the previous app, likeliest to return (a cold start the user would soon pay)';
+      return (
+        `frees less: holds ${formatBytes(w.footprint)}${growthOf(w.growth)} (adj ${r.effectiveAdj}); ` +
+        `${proc.appKey} holds ${formatBytes(victim.footprint)}${growthText} (adj ${victim.r.effectiveAdj}) — size, adj and growth weighed`
+      );
+    });
     return {
       type: 'kill',
       pid: proc.pid,
@@ -309,6 +326,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         `${proc.appKey} holds ${formatBytes(best.footprint)}${growthText} (${proc.importance}, adj ${best.r.effectiveAdj})` +
         (spared ? '; the previous app spared (likeliest to return)' : ''),
       dryRun: false,
+      skipped,
     };
   }
 

@@ -25,12 +25,12 @@ export interface ServedDaemon {
 }
 
 /** The real `reclaimd serve` (the built CLI) on a free port with a fresh database. */
-export async function startServe(args: string[] = [], options: { wrap?: string[] } = {}): Promise<ServedDaemon> {
+export async function startServe(args: string[] = [], options: { wrap?: string[]; /** Added to this process's environment (TZ…). */ env?: NodeJS.ProcessEnv } = {}): Promise<ServedDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'reclaimd-serve-'));
   const dbPath = join(dir, 'reclaimd.db');
   const argv = [process.execPath, CLI, 'serve', '--port', '0', ...(args.includes('--no-db') ? [] : ['--db', dbPath]), ...args];
   const [cmd, ...rest] = [...(options.wrap ?? []), ...argv];
-  const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

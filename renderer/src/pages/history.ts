@@ -71,9 +71,10 @@ export function createHistoryPage(ctx: AppContext): Page {
   };
 
   const loadTotals = async () => {
-    const range = { since: filter.since, until: filter.until, runId: filter.runId };
+    // The totals and the chart follow every filter the rows follow.
+    const { after: _after, limit: _limit, summary: _summary, ...range } = filter;
     try {
-      const [t, hrs] = await Promise.all([ctx.api.call('history.totals', range), ctx.api.call('history.hourly', { ...range, app: filter.app })]);
+      const [t, hrs] = await Promise.all([ctx.api.call('history.totals', range), ctx.api.call('history.hourly', range)]);
       hourly = hrs;
       totals.replaceChildren(totalsTable(t));
       chart?.setData([hrs.map((x) => x.hour / 1000), hrs.map((x) => x.reclaimedAnonBytes + x.reclaimedFileBytes), hrs.map((x) => x.reclaimedFileBytes)]);
@@ -84,14 +85,17 @@ export function createHistoryPage(ctx: AppContext): Page {
 
   const totalsTable = (t: AppTotalsInfo[]) =>
     t.length === 0
-      ? h('p', { class: 'muted' }, 'Nothing reclaimed or killed in this range.')
+      ? h('p', { class: 'muted' }, 'No decisions match these filters.')
       : h('table', { class: 'simple', 'aria-label': 'Totals per app' },
-          h('thead', {}, h('tr', {}, h('th', {}, 'App'), h('th', { class: 'num' }, 'Reclaims'), h('th', { class: 'num' }, 'Kills'), h('th', { class: 'num' }, 'Anon'), h('th', { class: 'num' }, 'File'))),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'App'), h('th', { scope: 'col', class: 'num' }, 'Reclaims'), h('th', { scope: 'col', class: 'num' }, 'Kills'),
+            h('th', { scope: 'col', class: 'num', title: 'Attempts not done: refused, denied, failed, process gone, unsupported or a dry run' }, 'Not done'),
+            h('th', { scope: 'col', class: 'num' }, 'Anon'), h('th', { scope: 'col', class: 'num' }, 'File'))),
           h('tbody', {}, ...t.slice(0, 50).map((a) =>
             h('tr', {}, h('td', {}, h('button', { type: 'button', class: 'icon-button', 'aria-label': `Show only ${a.app}`, onclick: () => setApp(a.app) }, a.app)),
-              h('td', { class: 'num' }, a.reclaims), h('td', { class: 'num' }, a.kills), h('td', { class: 'num' }, bytes(a.reclaimedAnonBytes)), h('td', { class: 'num' }, bytes(a.reclaimedFileBytes))))));
+              h('td', { class: 'num' }, a.reclaims), h('td', { class: 'num' }, a.kills), h('td', { class: 'num' }, a.notDone),
+              h('td', { class: 'num' }, bytes(a.reclaimedAnonBytes)), h('td', { class: 'num' }, bytes(a.reclaimedFileBytes))))));
 
-  const appInput = h('input', { type: 'search', name: 'app', placeholder: 'any app', 'aria-label': 'App' });
+  const appInput = h('input', { type: 'search', name: 'app', placeholder: 'any app (part of its name)', 'aria-label': 'App', title: 'Apps whose name contains this, upper or lower case alike' });
   const setApp = (app: string) => {
     appInput.value = app;
     apply();
@@ -123,7 +127,8 @@ export function createHistoryPage(ctx: AppContext): Page {
     const u = fromLocalInput(until.value);
     if (s !== undefined) f.since = s;
     if (u !== undefined) f.until = u;
-    if (appInput.value.trim()) f.app = appInput.value.trim();
+    // Part of a name finds every app containing it ("chro" → org.chromium.chrome).
+    if (appInput.value.trim()) f.appContains = appInput.value.trim();
     if (kind.value) f.kind = kind.value as Filter['kind'];
     if (action.value) f.action = action.value as Filter['action'];
     if (level.value) f.level = level.value as Filter['level'];

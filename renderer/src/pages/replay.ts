@@ -139,6 +139,7 @@ export function createReplayPage(ctx: AppContext): Page {
       h('h2', {}, `${report.scenario} on ${report.device}, ${duration(report.durationMs)}`),
       h('p', { class: 'muted' }, report.description ?? ''),
       h('p', { class: 'verdict', role: 'status' }, report.verdict),
+      storedNote(report),
       h('ul', { class: 'policy-descriptions' }, ...report.runs.map((r) => h('li', {}, h('strong', {}, r.policy), ': ', policyInfo.find((p) => p.name === r.policy)?.description ?? ''))),
       h('div', { class: 'panel' }, table),
       h('div', { class: 'grid', style: 'margin-top:16px' }, ...boxes.map((b) => h('section', { class: 'panel' }, b))),
@@ -245,6 +246,20 @@ export function createReplayPage(ctx: AppContext): Page {
       for (const c of charts) c.destroy();
     },
   };
+}
+
+/**
+ * Where each run went among the stored runs: a run replayed again with the same scenario,
+ * policy, parameters and seed gives the same result, and is listed once — named here.
+ */
+function storedNote(report: ReplayReportInfo): HTMLElement | '' {
+  const again = report.runs.filter((r) => r.reused && r.runId !== null);
+  const fresh = report.runs.filter((r) => !r.reused && r.runId !== null);
+  if (again.length === 0 && fresh.length === 0) return '';
+  const list = (runs: ReplayReportInfo['runs']) => runs.map((r) => `${r.policy} #${r.runId}`).join(', ');
+  return h('p', { class: 'muted stored-note' },
+    fresh.length ? `Stored as ${list(fresh)}. ` : '',
+    again.length ? `Already stored, not stored again: ${list(again)} (the same scenario, policy, parameters and seed gave the same result).` : '');
 }
 
 /** A JSON syntax error named by line and column: the browser's own message gives neither. */

@@ -211,6 +211,26 @@ describe('--api-file', () => {
   });
 });
 
+describe('--api-file on stop', () => {
+  test("a file another daemon wrote over ours since is left alone; ours is removed", async () => {
+    const dir = tempDir();
+    try {
+      const apiFile = join(dir, 'api.json');
+      const d = await startServe(['--no-db', '--api-file', apiFile]);
+      const newer = JSON.stringify({ url: 'http://127.0.0.1:1/', port: 1, token: 'x', pid: d.child.pid! + 1 }) + '\n';
+      writeFileSync(apiFile, newer);
+      await d.dispose();
+      expect(readFileSync(apiFile, 'utf8')).toBe(newer);
+      const e = await startServe(['--no-db', '--api-file', apiFile]);
+      expect(JSON.parse(readFileSync(apiFile, 'utf8'))).toMatchObject({ pid: e.child.pid });
+      await e.dispose();
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('--dry-run on the command line wins over Settings, visibly', () => {
   test('turning dry run off is refused with 409 naming --dry-run; other saves do not store the forced value', async () => {
     const dir = tempDir();

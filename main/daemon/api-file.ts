@@ -2,7 +2,7 @@
 // often lives in a shared folder (/run/reclaimd), so it is written without ever opening or
 // following what is already at its name: a link planted there is replaced, not written through.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -39,5 +39,19 @@ export function writeApiFile(file: string, info: { url: string; port: number; to
   } catch (err) {
     rmSync(tmp, { force: true });
     throw new ApiFileError(file, err as Error);
+  }
+}
+
+/**
+ * Remove the api file if it is still ours (its pid is this process): a newer daemon's file,
+ * written over ours, is left alone. Called first when the daemon stops, and again at process
+ * exit, so no exit path but SIGKILL leaves a file naming a daemon that is gone.
+ */
+export function removeApiFile(file: string): void {
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };
+    if (info.pid === process.pid) rmSync(file, { force: true });
+  } catch {
+    // Gone already, or not ours to judge: nothing to remove.
   }
 }

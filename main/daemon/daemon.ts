@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { priorityMap } from '../../db/priorities';
 import { pruneInBackground } from '../../db/retention';
@@ -13,7 +13,7 @@ import { newToken } from './server/security';
 import { Agent } from './agent';
 import { createAgentHost, type AgentHost } from './agent-host';
 import { openAgentStore } from './agent-store';
-import { writeApiFile } from './api-file';
+import { removeApiFile, writeApiFile } from './api-file';
 import { DEFAULT_SETTINGS, loadSettings, retentionPolicy } from './saved-settings';
 import { createService } from './service';
 
@@ -135,24 +135,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw err;
   }
 
-  let apiFileWritten = false;
   let stopping: Promise<{ written: number; lastError: string | null }> | null = null;
+  const withdrawApiFile = () => options.apiFile && removeApiFile(options.apiFile);
   const stop = () =>
     (stopping ??= (async () => {
+      // First: a stopping daemon is no longer advertised, whatever happens in what follows.
+      withdrawApiFile();
+      process.off('exit', withdrawApiFile);
       clearInterval(statusTimer);
       clearInterval(retentionTimer);
       decisionSub.unsubscribe();
       sampleSub.unsubscribe();
       await server.close();
       await agent.stop();
-      const status = store.close();
-      if (options.apiFile && apiFileWritten) rmSync(options.apiFile, { force: true });
-      return status;
+      return store.close();
     })());
   if (options.apiFile) {
     try {
       writeApiFile(options.apiFile, { url: server.url, port: server.port, token, pid: process.pid });
-      apiFileWritten = true;
+      // An exit that skips stop() (an uncaught error) still takes the file away.
+      process.once('exit', withdrawApiFile);
     } catch (err) {
       await stop(); // nothing left running behind the error
       throw err;

@@ -64,9 +64,15 @@ d('the machine state the tests must leave as they found it', () => {
     expect(readZram()?.swap ?? null).toBeNull();
     const before = readZram();
     // A child turns zram0 swap on and is SIGKILLed before it can restore it.
-    const script = `require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'host', 'lab', 'zram-swap.js'))}).zramSwap(${256 * MiB}); process.stdout.write('on\\n'); setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const script = `require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'runs', 'lab', 'zram-swap.js'))}).zramSwap(${256 * MiB}); process.stdout.write('on\\n'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr: Buffer[] = [];
+    child.stderr.on('data', (b: Buffer) => stderr.push(b));
+    // A child that dies before turning swap on (a moved module, a refused swapon) fails the test at once.
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the child exited (${code}) before turning zram0 swap on: ${Buffer.concat(stderr).toString()}`)));
+    });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(readZram()?.swap).not.toBeNull(); // left on

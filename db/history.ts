@@ -1,6 +1,7 @@
 import type { Db } from './open';
 import { rowToDecision, type DecisionRow } from './decision-rows';
-import type { AppTotalsRecord, HourlyReclaimRecord } from '../policy-engine/decision-record';
+import type { AppTotalsRecord, HourlyReclaimRecord } from '../common/decision-record';
+import type { ActionResult, ActionType, PressureLevel, ReclaimKind } from '../common/vocabulary';
 
 export interface HistoryFilter {
   /** Inclusive lower bound, wall-clock ms. */
@@ -11,10 +12,10 @@ export interface HistoryFilter {
   app?: string;
   /** App keys containing this text, ASCII case ignored ("chro" finds org.chromium). */
   appContains?: string;
-  kind?: 'file' | 'anon' | 'all';
-  action?: 'reclaim' | 'kill';
-  level?: string;
-  result?: string;
+  kind?: ReclaimKind;
+  action?: ActionType;
+  level?: PressureLevel;
+  result?: ActionResult;
   /** A replay run's decisions; `null` for the live agent's only. */
   runId?: number | null;
   /** Page size (1..10000, default 100). */

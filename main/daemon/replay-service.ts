@@ -7,7 +7,7 @@ import { replay } from '../../runs/replay';
 import type { SimHost } from '../../host/sim/sim-host';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import { levelRank } from '../../policy-engine/types';
-import type { ReplayReportInfo, ReplayRunInfo, ReplayTimeline } from '../api/contract';
+import type { ReplayReportInfo, ReplayRunInfo, ReplayTimeline } from '../../common/api/contract';
 import { verdict } from '../cli/replay-command';
 
 export interface ReplayRequest {

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '../format';
+import { formatBytes, formatDuration } from '../../common/format';
 import { configureParams, type ParamSpecs, type ParamValues } from '../params';
 import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import { rankProcesses } from '../ranking';

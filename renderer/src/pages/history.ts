@@ -1,7 +1,8 @@
 // History: the decision log with filters, paged by keyset as the list scrolls (smooth at a
 // million rows: only visible rows exist in the DOM, each page is an index walk), per-app
 // totals, reclaimed over time, CSV export, and any row in full.
-import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../main/api/contract';
+import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../common/api/contract';
+import { ACTION_RESULTS, ACTION_TYPES, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../../common/vocabulary.js';
 import type { AppContext, Page } from '../page';
 import { Chart } from '../components/chart.js';
 import { resultText, showDecision, whyText } from '../components/decision-details.js';
@@ -102,12 +103,12 @@ export function createHistoryPage(ctx: AppContext): Page {
   };
   const since = h('input', { type: 'datetime-local', name: 'since', 'aria-label': 'From' });
   const until = h('input', { type: 'datetime-local', name: 'until', 'aria-label': 'Until' });
-  const select = (name: string, label: string, values: string[]) =>
+  const select = (name: string, label: string, values: readonly string[]) =>
     h('select', { name, 'aria-label': label }, h('option', { value: '' }, 'any'), ...values.map((v) => h('option', { value: v }, v)));
-  const kind = select('kind', 'Kind', ['file', 'anon', 'all']);
-  const action = select('action', 'Action', ['reclaim', 'kill']);
-  const level = select('level', 'Level', ['none', 'low', 'medium', 'critical']);
-  const result = select('result', 'Result', ['ok', 'gone', 'denied', 'refused', 'error', 'unsupported', 'dry-run']);
+  const kind = select('kind', 'Kind', RECLAIM_KINDS);
+  const action = select('action', 'Action', ACTION_TYPES);
+  const level = select('level', 'Level', PRESSURE_LEVELS);
+  const result = select('result', 'Result', ACTION_RESULTS);
   const scope = h('select', { name: 'scope', 'aria-label': 'Source' }, h('option', { value: 'live' }, 'live agent'), h('option', { value: 'all' }, 'live and replays'));
 
   /** A preset range: from `ms` ago until now (the From / Until fields show it). */

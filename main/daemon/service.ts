@@ -17,7 +17,7 @@ import { POLICY_ERRORS_TO_EJECT } from '../../policy-engine/engine';
 import { ApiError } from '../../common/api/api-error';
 import type { HostKind, MethodName, MethodParams, MethodResult, Settings, StatusInfo } from '../../common/api/contract';
 import type { Agent } from './agent';
-import { ReplayRunner } from './replay-runner';
+import { ReplayRunner } from '../../runs/replay-pool';
 import { DEFAULT_SETTINGS, loadSettings, retentionPolicy, SETTINGS_KEY } from './saved-settings';
 
 export type Handlers = { [M in MethodName]: (params: MethodParams<M>) => MethodResult<M> | Promise<MethodResult<M>> };

@@ -1,5 +1,5 @@
 // The decision as everyone outside the engine sees it: the log's rows, the API, the UI.
-import type { ActionResult, ActionType, PressureLevel, ReclaimKind, ReclaimMode, SignalSource } from './vocabulary';
+import type { ActionResult, ActionType, KillReason, PressureLevel, ReclaimKind, ReclaimMode, SignalSource } from './vocabulary';
 
 /**
  * One decision flattened into plain fields: what the decision log stores, history returns,
@@ -31,6 +31,8 @@ export interface DecisionRecord {
   pid: number;
   startTime: number;
   reason: string;
+  /** A kill's reason by name (KILL_REASONS); null for a reclaim, and for kills logged before it had one. */
+  killReason: KillReason | null;
   requestedBytes: number;
   reclaimedAnonBytes: number;
   reclaimedFileBytes: number;

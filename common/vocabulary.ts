@@ -40,3 +40,26 @@ export type ActionResult = (typeof ACTION_RESULTS)[number];
 /** Where a decision's signal came from: a kernel event, the policy's own timer, or a person. */
 export const SIGNAL_SOURCES = ['psi', 'vmpressure', 'timer', 'manual'] as const;
 export type SignalSource = (typeof SIGNAL_SOURCES)[number];
+
+/**
+ * Why a kill happened, stored in its own column so history can filter and total by it.
+ * lmkd's and the android baseline's are lmkd's own kill_reasons (AOSP lmkd.cpp, enum
+ * kill_reasons, as its killinfo log names them), plus VMPRESSURE_LEVEL for its legacy
+ * vmpressure path (mp_event_common); reclaim's last resort has its two triggers.
+ */
+export const KILL_REASONS = [
+  'PRESSURE_AFTER_KILL',
+  'NOT_RESPONDING',
+  'LOW_SWAP_AND_THRASHING',
+  'LOW_MEM_AND_SWAP',
+  'LOW_MEM_AND_THRASHING',
+  'DIRECT_RECL_AND_THRASHING',
+  'LOW_MEM_AND_SWAP_UTIL',
+  'LOW_FILECACHE_AFTER_THRASHING',
+  'LOW_MEM',
+  'DIRECT_RECL_STUCK',
+  'VMPRESSURE_LEVEL',
+  'RECLAIM_EXHAUSTED_BELOW_MIN',
+  'RECLAIM_EXHAUSTED_CRITICAL',
+] as const;
+export type KillReason = (typeof KILL_REASONS)[number];

@@ -4,6 +4,7 @@
 
 export {
   ACTION_RESULTS,
+  KILL_REASONS,
   ACTION_TYPES,
   EVENT_LEVELS,
   IMPORTANCE_BANDS,
@@ -14,8 +15,8 @@ export {
   USER_PRIORITIES,
   levelRank,
 } from '../common/vocabulary';
-export type { ActionResult, ActionType, ImportanceBand, PressureLevel, ReclaimKind, ReclaimMode, SignalSource, UserPriority } from '../common/vocabulary';
-import type { ActionResult, ImportanceBand, PressureLevel, ReclaimKind, ReclaimMode, SignalSource, UserPriority } from '../common/vocabulary';
+export type { ActionResult, ActionType, KillReason, ImportanceBand, PressureLevel, ReclaimKind, ReclaimMode, SignalSource, UserPriority } from '../common/vocabulary';
+import type { ActionResult, KillReason, ImportanceBand, PressureLevel, ReclaimKind, ReclaimMode, SignalSource, UserPriority } from '../common/vocabulary';
 
 export interface PsiReading {
   /** Percent of time in the last 10 s (as /proc/pressure/memory avg10). */
@@ -131,6 +132,8 @@ export interface KillAction {
   appKey: string;
   requestedBytes: number;
   reason: string;
+  /** The reason's name, for history to filter and total by. */
+  killReason: KillReason;
   dryRun: boolean;
   /**
    * Why each candidate ranked above the victim was not killed, by process key: a kill's

@@ -3,7 +3,7 @@
 // call, and a response type checked by the compiler on both ends. Pure TypeScript: the
 // renderer imports this file too.
 import type { AppTotalsRecord, DecisionRecord, HourlyReclaimRecord } from '../decision-record';
-import { ACTION_RESULTS, ACTION_TYPES, PRESSURE_LEVELS, RECLAIM_KINDS, USER_PRIORITIES, type ActionResult, type ActionType, type ReclaimKind, type ImportanceBand, type PressureLevel, type UserPriority } from '../vocabulary';
+import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS, USER_PRIORITIES, type ActionResult, type ActionType, type ReclaimKind, type ImportanceBand, type PressureLevel, type UserPriority } from '../vocabulary';
 import type { ReplayMetrics } from '../../host/sim/sim-metrics';
 import { arrayOf, bool, int, json, nullable, num, obj, oneOf, optional, str, type Infer, type Schema } from './schema';
 
@@ -196,6 +196,7 @@ const historyFilter = {
   action: optional(oneOf(ACTION_TYPES)),
   level: optional(oneOf(PRESSURE_LEVELS)),
   result: optional(oneOf(ACTION_RESULTS)),
+  killReason: optional(oneOf(KILL_REASONS)),
   runId: optional(nullable(int(1, Number.MAX_SAFE_INTEGER))),
 };
 const noParams = obj({});

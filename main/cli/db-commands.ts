@@ -1,4 +1,4 @@
-import { ACTION_RESULTS, ACTION_TYPES, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../common/vocabulary';
+import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../common/vocabulary';
 import { existsSync } from 'node:fs';
 import { csvHeader, csvLine } from '../../db/export';
 import { appTotals, queryHistory, reclaimedPerHour, type HistoryFilter } from '../../db/history';
@@ -57,6 +57,7 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
     action: { value: true, description: 'reclaim or kill' },
     level: { value: true, description: 'low, medium or critical' },
     result: { value: true, description: 'ok, gone, denied, refused, error, unsupported, dry-run' },
+    'kill-reason': { value: true, description: `kills for this reason only: ${KILL_REASONS.join(', ')}` },
     run: { value: true, description: 'only the decisions of this replay run (see "reclaimd runs")' },
     live: { value: false, description: "only the live agent's decisions" },
     limit: { value: true, description: 'rows (default 50, at most 10000)' },
@@ -73,6 +74,7 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
     action: oneOf(args, 'action', ACTION_TYPES),
     level: oneOf(args, 'level', PRESSURE_LEVELS),
     result: oneOf(args, 'result', ACTION_RESULTS),
+    killReason: oneOf(args, 'kill-reason', KILL_REASONS),
     limit: intFlag(args, 'limit', 1, 10_000) ?? 50,
     after: stringFlag(args, 'after'),
   };

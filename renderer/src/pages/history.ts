@@ -2,7 +2,7 @@
 // million rows: only visible rows exist in the DOM, each page is an index walk), per-app
 // totals, reclaimed over time, CSV export, and any row in full.
 import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../common/api/contract';
-import { ACTION_RESULTS, ACTION_TYPES, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../../common/vocabulary.js';
+import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../../common/vocabulary.js';
 import type { AppContext, Page } from '../page';
 import { Chart } from '../components/chart.js';
 import { resultText, showDecision, whyText } from '../components/decision-details.js';
@@ -109,6 +109,7 @@ export function createHistoryPage(ctx: AppContext): Page {
   const action = select('action', 'Action', ACTION_TYPES);
   const level = select('level', 'Level', PRESSURE_LEVELS);
   const result = select('result', 'Result', ACTION_RESULTS);
+  const killReason = select('killReason', 'Kill reason', KILL_REASONS);
   const scope = h('select', { name: 'scope', 'aria-label': 'Source' }, h('option', { value: 'live' }, 'live agent'), h('option', { value: 'all' }, 'live and replays'));
 
   /** A preset range: from `ms` ago until now (the From / Until fields show it). */
@@ -134,6 +135,7 @@ export function createHistoryPage(ctx: AppContext): Page {
     if (action.value) f.action = action.value as Filter['action'];
     if (level.value) f.level = level.value as Filter['level'];
     if (result.value) f.result = result.value as Filter['result'];
+    if (killReason.value) f.killReason = killReason.value as Filter['killReason'];
     if (scope.value === 'live') f.runId = null;
     filter = f;
     reload();
@@ -159,7 +161,7 @@ export function createHistoryPage(ctx: AppContext): Page {
     mount(container) {
       const form = h('form', { class: 'toolbar', 'aria-label': 'Filters' },
         h('label', {}, 'From', since), h('label', {}, 'Until', until), h('label', {}, 'App', appInput), h('label', {}, 'Kind', kind),
-        h('label', {}, 'Action', action), h('label', {}, 'Level', level), h('label', {}, 'Result', result), h('label', {}, 'Source', scope),
+        h('label', {}, 'Action', action), h('label', {}, 'Level', level), h('label', {}, 'Result', result), h('label', {}, 'Kill reason', killReason), h('label', {}, 'Source', scope),
         h('button', { type: 'submit', class: 'primary' }, 'Apply'),
         h('button', { type: 'button', onclick: () => void exportCsv() }, 'Export CSV'),
         count,

@@ -1,3 +1,4 @@
+import { EVENT_LEVELS } from '../common/vocabulary';
 // Benchmarks of the core, run with `npm run bench` (builds first). Numbers are ratios or
 // percentiles measured in this one process, so they compare on the same machine and load.
 import { performance } from 'node:perf_hooks';
@@ -69,7 +70,7 @@ function processes(n: number, now: number): ProcessSnapshot[] {
 }
 
 function benchPlan(): Record<string, number> {
-  const levels = ['low', 'medium', 'critical'] as const;
+  const levels = EVENT_LEVELS;
   const samples: number[] = [];
   const policy = registry.create('reclaim');
   const iterations = 3000;

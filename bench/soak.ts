@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { DaemonClient, parseUiUrl } from '../main/client/daemon-client';
-import { ApiError } from '../main/api/api-error';
+import { ApiError } from '../common/api/api-error';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'reclaimd.js');
 /** Default length: long enough for six kill/restart cycles, short enough to run by hand. */

@@ -7,7 +7,7 @@ import type { DecisionRow } from './decision-rows';
  */
 export const CSV_COLUMNS = [
   'id', 'ts', 'time', 'runId', 'host', 'policy', 'level', 'source', 'action', 'kind', 'mode', 'app', 'pid',
-  'requestedBytes', 'reclaimedAnonBytes', 'reclaimedFileBytes', 'reclaimedBytes', 'durationMs', 'result', 'message', 'dryRun', 'reason',
+  'requestedBytes', 'reclaimedAnonBytes', 'reclaimedFileBytes', 'reclaimedBytes', 'durationMs', 'result', 'message', 'dryRun', 'killReason', 'reason',
 ] as const;
 
 /** What a spreadsheet may read as the start of a formula (OWASP's list). */

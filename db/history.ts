@@ -1,6 +1,7 @@
 import type { Db } from './open';
 import { rowToDecision, type DecisionRow } from './decision-rows';
-import type { AppTotalsRecord, HourlyReclaimRecord } from '../policy-engine/decision-record';
+import type { AppTotalsRecord, HourlyReclaimRecord } from '../common/decision-record';
+import type { ActionResult, ActionType, KillReason, PressureLevel, ReclaimKind } from '../common/vocabulary';
 
 export interface HistoryFilter {
   /** Inclusive lower bound, wall-clock ms. */
@@ -11,10 +12,12 @@ export interface HistoryFilter {
   app?: string;
   /** App keys containing this text, ASCII case ignored ("chro" finds org.chromium). */
   appContains?: string;
-  kind?: 'file' | 'anon' | 'all';
-  action?: 'reclaim' | 'kill';
-  level?: string;
-  result?: string;
+  kind?: ReclaimKind;
+  action?: ActionType;
+  level?: PressureLevel;
+  result?: ActionResult;
+  /** Kills for this reason only. */
+  killReason?: KillReason;
   /** A replay run's decisions; `null` for the live agent's only. */
   runId?: number | null;
   /** Page size (1..10000, default 100). */
@@ -44,6 +47,7 @@ function where(filter: HistoryFilter): { clause: string; params: (string | numbe
   if (filter.action !== undefined) parts.push('action = ?') && params.push(filter.action);
   if (filter.level !== undefined) parts.push('level = ?') && params.push(filter.level);
   if (filter.result !== undefined) parts.push('result = ?') && params.push(filter.result);
+  if (filter.killReason !== undefined) parts.push('kill_reason = ?') && params.push(filter.killReason);
   if (filter.runId === null) parts.push('run_id IS NULL');
   else if (filter.runId !== undefined) parts.push('run_id = ?') && params.push(filter.runId);
   return { clause: parts.length ? parts.join(' AND ') : '1', params };

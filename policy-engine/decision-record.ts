@@ -1,68 +1,7 @@
-import type { Decision, PlannedAction, ReclaimKind } from './types';
+import type { DecisionRecord } from '../common/decision-record';
+import type { Decision } from './types';
 
-/**
- * One decision flattened into plain fields: what the decision log stores, history returns,
- * the API sends and the UI shows (camelCase of the decisions table). `id` is 0 for a live
- * decision not yet written.
- */
-export interface DecisionRecord {
-  id: number;
-  ts: number;
-  runId: number | null;
-  host: string;
-  policy: string;
-  level: string;
-  source: string;
-  psiSomeAvg10: number | null;
-  psiFullAvg10: number | null;
-  psiSomeWindowMs: number | null;
-  psiFullWindowMs: number | null;
-  vmpressurePct: number | null;
-  memTotalBytes: number;
-  memAvailableBytes: number;
-  swapFreeBytes: number;
-  /** `skipped`: why the policy passed this one over (absent when it was chosen or not looked at). */
-  candidates: { app: string; pid: number; score: number | null; eligible: boolean; why: string; skipped?: string }[];
-  action: PlannedAction['type'];
-  kind: ReclaimKind | null;
-  mode: string | null;
-  app: string;
-  pid: number;
-  startTime: number;
-  reason: string;
-  requestedBytes: number;
-  reclaimedAnonBytes: number;
-  reclaimedFileBytes: number;
-  reclaimedBytes: number;
-  durationMs: number;
-  result: string;
-  message: string;
-  dryRun: boolean;
-  latencyUs: number | null;
-}
-
-/** What one app gave up over a range of decisions (history's per-app totals). */
-export interface AppTotalsRecord {
-  app: string;
-  decisions: number;
-  /** Reclaims and kills done (result ok). */
-  reclaims: number;
-  kills: number;
-  /** Attempts not done: refused, denied, failed, gone, unsupported or a dry run. */
-  notDone: number;
-  /** Bytes moved by the reclaims done. */
-  reclaimedAnonBytes: number;
-  reclaimedFileBytes: number;
-  lastTs: number;
-}
-
-/** Bytes reclaimed and kills in one hour (history's reclaimed-over-time). */
-export interface HourlyReclaimRecord {
-  hour: number;
-  reclaimedAnonBytes: number;
-  reclaimedFileBytes: number;
-  kills: number;
-}
+export type { AppTotalsRecord, DecisionRecord, HourlyReclaimRecord } from '../common/decision-record';
 
 /**
  * The record of a decision, derived from the Decision itself: the log stores it (db/decision-rows
@@ -104,6 +43,7 @@ export function toDecisionRecord(d: Decision, ts: number, runId: number | null, 
     pid: a.pid,
     startTime: a.startTime,
     reason: a.reason,
+    killReason: a.type === 'kill' ? a.killReason : null,
     requestedBytes: Math.round(a.requestedBytes),
     reclaimedAnonBytes: o.reclaimedAnonBytes,
     reclaimedFileBytes: o.reclaimedFileBytes,

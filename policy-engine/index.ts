@@ -8,6 +8,6 @@ export * from './registry';
 export * from './engine';
 export * from './throttle';
 export * from './host-contract';
-export * from './format';
+export * from '../common/format';
 export { createBuiltinRegistry, DEFAULT_POLICY } from './policies/index';
 export { dryRun } from './dry-run';

@@ -1,6 +1,6 @@
 import { BAND_ADJ, PRIORITY_ADJ_SHIFT, isSystemBand } from './importance';
 import type { ProcessSnapshot, RankedProcess } from './types';
-import { formatBytes, formatDuration } from './format';
+import { formatBytes, formatDuration } from '../common/format';
 import { protectionReason } from './protection';
 import { processKey } from './policy';
 

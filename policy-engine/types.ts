@@ -1,38 +1,22 @@
-// The vocabulary shared by policies, hosts and sinks. Everything here is plain data so a
-// decision can be logged, sent over IPC or compared between runs without conversion.
+// The engine's types: signals, processes, actions, outcomes, decisions. Everything here is plain
+// data so a decision can be logged, sent over IPC or compared between runs without conversion.
+// The vocabulary they use (levels, bands, kinds, results) is common/vocabulary.ts.
 
-/** Pressure levels, in the order they escalate. `none` means no event is active. */
-export const PRESSURE_LEVELS = ['none', 'low', 'medium', 'critical'] as const;
-export type PressureLevel = (typeof PRESSURE_LEVELS)[number];
-
-export function levelRank(level: PressureLevel): number {
-  return PRESSURE_LEVELS.indexOf(level);
-}
-
-/** Android oom_adj bands (the reference vocabulary for importance). */
-export const IMPORTANCE_BANDS = [
-  'system',
-  'persistent',
-  'foreground',
-  'visible',
-  'perceptible',
-  'service',
-  'home',
-  'previous',
-  'cached',
-] as const;
-export type ImportanceBand = (typeof IMPORTANCE_BANDS)[number];
-
-/** User priorities; they override the band when ranking. */
-export const USER_PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const;
-export type UserPriority = (typeof USER_PRIORITIES)[number];
-
-/** The three modes of /proc/PID/reclaim. */
-export const RECLAIM_KINDS = ['file', 'anon', 'all'] as const;
-export type ReclaimKind = (typeof RECLAIM_KINDS)[number];
-
-/** MADV_PAGEOUT (drop/compress now) or MADV_COLD (deactivate, let the kernel decide). */
-export type ReclaimMode = 'pageout' | 'cold';
+export {
+  ACTION_RESULTS,
+  KILL_REASONS,
+  ACTION_TYPES,
+  EVENT_LEVELS,
+  IMPORTANCE_BANDS,
+  PRESSURE_LEVELS,
+  RECLAIM_KINDS,
+  RECLAIM_MODES,
+  SIGNAL_SOURCES,
+  USER_PRIORITIES,
+  levelRank,
+} from '../common/vocabulary';
+export type { ActionResult, ActionType, KillReason, ImportanceBand, PressureLevel, ReclaimKind, ReclaimMode, SignalSource, UserPriority } from '../common/vocabulary';
+import type { ActionResult, KillReason, ImportanceBand, PressureLevel, ReclaimKind, ReclaimMode, SignalSource, UserPriority } from '../common/vocabulary';
 
 export interface PsiReading {
   /** Percent of time in the last 10 s (as /proc/pressure/memory avg10). */
@@ -75,7 +59,7 @@ export interface MemoryReading {
 export interface PressureSignal {
   /** Clock time in ms (virtual in a replay, wall on a live host). */
   at: number;
-  source: 'psi' | 'vmpressure' | 'timer' | 'manual';
+  source: SignalSource;
   level: PressureLevel;
   psi?: PsiReading;
   /** vmpressure's own level and the reclaim efficiency behind it (0..100, higher is worse). */
@@ -148,6 +132,8 @@ export interface KillAction {
   appKey: string;
   requestedBytes: number;
   reason: string;
+  /** The reason's name, for history to filter and total by. */
+  killReason: KillReason;
   dryRun: boolean;
   /**
    * Why each candidate ranked above the victim was not killed, by process key: a kill's
@@ -157,9 +143,6 @@ export interface KillAction {
 }
 
 export type PlannedAction = ReclaimAction | KillAction;
-
-export const ACTION_RESULTS = ['ok', 'gone', 'denied', 'refused', 'error', 'unsupported', 'dry-run'] as const;
-export type ActionResult = (typeof ACTION_RESULTS)[number];
 
 export interface ActionOutcome {
   action: PlannedAction;

@@ -19,21 +19,38 @@ function walk(dir) {
   });
 }
 
-fs.rmSync(out, { recursive: true, force: true });
-for (const file of walk(src)) {
-  if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
-  const rel = path.relative(src, file).replace(/\.ts$/, '.js');
+const common = path.join(root, 'common');
+const commonOut = path.join(out, 'js', 'common');
+
+/** Transpile one file to an ES module, its relative imports rewritten by `respec`. */
+function emit(file, dest, respec) {
   const result = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
     fileName: file,
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: true, sourceMap: false },
   });
-  // The browser resolves no extensions: a relative import must name the .js file.
-  for (const m of result.outputText.matchAll(/^import [^'"]*['"](\.{1,2}\/[^'"]+)['"]/gm)) {
-    if (!m[1].endsWith('.js')) throw new Error(`${path.relative(root, file)}: import "${m[1]}" must end in .js (the browser loads it as written)`);
-  }
-  const dest = path.join(out, 'js', rel);
+  const text = result.outputText.replace(/^((?:import|export)\b[^'"]*['"])(\.{1,2}\/[^'"]+)(['"])/gm, (_, head, spec, tail) => head + respec(spec) + tail);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  fs.writeFileSync(dest, result.outputText);
+  fs.writeFileSync(dest, text);
+}
+
+fs.rmSync(out, { recursive: true, force: true });
+for (const file of walk(src)) {
+  if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+  const dest = path.join(out, 'js', path.relative(src, file).replace(/\.ts$/, '.js'));
+  emit(file, dest, (spec) => {
+    // The browser resolves no extensions: a relative import must name the .js file.
+    if (!spec.endsWith('.js')) throw new Error(`${path.relative(root, file)}: import "${spec}" must end in .js (the browser loads it as written)`);
+    // common/ (the vocabulary, formatting) is shipped under js/common/: point there.
+    const target = path.resolve(path.dirname(file), spec);
+    if (!target.startsWith(common + path.sep)) return spec;
+    const rel = path.relative(path.dirname(dest), path.join(commonOut, path.relative(common, target)));
+    return rel.startsWith('.') ? rel : `./${rel}`;
+  });
+}
+// common/ is shared with Node (CommonJS, no extensions in its imports): each import gets its .js here.
+for (const file of walk(common)) {
+  if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+  emit(file, path.join(commonOut, path.relative(common, file).replace(/\.ts$/, '.js')), (spec) => (spec.endsWith('.js') ? spec : `${spec}.js`));
 }
 const copies = [
   [path.join(root, 'renderer', 'index.html'), path.join(out, 'index.html')],

@@ -35,14 +35,12 @@ const rules = [
   // Harnesses: build an engine on a host, run it, record it. Used by the CLI and the daemon alike.
   { dir: 'runs', allowedBare: null, forbiddenRelative: ['main/', 'renderer/'], forbiddenCode: [] },
   { dir: 'db', allowedBare: null, forbiddenRelative: ['main/', 'renderer/', 'runs/', 'host/'], forbiddenCode: [] },
-  // The API contract is shared with the renderer: plain TypeScript, only types from below.
-  { dir: 'main/api', allowedBare: [], forbiddenRelative: ['db/', 'main/cli/', 'main/daemon/', 'main/electron/', 'main/client/', 'renderer/'], valueImportsWithin: 'main/api/', forbiddenCode: [[/(^|[^.\w])process\./, 'touches the Node process'], [/\brequire\s*\(/, 'uses require()']] },
   // The renderer is DOM-only: no Node, no Electron, nothing of the daemon's but the contract's types.
   {
     dir: 'renderer',
     allowedBare: [],
-    forbiddenRelative: ['policy-engine/', 'host/', 'db/', 'bench/', 'main/cli/', 'main/daemon/', 'main/electron/', 'main/client/'],
-    valueImportsWithin: 'renderer/',
+    forbiddenRelative: ['policy-engine/', 'host/', 'db/', 'bench/', 'scenario/', 'runs/', 'main/'],
+    valueImportsWithin: ['renderer/', 'common/'],
     forbiddenCode: [[/(^|[^.\w])process\./, 'touches the Node process'], [/\brequire\s*\(/, 'uses require()'], [/\bBuffer\b/, 'uses Node\'s Buffer']],
   },
   // Electron's main process stays thin: it reaches the agent only through the daemon's API.
@@ -71,8 +69,8 @@ for (const rule of rules) {
         const target = path.relative(root, path.resolve(path.dirname(file), spec)) + '/';
         const bad = rule.forbiddenRelative.find((f) => target.startsWith(f));
         if (bad) problems.push(`${rel}: imports ${spec} (${rule.dir}/ must not depend on ${bad})`);
-        else if (rule.valueImportsWithin && !typeOnly && !target.startsWith(rule.valueImportsWithin)) {
-          problems.push(`${rel}: imports values from ${spec} (${rule.dir}/ may import only types from outside ${rule.valueImportsWithin})`);
+        else if (rule.valueImportsWithin && !typeOnly && ![rule.valueImportsWithin].flat().some((d) => target.startsWith(d))) {
+          problems.push(`${rel}: imports values from ${spec} (${rule.dir}/ may import only types from outside ${[rule.valueImportsWithin].flat().join(', ')})`);
         }
       } else if (rule.allowedBare && !rule.allowedBare.some((a) => spec === a || spec.startsWith(a + '/'))) {
         problems.push(`${rel}: imports "${spec}" (${rule.dir}/ may import only ${rule.allowedBare.join(', ')})`);

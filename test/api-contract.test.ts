@@ -1,5 +1,5 @@
-import { METHOD_NAMES, isMethod, subscribeMessage, validateParams } from '../main/api/contract';
-import { SchemaError } from '../main/api/schema';
+import { METHOD_NAMES, isMethod, subscribeMessage, validateParams } from '../common/api/contract';
+import { SchemaError } from '../common/api/schema';
 
 const fieldOf = (f: () => unknown): string => {
   try {

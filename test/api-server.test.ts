@@ -6,8 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import type { StreamMessage } from '../main/api/contract';
-import { ApiError } from '../main/api/api-error';
+import type { StreamMessage } from '../common/api/contract';
+import { ApiError } from '../common/api/api-error';
 import { CLI, startServe, type ServedDaemon } from './helpers/serve';
 
 interface Reply {

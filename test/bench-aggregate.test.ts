@@ -1,5 +1,5 @@
 import type { ReplayMetrics } from '../host/sim/sim-metrics';
-import { aggregate, BENCH_METRICS, bestPolicies, formatCell, formatScenarioTable, spread, userWaitVerdict, type BenchRun } from '../main/cli/bench-aggregate';
+import { aggregate, BENCH_METRICS, bestPolicies, formatCell, formatScenarioTable, spread, userWaitVerdict, type BenchRun } from '../runs/bench-aggregate';
 
 function metrics(over: Partial<ReplayMetrics> = {}): ReplayMetrics {
   return {

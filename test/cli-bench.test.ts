@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBuiltinRegistry } from '../policy-engine/policies/index';
-import { BENCH_METRICS } from '../main/cli/bench-aggregate';
+import { BENCH_METRICS } from '../runs/bench-aggregate';
 import { DEFAULT_BENCH_POLICIES, SEED_NOTE } from '../main/cli/bench-command';
 import { rawScenario } from './helpers/scenarios';
 

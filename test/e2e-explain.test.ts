@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { DecisionRecord } from '../main/api/contract';
+import type { DecisionRecord } from '../common/api/contract';
 import type { ServedDaemon } from './helpers/serve';
 import { useUiSession } from './helpers/ui-session';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IPC, isTrustedSender, permissionAllowed, windowOptions } from '../main/electron/window-options';
 import { NOTIFICATION_BODY_MAX_CHARS, notificationText } from '../main/electron/notification-text';
-import { METHOD_NAMES } from '../main/api/contract';
+import { METHOD_NAMES } from '../common/api/contract';
 
 const exposed: Record<string, unknown> = {};
 const invoked: unknown[][] = [];

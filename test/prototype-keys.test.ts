@@ -1,8 +1,8 @@
 // Keys that every plain object inherits (constructor, toString, __proto__…) are not fields:
 // the unknown-field checks of the API schema and of policy parameters must refuse them
 // like any typo, instead of finding them on Object.prototype.
-import { subscribeMessage, validateParams } from '../main/api/contract';
-import { obj, optional, int, SchemaError } from '../main/api/schema';
+import { subscribeMessage, validateParams } from '../common/api/contract';
+import { obj, optional, int, SchemaError } from '../common/api/schema';
 import { parseArgs, UsageError } from '../main/cli/args';
 import { configureParams, ParamError } from '../policy-engine/params';
 import { createBuiltinRegistry } from '../policy-engine/policies/index';

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
-import type { PressureLevel } from '../../policy-engine/types';
+import { EVENT_LEVELS, type PressureLevel } from '../../common/vocabulary';
 import { EFD_CLOEXEC, EFD_NONBLOCK, errnoName, libc, POLLERR, POLLIN, POLLPRI } from './libc';
 
 /** lmkd's PSI thresholds: some 70 ms / full 700 ms in a 1 s window. */
@@ -112,7 +112,7 @@ export function openWatches(options: PressureSourceOptions = {}): Watches {
   }
   const memcg = options.memcg === undefined ? '/sys/fs/cgroup/memory' : options.memcg;
   if (memcg) {
-    for (const level of ['low', 'medium', 'critical'] as const) {
+    for (const level of EVENT_LEVELS) {
       try {
         watches.push({ fd: openVmpressure(memcg, level), events: POLLIN, source: 'vmpressure', level, eventfd: true });
       } catch (err) {

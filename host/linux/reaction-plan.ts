@@ -1,7 +1,7 @@
 // The reclaims planned ahead for each kind of kernel event, in memory shared between the
 // main thread (which plans) and the reaction thread (which acts on an event without asking).
 import type { KernelEvent } from './pressure-sources';
-import type { ReclaimKind, ReclaimMode } from '../../policy-engine/types';
+import { RECLAIM_KINDS, RECLAIM_MODES, type ReclaimKind, type ReclaimMode } from '../../common/vocabulary';
 
 /** The events the kernel can send: PSI has no low level, vmpressure has three. */
 export const REACTION_SLOTS: readonly { source: KernelEvent['source']; level: KernelEvent['level'] }[] = [
@@ -20,8 +20,9 @@ export const REACTION_SLOTS: readonly { source: KernelEvent['source']; level: Ke
 export const CANDIDATES_PER_SLOT = 4;
 
 const FIELDS = 5; // pid, startTime, kind, mode, budgetBytes
-const KINDS: readonly ReclaimKind[] = ['file', 'anon', 'all'];
-const MODES: readonly ReclaimMode[] = ['pageout', 'cold'];
+// Encoded as their index in the vocabulary's lists.
+const KINDS: readonly ReclaimKind[] = RECLAIM_KINDS;
+const MODES: readonly ReclaimMode[] = RECLAIM_MODES;
 
 /** Int32 control words. */
 const STOP = 0;

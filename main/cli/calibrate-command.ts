@@ -4,7 +4,7 @@ import type { Scenario } from '../../scenario/scenario';
 import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import { intFlag, parseArgs, stringFlag, UsageError } from './args';
-import { spread } from './bench-aggregate';
+import { spread } from '../../runs/bench-aggregate';
 import type { CommandIO } from './io';
 import { acquireKernelLock } from './kernel-lock';
 import { interruptFlag, openLabSession, playLabRun, type LabRunEntry } from './lab-session';

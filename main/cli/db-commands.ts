@@ -1,3 +1,4 @@
+import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../common/vocabulary';
 import { existsSync } from 'node:fs';
 import { csvHeader, csvLine } from '../../db/export';
 import { appTotals, queryHistory, reclaimedPerHour, type HistoryFilter } from '../../db/history';
@@ -5,7 +6,7 @@ import { databaseError, openDatabase, type Db } from '../../db/open';
 import { defaultDatabasePath } from '../../db/paths';
 import { clearPriority, listPriorities, setPriority } from '../../db/priorities';
 import { listRuns } from '../../db/runs';
-import { formatBytes } from '../../policy-engine/format';
+import { formatBytes } from '../../common/format';
 import { parseDuration } from '../../scenario/units';
 import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
 import type { CommandIO } from './io';
@@ -56,6 +57,7 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
     action: { value: true, description: 'reclaim or kill' },
     level: { value: true, description: 'low, medium or critical' },
     result: { value: true, description: 'ok, gone, denied, refused, error, unsupported, dry-run' },
+    'kill-reason': { value: true, description: `kills for this reason only: ${KILL_REASONS.join(', ')}` },
     run: { value: true, description: 'only the decisions of this replay run (see "reclaimd runs")' },
     live: { value: false, description: "only the live agent's decisions" },
     limit: { value: true, description: 'rows (default 50, at most 10000)' },
@@ -68,10 +70,11 @@ export function historyCommand(argv: readonly string[], io: CommandIO, now = Dat
   if (args.positionals.length) throw new UsageError(`history takes no arguments, got "${args.positionals[0]}"`);
   const filter: HistoryFilter = {
     app: stringFlag(args, 'app'),
-    kind: oneOf(args, 'kind', ['file', 'anon', 'all'] as const),
-    action: oneOf(args, 'action', ['reclaim', 'kill'] as const),
-    level: oneOf(args, 'level', ['low', 'medium', 'critical'] as const),
-    result: oneOf(args, 'result', ['ok', 'gone', 'denied', 'refused', 'error', 'unsupported', 'dry-run'] as const),
+    kind: oneOf(args, 'kind', RECLAIM_KINDS),
+    action: oneOf(args, 'action', ACTION_TYPES),
+    level: oneOf(args, 'level', PRESSURE_LEVELS),
+    result: oneOf(args, 'result', ACTION_RESULTS),
+    killReason: oneOf(args, 'kill-reason', KILL_REASONS),
     limit: intFlag(args, 'limit', 1, 10_000) ?? 50,
     after: stringFlag(args, 'after'),
   };

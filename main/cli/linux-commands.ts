@@ -6,9 +6,9 @@ import { readStartTime } from '../../host/linux/procfs';
 import { parseDuration, parseSize } from '../../scenario/units';
 import { reclaimCgroup } from '../../host/linux/kernel-reclaim-files';
 import { describeAction } from '../../policy-engine/engine';
-import { formatBytes } from '../../policy-engine/format';
+import { formatBytes } from '../../common/format';
 import { createBuiltinRegistry, DEFAULT_POLICY } from '../../policy-engine/policies/index';
-import type { ReclaimKind } from '../../policy-engine/types';
+import { RECLAIM_KINDS, type ReclaimKind } from '../../common/vocabulary';
 import { parseArgs, stringFlag, UsageError } from './args';
 import { jsonFlag } from './policy-args';
 import type { CommandIO } from './io';
@@ -35,7 +35,7 @@ export function reclaimCommand(argv: readonly string[], io: CommandIO): number {
     return r.result === 'ok' ? 0 : 1;
   }
   const [pidText, kind] = args.positionals;
-  if (args.positionals.length !== 2 || !/^\d+$/.test(pidText) || !['file', 'anon', 'all'].includes(kind)) {
+  if (args.positionals.length !== 2 || !/^\d+$/.test(pidText) || !(RECLAIM_KINDS as readonly string[]).includes(kind)) {
     throw new UsageError('usage: reclaimd reclaim <pid> file|anon|all [--cold] [--json]');
   }
   const pid = Number(pidText);

@@ -1,14 +1,13 @@
-import { performance } from 'node:perf_hooks';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import { loadScenario } from '../../scenario/load';
-import { replay, type ReplayResult } from '../../runs/replay';
+import { runAndRecord } from '../../runs/record-run';
+import type { ReplayResult } from '../../runs/replay';
+import { verdict } from '../../runs/verdict';
 import { METRIC_KEYS, type ReplayMetrics } from '../../host/sim/sim-metrics';
 import { readFileSync } from 'node:fs';
 import { DatabaseError } from '../../db/errors';
 import { openDatabase, type Db } from '../../db/open';
-import { RunRecorder } from '../../db/run-recorder';
-import { scenarioHash } from '../../db/runs';
 import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args';
 import { paramsByPolicy, policiesFromArgs, POLICY_FLAGS } from './policy-args';
 import type { CommandIO } from './io';
@@ -44,18 +43,14 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
   const dbFile = stringFlag(args, 'db');
   const opened = dbFile === undefined ? null : openLogOrWarn(dbFile, io);
   const db = typeof opened === 'string' ? null : opened;
-  const hash = db ? scenarioHash(readFileSync(scenario.sourcePath ?? args.positionals[0], 'utf8')) : '';
+  const text = db ? readFileSync(scenario.sourcePath ?? args.positionals[0], 'utf8') : '';
   let results: ReplayResult[];
   const stored: { runId: number | null; notStored: string | null; reused: boolean }[] = [];
   try {
     results = policies.map((policy) => {
-      const recorder = db
-        ? new RunRecorder(db, { scenario: scenario.name, scenarioHash: hash, policy, params: params[policy] ?? {}, seed: seed ?? scenario.seed, host: 'sim' })
-        : null;
-      const result = replay(scenario, { registry, policy, policyConfig: params[policy], seed, wallClock: () => performance.now(), onDecision: recorder?.onDecision });
-      if (recorder) {
+      const { result, stored: rec } = runAndRecord(scenario, { registry, policy, params, seed, db, scenarioText: text });
+      if (rec) {
         // The same run again (inputs and outcome) is named, not stored twice, as on the Replay page.
-        const rec = recorder.finishUnlessStored({ ...result.metrics });
         stored.push({ runId: rec.runId, notStored: rec.notStored, reused: rec.reused ?? false });
         if (rec.notStored) io.err(`reclaimd: run ${policy} not stored (none of its ${result.metrics.decisions} decisions): ${rec.notStored}`);
         if (rec.reused) io.err(`reclaimd: run ${policy} is already stored as #${rec.runId} (same scenario, policy, parameters, seed and result): not stored again`);
@@ -127,21 +122,3 @@ export function formatMetricsTable(report: ReplayReport): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }
 
-/** One line that says how the first policy did against the others (the UI shows the same line). */
-export function verdict(report: { runs: readonly { policy: string; metrics: ReplayMetrics }[] }): string {
-  const [first, ...others] = report.runs;
-  const m = first.metrics;
-  const kills = (x: ReplayMetrics) => x.agentKills + x.oomKills;
-  if (others.length === 0) {
-    return `verdict: ${first.policy}: ${kills(m)} kills, ${m.stateLoss} state lost, ${m.coldStarts} cold starts, user waited ${(m.userWaitMs / 1000).toFixed(1)} s`;
-  }
-  const parts = others.map((o) => {
-    const om = o.metrics;
-    const killText = kills(m) === kills(om) ? `the same kills (${kills(m)})` : `${kills(m)} kills vs ${kills(om)}`;
-    const wait = om.userWaitMs > 0 ? Math.round((100 * (om.userWaitMs - m.userWaitMs)) / om.userWaitMs) : 0;
-    const waitText = m.userWaitMs === om.userWaitMs ? 'the same user wait' : wait > 0 ? `${wait}% less user wait` : `${-wait}% more user wait`;
-    const lossText = m.stateLoss === om.stateLoss ? '' : `, state lost ${m.stateLoss} vs ${om.stateLoss}`;
-    return `against ${o.policy}: ${killText}${lossText}, ${waitText}`;
-  });
-  return `verdict: ${first.policy} ${parts.join('; ')}`;
-}

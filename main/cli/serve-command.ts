@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { defaultDatabasePath } from '../../db/paths';
 import { loadScenario } from '../../scenario/load';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
-import type { Settings } from '../api/contract';
+import type { Settings } from '../../common/api/contract';
 import { startDaemon } from '../daemon/daemon';
 import { intFlag, parseArgs, stringFlag, UsageError } from './args';
 import type { CommandIO } from './io';

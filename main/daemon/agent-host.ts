@@ -8,7 +8,7 @@ import type { Scenario } from '../../scenario/scenario';
 import { SimHost } from '../../host/sim/sim-host';
 import type { Host } from '../../policy-engine/host-contract';
 import type { UserPriority } from '../../policy-engine/types';
-import type { HostKind } from '../api/contract';
+import type { HostKind } from '../../common/api/contract';
 
 /** The host an agent runs on, with what it is and what it cannot do. */
 export interface AgentHost {

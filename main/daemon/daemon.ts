@@ -5,7 +5,7 @@ import { pruneInBackground } from '../../db/retention';
 import type { Scenario } from '../../scenario/scenario';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
 import type { UserPriority } from '../../policy-engine/types';
-import type { Settings, StatusInfo } from '../api/contract';
+import type { Settings, StatusInfo } from '../../common/api/contract';
 import { EventHub } from './server/event-hub';
 import { startApiServer, type ApiServer } from './server/http-server';
 import { prometheusText } from './server/prometheus';

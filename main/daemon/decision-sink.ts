@@ -3,7 +3,7 @@ import type { DecisionLog } from '../../db/decision-log';
 import { pushBounded } from '../../policy-engine/bounded';
 import { toDecisionRecord, type DecisionRecord } from '../../policy-engine/decision-record';
 import type { Decision } from '../../policy-engine/types';
-import type { ProcessRow } from '../api/contract';
+import type { ProcessRow } from '../../common/api/contract';
 import { AgentCounters } from './agent-counters';
 
 const DECISIONS_KEPT = 500;

@@ -3,7 +3,7 @@ import type { PressureLog } from '../../db/pressure-log';
 import { pushBounded } from '../../policy-engine/bounded';
 import type { Host } from '../../policy-engine/host-contract';
 import type { PressureSignal } from '../../policy-engine/types';
-import type { PressureSample } from '../api/contract';
+import type { PressureSample } from '../../common/api/contract';
 import type { AgentCounters } from './agent-counters';
 
 const SAMPLE_EVERY_MS = 1000;

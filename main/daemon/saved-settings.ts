@@ -7,8 +7,8 @@ import { DEFAULT_RETENTION, type RetentionPolicy } from '../../db/retention';
 import { ParamError } from '../../policy-engine/params';
 import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import type { PolicyRegistry } from '../../policy-engine/registry';
-import { validateParams, type Settings } from '../api/contract';
-import { SchemaError } from '../api/schema';
+import { validateParams, type Settings } from '../../common/api/contract';
+import { SchemaError } from '../../common/api/schema';
 
 export const SETTINGS_KEY = 'agent.settings';
 

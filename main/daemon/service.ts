@@ -14,10 +14,10 @@ import { parseScenarioText } from '../../scenario/validate';
 import { ParamError } from '../../policy-engine/params';
 import { UnknownPolicyError, type PolicyRegistry } from '../../policy-engine/registry';
 import { POLICY_ERRORS_TO_EJECT } from '../../policy-engine/engine';
-import { ApiError } from '../api/api-error';
-import type { HostKind, MethodName, MethodParams, MethodResult, Settings, StatusInfo } from '../api/contract';
+import { ApiError } from '../../common/api/api-error';
+import type { HostKind, MethodName, MethodParams, MethodResult, Settings, StatusInfo } from '../../common/api/contract';
 import type { Agent } from './agent';
-import { ReplayRunner } from './replay-runner';
+import { ReplayRunner } from '../../runs/replay-pool';
 import { DEFAULT_SETTINGS, loadSettings, retentionPolicy, SETTINGS_KEY } from './saved-settings';
 
 export type Handlers = { [M in MethodName]: (params: MethodParams<M>) => MethodResult<M> | Promise<MethodResult<M>> };

@@ -3,8 +3,8 @@
 // and keeps a tray icon with the pressure level.
 import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { join } from 'node:path';
-import { toApiError } from '../api/api-error';
-import { isMethod, subscribeMessage, validateParams, type DecisionRecord, type StatusInfo } from '../api/contract';
+import { toApiError } from '../../common/api/api-error';
+import { isMethod, subscribeMessage, validateParams, type DecisionRecord, type StatusInfo } from '../../common/api/contract';
 import { findRunningDaemon, startDaemonProcess, type RunningDaemon } from '../client/daemon-launcher';
 import { RENDERER_URL, registerRendererScheme, serveRenderer } from './renderer-protocol';
 import { PressureTray } from './tray';

@@ -2,7 +2,7 @@
 // two functions. A sandboxed preload may require nothing but Electron's own modules, so
 // this file imports only types; main validates every call.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { MethodName, MethodParams, MethodResult, ReclaimdApi, StreamMessage, StreamName } from '../api/contract';
+import type { MethodName, MethodParams, MethodResult, ReclaimdApi, StreamMessage, StreamName } from '../../common/api/contract';
 
 const CALL = 'reclaimd:call';
 const SUBSCRIBE = 'reclaimd:subscribe';

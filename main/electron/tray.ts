@@ -1,5 +1,5 @@
 import { Menu, Notification, Tray, nativeImage, type NativeImage } from 'electron';
-import type { DecisionRecord, StatusInfo } from '../api/contract';
+import type { DecisionRecord, StatusInfo } from '../../common/api/contract';
 import { notificationText } from './notification-text';
 
 const LEVEL_COLORS: Record<string, [number, number, number]> = {

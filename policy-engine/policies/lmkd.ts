@@ -1,11 +1,11 @@
-import { formatBytes } from '../format';
+import { formatBytes } from '../../common/format';
 import { isSystemBand } from '../importance';
 import { configureParams, type ParamSpecs, type ParamValues } from '../params';
 import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import { protectionReason } from '../protection';
 import type { PolicyFactory } from '../registry';
 import { belowKillAdj, BUSY, notEligible, skippedAbove } from '../skip-reasons';
-import { PAGE_SIZE, type ActionOutcome, type MemoryReading, type PlannedAction, type PressureSignal, type ProcessSnapshot, type RankedProcess } from '../types';
+import { PAGE_SIZE, type ActionOutcome, type KillReason, type MemoryReading, type PlannedAction, type PressureSignal, type ProcessSnapshot, type RankedProcess } from '../types';
 
 // A port of Android's lmkd, written from the source (never copied) at one pinned revision.
 // Line numbers below are of lmkd.cpp at that revision.
@@ -67,7 +67,7 @@ type Reclaim = 'none' | 'kswapd' | 'direct';
 
 export interface KillDecision {
   /** lmkd's kill_reasons name (LOW_MEM_AND_SWAP, ...). */
-  reason: string;
+  reason: KillReason;
   desc: string;
   minAdj: number;
 }
@@ -311,7 +311,7 @@ export class LmkdPolicy implements ReclaimPolicy {
       }
       this.lastKillAt = now;
       this.waitingForKill = processKey(victim.process);
-      actions = [killAction(victim, `${decision.reason}: ${decision.desc} (${signal.source} ${isEvent ? signal.level : 'poll'}), min adj ${minAdj}${criticalStall ? ' (critical stall)' : ''}`, passedOver(ranked, victim, minAdj, ctx))];
+      actions = [killAction(victim, decision.reason, `${decision.reason}: ${decision.desc} (${signal.source} ${isEvent ? signal.level : 'poll'}), min adj ${minAdj}${criticalStall ? ' (critical stall)' : ''}`, passedOver(ranked, victim, minAdj, ctx))];
     }
 
     // :3089-3115 no_kill: pause while waiting for the victim; (re)start polling after an event,
@@ -423,7 +423,7 @@ export class LmkdPolicy implements ReclaimPolicy {
     if (!victim) return [];
     this.lastKillAt = ctx.now;
     this.waitingForKill = processKey(victim.process);
-    return [killAction(victim, `vmpressure ${level}: legacy level table, min adj ${levelAdj}`, passedOver(ranked, victim, levelAdj, ctx))];
+    return [killAction(victim, 'VMPRESSURE_LEVEL', `vmpressure ${level}: legacy level table, min adj ${levelAdj}`, passedOver(ranked, victim, levelAdj, ctx))];
   }
 
   /** record_low_pressure_levels (lmkd.cpp:2596): ignoring upward jumps of 10 % or more. */
@@ -435,10 +435,10 @@ export class LmkdPolicy implements ReclaimPolicy {
   }
 }
 
-function killAction(victim: RankedProcess, reason: string, skipped: Record<string, string>): PlannedAction {
+function killAction(victim: RankedProcess, killReason: KillReason, reason: string, skipped: Record<string, string>): PlannedAction {
   const proc = victim.process;
   const requestedBytes = proc.rssAnonBytes + proc.rssFileBytes + proc.swapBytes;
-  return { type: 'kill', pid: proc.pid, startTime: proc.startTime, appKey: proc.appKey, requestedBytes, reason: `${reason}; ${victim.why}`, dryRun: false, skipped };
+  return { type: 'kill', pid: proc.pid, startTime: proc.startTime, appKey: proc.appKey, requestedBytes, reason: `${reason}; ${victim.why}`, killReason, dryRun: false, skipped };
 }
 
 const residentBytes = (r: RankedProcess) => r.process.rssAnonBytes + r.process.rssFileBytes;

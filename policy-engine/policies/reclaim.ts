@@ -1,10 +1,10 @@
-import { formatBytes, formatDuration } from '../format';
+import { formatBytes, formatDuration } from '../../common/format';
 import { configureParams, type ParamSpecs, type ParamValues } from '../params';
 import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import { rankProcesses } from '../ranking';
 import { belowKillAdj, BUSY, notEligible, skippedAbove } from '../skip-reasons';
 import type { PolicyFactory } from '../registry';
-import { MiB, type KillAction, type PlannedAction, type PressureLevel, type PressureSignal, type RankedProcess, type ReclaimAction } from '../types';
+import { MiB, type KillAction, type KillReason, type PlannedAction, type PressureLevel, type PressureSignal, type RankedProcess, type ReclaimAction } from '../types';
 
 export const RECLAIM_PARAMS = {
   cooldownMs: { type: 'integer', default: 10_000, min: 0, max: 3_600_000, unit: 'ms', description: 'Pause after reclaiming a process before it is reclaimed again (Android compaction throttles 0.5–10 s).' },
@@ -275,9 +275,14 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     const belowMin = m.watermarks ? m.freeBytes < m.watermarks.minBytes : m.availableBytes < target;
     const exhaustedText = `swap exhausted (${formatBytes(m.swapFreeBytes)} free) and ${formatBytes(cacheLeft)} of page cache left`;
     let trigger: string;
-    if (exhausted && belowMin) trigger = `${exhaustedText}, free ${formatBytes(m.freeBytes)} under the min watermark`;
-    else if (exhausted && sustainedCritical) trigger = `${exhaustedText}, critical for ${formatDuration(now - this.criticalSince!)}`;
-    else return null;
+    let killReason: KillReason;
+    if (exhausted && belowMin) {
+      trigger = `${exhaustedText}, free ${formatBytes(m.freeBytes)} under the min watermark`;
+      killReason = 'RECLAIM_EXHAUSTED_BELOW_MIN';
+    } else if (exhausted && sustainedCritical) {
+      trigger = `${exhaustedText}, critical for ${formatDuration(now - this.criticalSince!)}`;
+      killReason = 'RECLAIM_EXHAUSTED_CRITICAL';
+    } else return null;
 
     // The previous app is the likeliest to come back (Android keeps it above cached for that;
     // SmartLMK and Acclaim weigh eviction by expected return): its kill costs a cold start the
@@ -317,6 +322,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     });
     return {
       type: 'kill',
+      killReason,
       pid: proc.pid,
       startTime: proc.startTime,
       appKey: proc.appKey,

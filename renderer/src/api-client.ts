@@ -1,7 +1,10 @@
 // How the UI reaches the daemon: the Electron preload's `window.reclaimd` when it runs in
-// the desktop window, otherwise HTTP + WebSocket to the daemon that served this page,
-// with the token from the URL it printed.
-import type { ApiErrorBody, MethodName, MethodParams, MethodResult, ReclaimdApi, StreamMessage, StreamName } from '../../main/api/contract';
+// the desktop window, otherwise the one API client (common/api/api-client.ts) to the daemon
+// that served this page, with the token from the URL it printed.
+import type { ReclaimdApi } from '../../common/api/contract';
+import { ApiClient, type ConnectionListener } from '../../common/api/api-client.js';
+
+export { ApiError } from '../../common/api/api-error.js';
 
 declare global {
   interface Window {
@@ -9,19 +12,9 @@ declare global {
   }
 }
 
-/** A failed call: the status and message, and the field at fault for a 400. */
-export class ApiCallError extends Error {
-  constructor(readonly status: number, message: string, readonly field?: string) {
-    super(message);
-    this.name = 'ApiCallError';
-  }
-}
-
-export type ConnectionListener = (connected: boolean, why?: string) => void;
-
 export function connectApi(onConnection: ConnectionListener): ReclaimdApi {
   if (window.reclaimd) return window.reclaimd;
-  return new HttpApi(takeUrlToken(), onConnection);
+  return new ApiClient({ base: `${location.protocol}//${location.host}`, token: takeUrlToken(), openSocket: (url) => new WebSocket(url), onConnection });
 }
 
 /**
@@ -42,55 +35,3 @@ function takeUrlToken(): string {
 }
 
 const TOKEN_KEY = 'reclaimd-token';
-
-class HttpApi implements ReclaimdApi {
-  constructor(private readonly token: string, private readonly onConnection: ConnectionListener) {}
-
-  async call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResult<M>> {
-    let res: Response;
-    try {
-      res = await fetch(`/api/${method}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.token}` },
-        body: JSON.stringify(params ?? {}),
-      });
-    } catch (err) {
-      this.onConnection(false, 'the daemon is not answering');
-      throw new ApiCallError(0, `the daemon is not answering (${(err as Error).message})`);
-    }
-    const body = (await res.json().catch(() => ({ error: `HTTP ${res.status}` }))) as unknown;
-    if (!res.ok) {
-      const e = body as ApiErrorBody;
-      if (res.status === 401) this.onConnection(false, 'this page has no valid token: open the URL reclaimd printed');
-      throw new ApiCallError(res.status, e.error, e.field);
-    }
-    return body as MethodResult<M>;
-  }
-
-  subscribe(streams: readonly StreamName[], onEvent: (m: StreamMessage) => void, processesIntervalMs?: number): () => void {
-    let socket: WebSocket | null = null;
-    let closed = false;
-    let retryMs = 500;
-    const open = () => {
-      const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-      socket = new WebSocket(`${proto}://${location.host}/api/events?token=${encodeURIComponent(this.token)}`);
-      socket.onopen = () => {
-        retryMs = 500;
-        this.onConnection(true);
-        socket!.send(JSON.stringify({ streams, ...(processesIntervalMs ? { processesIntervalMs } : {}) }));
-      };
-      socket.onmessage = (e) => onEvent(JSON.parse(e.data as string) as StreamMessage);
-      socket.onclose = () => {
-        if (closed) return;
-        this.onConnection(false, 'lost the connection to the daemon; reconnecting…');
-        setTimeout(open, retryMs);
-        retryMs = Math.min(retryMs * 2, 10_000);
-      };
-    };
-    open();
-    return () => {
-      closed = true;
-      socket?.close();
-    };
-  }
-}

@@ -1,6 +1,6 @@
 // The shell: pages, the status line and banners, the theme, and the live event stream that
 // every page listens to. Pages are DOM-only modules that talk to the daemon through the API.
-import type { DecisionRecord, StatusInfo, StreamMessage } from '../../main/api/contract';
+import type { DecisionRecord, StatusInfo, StreamMessage } from '../../common/api/contract';
 import { connectApi } from './api-client.js';
 import { createAppsPage } from './pages/apps.js';
 import { createHistoryPage } from './pages/history.js';

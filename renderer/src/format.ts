@@ -1,11 +1,10 @@
 // Numbers as people read them.
+import { formatBytes } from '../../common/format.js';
+
+/** Bytes as the UI shows them ("1.4 GiB"), a dash for none. */
 export function bytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '–';
-  const abs = Math.abs(n);
-  if (abs >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-  if (abs >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(abs >= 100 * 1024 ** 2 ? 0 : 1)} MiB`;
-  if (abs >= 1024) return `${(n / 1024).toFixed(0)} KiB`;
-  return `${n} B`;
+  return formatBytes(n, ' ');
 }
 
 // One formatter each, made once: toLocale*String builds a new one per call, which a list

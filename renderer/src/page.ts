@@ -1,6 +1,6 @@
 // What a page is and what the shell gives it: its own file so the shell can import the
 // pages and the pages these types without an import circle.
-import type { ReclaimdApi, StatusInfo, StreamMessage } from '../../main/api/contract';
+import type { ReclaimdApi, StatusInfo, StreamMessage } from '../../common/api/contract';
 
 export interface Page {
   mount(container: HTMLElement): void;

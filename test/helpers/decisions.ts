@@ -8,7 +8,7 @@ export function makeDecision(i: number, at = i * 1000): Decision {
   const app = apps[i % apps.length];
   const isKill = i % 50 === 49;
   const action = isKill
-    ? { type: 'kill' as const, pid: 1000 + (i % 97), startTime: 7, appKey: app, requestedBytes: 200 * MiB, reason: 'last resort', dryRun: false }
+    ? { type: 'kill' as const, pid: 1000 + (i % 97), startTime: 7, appKey: app, requestedBytes: 200 * MiB, reason: 'last resort', killReason: 'LOW_MEM' as const, dryRun: false }
     : { type: 'reclaim' as const, pid: 1000 + (i % 97), startTime: 7, appKey: app, kind: kinds[i % 3], mode: 'pageout' as const, requestedBytes: 64 * MiB, reason: `medium pressure: ${app}, "quoted", comma`, dryRun: false };
   const process = { pid: action.pid, startTime: 7, appKey: app, name: app, importance: 'cached' as const, oomScoreAdj: 900, priority: 'normal' as const, isForeground: false, lastForegroundAt: 0, rssAnonBytes: MiB, rssFileBytes: MiB, swapBytes: 0 };
   return {

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { jsonTooDeep, tooDeepMessage } from '../../../common/json-depth';
-import { subscribeMessage, type ProcessList, type StreamEvents, type StreamName, type SubscribeMessage } from '../../api/contract';
+import { subscribeMessage, type ProcessList, type StreamEvents, type StreamName, type SubscribeMessage } from '../../../common/api/contract';
 
 /** Past this many bytes queued for a client, its events are dropped (and counted) until it reads. */
 const MAX_BUFFERED_BYTES = 1 << 20;

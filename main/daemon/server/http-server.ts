@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { jsonTooDeep, tooDeepMessage } from '../../../common/json-depth';
-import { ApiError, toApiError } from '../../api/api-error';
-import { isMethod, validateParams, type ApiErrorBody, type MethodName } from '../../api/contract';
+import { ApiError, toApiError } from '../../../common/api/api-error';
+import { isMethod, validateParams, type ApiErrorBody, type MethodName } from '../../../common/api/contract';
 import type { Handlers } from '../service';
 import { ConnectionGuard, MAX_CONNECTIONS } from './connection-guard';
 import type { EventHub } from './event-hub';

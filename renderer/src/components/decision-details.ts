@@ -1,5 +1,5 @@
 // One decision in full: the signal's numbers, the ranked candidates, the action and outcome.
-import type { DecisionRecord } from '../../../main/api/contract';
+import type { DecisionRecord } from '../../../common/api/contract';
 import { h } from '../dom.js';
 import { bytes, dateTime, pct, time } from '../format.js';
 import { showDialog } from './dialog.js';

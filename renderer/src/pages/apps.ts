@@ -1,7 +1,8 @@
 // Apps: the ranked process list (best victim first), searchable and sortable, with the
 // user's priority per app and a manual reclaim that names the app before it acts.
-import type { DecisionRecord, PriorityInfo, ProcessList, ProcessRow } from '../../../main/api/contract';
-import { ApiCallError } from '../api-client.js';
+import type { DecisionRecord, PriorityInfo, ProcessList, ProcessRow } from '../../../common/api/contract';
+import { ApiError } from '../api-client.js';
+import { RECLAIM_KINDS, USER_PRIORITIES, type ReclaimKind, type UserPriority } from '../../../common/vocabulary.js';
 import type { AppContext, Page } from '../page';
 import { confirmAction, showDialog } from '../components/dialog.js';
 import { Chart } from '../components/chart.js';
@@ -12,8 +13,6 @@ import { bytes, time } from '../format.js';
 import { glossary, TERMS } from '../components/glossary.js';
 import { sparkline } from '../components/sparkline.js';
 
-const PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const;
-const KINDS = ['file', 'anon', 'all'] as const;
 const RATES: [string, number][] = [['10 per second', 100], ['every second', 1000], ['every 5 s', 5000], ['paused', 0]];
 
 // Each process keeps its memory over this many updates (five minutes at the default refresh
@@ -63,7 +62,7 @@ export function createAppsPage(ctx: AppContext): Page {
   const setPriority = async (appKey: string, priority: string) => {
     pending.set(appKey, priority);
     try {
-      await ctx.api.call('priorities.set', { appKey, priority: priority as (typeof PRIORITIES)[number] });
+      await ctx.api.call('priorities.set', { appKey, priority: priority as UserPriority });
       toast(`${appKey}: priority ${priority}`);
       void loadStored();
     } catch (err) {
@@ -72,7 +71,7 @@ export function createAppsPage(ctx: AppContext): Page {
     }
   };
 
-  const reclaim = async (row: ProcessRow, kind: (typeof KINDS)[number]) => {
+  const reclaim = async (row: ProcessRow, kind: ReclaimKind) => {
     const what = kind === 'all' ? 'all pages' : `${kind} pages`;
     const ok = await confirmAction(`Reclaim ${what} of ${row.appKey}?`, `Reclaim ${what} of ${row.appKey} (pid ${row.pid}) now? Its ${kind === 'file' ? 'file pages are dropped and re-read later' : 'memory is compressed into swap and faulted back in when used'}.`, `Reclaim ${kind}`);
     if (!ok) return;
@@ -169,11 +168,11 @@ export function createAppsPage(ctx: AppContext): Page {
       label: 'Priority',
       width: '120px',
       hideOrder: 2,
-      compare: (a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority),
+      compare: (a, b) => USER_PRIORITIES.indexOf(a.priority) - USER_PRIORITIES.indexOf(b.priority),
       render: (r, c) => {
         let select = c.firstElementChild as HTMLSelectElement | null;
         if (!select) {
-          select = h('select', { 'aria-label': 'Priority' }, ...PRIORITIES.map((p) => h('option', { value: p }, p)));
+          select = h('select', { 'aria-label': 'Priority' }, ...USER_PRIORITIES.map((p) => h('option', { value: p }, p)));
           select.addEventListener('change', () => void setPriority(select!.dataset.app!, select!.value));
           c.append(select);
         }
@@ -208,7 +207,7 @@ export function createAppsPage(ctx: AppContext): Page {
       render: (r, c) => {
         if (!c.firstElementChild) {
           c.className = 'actions';
-          for (const kind of KINDS) {
+          for (const kind of RECLAIM_KINDS) {
             const b = h('button', { type: 'button', 'data-kind': kind }, kind);
             b.addEventListener('click', () => {
               const row = (c.parentElement as HTMLElement & { row?: ProcessRow }).row;
@@ -243,7 +242,7 @@ export function createAppsPage(ctx: AppContext): Page {
       list = await ctx.api.call('priorities.list', {});
       stored = new Set(list.map((p) => p.appKey));
     } catch (err) {
-      storedList.replaceChildren(h('p', { class: 'bad' }, (err as ApiCallError).message));
+      storedList.replaceChildren(h('p', { class: 'bad' }, (err as ApiError).message));
       return;
     }
     storedList.replaceChildren(

@@ -1,7 +1,8 @@
 // History: the decision log with filters, paged by keyset as the list scrolls (smooth at a
 // million rows: only visible rows exist in the DOM, each page is an index walk), per-app
 // totals, reclaimed over time, CSV export, and any row in full.
-import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../main/api/contract';
+import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../common/api/contract';
+import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../../common/vocabulary.js';
 import type { AppContext, Page } from '../page';
 import { Chart } from '../components/chart.js';
 import { resultText, showDecision, whyText } from '../components/decision-details.js';
@@ -102,12 +103,13 @@ export function createHistoryPage(ctx: AppContext): Page {
   };
   const since = h('input', { type: 'datetime-local', name: 'since', 'aria-label': 'From' });
   const until = h('input', { type: 'datetime-local', name: 'until', 'aria-label': 'Until' });
-  const select = (name: string, label: string, values: string[]) =>
+  const select = (name: string, label: string, values: readonly string[]) =>
     h('select', { name, 'aria-label': label }, h('option', { value: '' }, 'any'), ...values.map((v) => h('option', { value: v }, v)));
-  const kind = select('kind', 'Kind', ['file', 'anon', 'all']);
-  const action = select('action', 'Action', ['reclaim', 'kill']);
-  const level = select('level', 'Level', ['none', 'low', 'medium', 'critical']);
-  const result = select('result', 'Result', ['ok', 'gone', 'denied', 'refused', 'error', 'unsupported', 'dry-run']);
+  const kind = select('kind', 'Kind', RECLAIM_KINDS);
+  const action = select('action', 'Action', ACTION_TYPES);
+  const level = select('level', 'Level', PRESSURE_LEVELS);
+  const result = select('result', 'Result', ACTION_RESULTS);
+  const killReason = select('killReason', 'Kill reason', KILL_REASONS);
   const scope = h('select', { name: 'scope', 'aria-label': 'Source' }, h('option', { value: 'live' }, 'live agent'), h('option', { value: 'all' }, 'live and replays'));
 
   /** A preset range: from `ms` ago until now (the From / Until fields show it). */
@@ -133,6 +135,7 @@ export function createHistoryPage(ctx: AppContext): Page {
     if (action.value) f.action = action.value as Filter['action'];
     if (level.value) f.level = level.value as Filter['level'];
     if (result.value) f.result = result.value as Filter['result'];
+    if (killReason.value) f.killReason = killReason.value as Filter['killReason'];
     if (scope.value === 'live') f.runId = null;
     filter = f;
     reload();
@@ -158,7 +161,7 @@ export function createHistoryPage(ctx: AppContext): Page {
     mount(container) {
       const form = h('form', { class: 'toolbar', 'aria-label': 'Filters' },
         h('label', {}, 'From', since), h('label', {}, 'Until', until), h('label', {}, 'App', appInput), h('label', {}, 'Kind', kind),
-        h('label', {}, 'Action', action), h('label', {}, 'Level', level), h('label', {}, 'Result', result), h('label', {}, 'Source', scope),
+        h('label', {}, 'Action', action), h('label', {}, 'Level', level), h('label', {}, 'Result', result), h('label', {}, 'Kill reason', killReason), h('label', {}, 'Source', scope),
         h('button', { type: 'submit', class: 'primary' }, 'Apply'),
         h('button', { type: 'button', onclick: () => void exportCsv() }, 'Export CSV'),
         count,

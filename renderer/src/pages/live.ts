@@ -1,7 +1,8 @@
 // Live: pressure and PSI over time, the memory breakdown over time, and the decisions as
 // they happen, on one timeline: each decision is a marker on both charts (click opens it),
 // hovering a decision in the feed marks its moment, and presets or a drag pick the window.
-import type { DecisionRecord, PressureSample } from '../../../main/api/contract';
+import type { DecisionRecord, PressureSample } from '../../../common/api/contract';
+import { levelRank, PRESSURE_LEVELS } from '../../../common/vocabulary.js';
 import type { AppContext, Page } from '../page';
 import { Chart, type ChartMarker } from '../components/chart.js';
 import { describeDecision, resultText, showDecision, whyText } from '../components/decision-details.js';
@@ -12,7 +13,6 @@ import { bytes, time } from '../format.js';
 
 const WINDOW_MS = 10 * 60_000;
 const FEED_ROWS = 200;
-const LEVELS = ['none', 'low', 'medium', 'critical'];
 /** Time presets: the last minute, five, or the whole window the page keeps. */
 const PRESETS: [string, number | null][] = [['1 min', 60], ['5 min', 300], ['10 min', null]];
 /**
@@ -42,7 +42,7 @@ export function createLivePage(ctx: AppContext): Page {
   const drawCharts = () => {
     const buckets = downsample(samples, Math.max(50, Math.round(pressureChart.container.clientWidth * POINTS_PER_PX)));
     const t = buckets.map((s) => s.ts / 1000);
-    pressureChart.setData([t, buckets.map((s) => LEVELS.indexOf(s.level)), buckets.map((s) => s.psiSome ?? 0), buckets.map((s) => s.psiFull ?? 0)]);
+    pressureChart.setData([t, buckets.map((s) => levelRank(s.level)), buckets.map((s) => s.psiSome ?? 0), buckets.map((s) => s.psiFull ?? 0)]);
     // Stacked: each series is the sum of itself and those below it.
     const mt = samples.map((s) => s.ts / 1000);
     const anon = samples.map((s) => s.anonBytes);
@@ -110,12 +110,12 @@ export function createLivePage(ctx: AppContext): Page {
       pressureChart = new Chart(pressureBox, {
         title: 'Pressure level and PSI (avg10)',
         series: [
-          { label: 'level', color: '--accent', scale: 'y2', stepped: true, width: 2, value: (v) => (v === null ? '–' : LEVELS[v] ?? String(v)) },
+          { label: 'level', color: '--accent', scale: 'y2', stepped: true, width: 2, value: (v) => (v === null ? '–' : PRESSURE_LEVELS[v] ?? String(v)) },
           { label: 'PSI some', color: '--medium', value: (v) => (v === null ? '–' : `${v.toFixed(1)}%`) },
           { label: 'PSI full', color: '--zram', dash: [6, 3], value: (v) => (v === null ? '–' : `${v.toFixed(1)}%`) },
         ],
         yFormat: (v) => `${v}%`,
-        y2Format: (v) => LEVELS[v] ?? '',
+        y2Format: (v) => PRESSURE_LEVELS[v] ?? '',
         syncKey: 'live',
         markers,
         onMarker: openMarker,
@@ -180,7 +180,7 @@ function downsample(samples: PressureSample[], max: number): PressureSample[] {
     const last = bucket[bucket.length - 1];
     out.push({
       ...last,
-      level: bucket.reduce((a, s) => (LEVELS.indexOf(s.level) > LEVELS.indexOf(a) ? s.level : a), bucket[0].level),
+      level: bucket.reduce((a, s) => (levelRank(s.level) > levelRank(a) ? s.level : a), bucket[0].level),
       psiSome: Math.max(...bucket.map((s) => s.psiSome ?? 0)),
       psiFull: Math.max(...bucket.map((s) => s.psiFull ?? 0)),
     });

@@ -1,8 +1,9 @@
 // Replay: a bundled scenario or a file (its validation errors shown at the field), the
 // policies to compare, the metrics side by side with the better value marked, and the
 // timelines on shared time axes; stored runs below.
-import type { PolicyInfo, ReplayMetrics, ReplayReportInfo, RunInfo, ScenarioInfo, ScenarioIssueInfo } from '../../../main/api/contract';
-import { ApiCallError } from '../api-client.js';
+import type { PolicyInfo, ReplayMetrics, ReplayReportInfo, RunInfo, ScenarioInfo, ScenarioIssueInfo } from '../../../common/api/contract';
+import { PRESSURE_LEVELS } from '../../../common/vocabulary.js';
+import { ApiError } from '../api-client.js';
 import type { AppContext, Page } from '../page';
 import { Chart } from '../components/chart.js';
 import { h, toast } from '../dom.js';
@@ -124,7 +125,7 @@ export function createReplayPage(ctx: AppContext): Page {
       showReport(reports[0]);
       results.prepend(suiteTable(reports, base));
     } catch (err) {
-      results.replaceChildren(h('p', { class: 'bad', role: 'alert' }, (err as ApiCallError).field ? `${(err as ApiCallError).field}: ${(err as Error).message}` : (err as Error).message));
+      results.replaceChildren(h('p', { class: 'bad', role: 'alert' }, (err as ApiError).field ? `${(err as ApiError).field}: ${(err as Error).message}` : (err as Error).message));
     } finally {
       runButton.disabled = false;
     }
@@ -165,7 +166,7 @@ export function createReplayPage(ctx: AppContext): Page {
       chart.setData([t, ...report.runs.map((r) => pick(r).slice(0, t.length))]);
       charts.push(chart);
     };
-    perPolicy('Pressure level, kills marked ▼', (r) => r.timeline.level, (v) => ['none', 'low', 'medium', 'critical'][v] ?? '', true);
+    perPolicy('Pressure level, kills marked ▼', (r) => r.timeline.level, (v) => PRESSURE_LEVELS[v] ?? '', true);
     perPolicy('Foreground stall per second', (r) => r.timeline.stallMs, (v) => `${Math.round(v)} ms`);
     perPolicy('Free memory', (r) => r.timeline.freeBytes, (v) => bytes(v));
     perPolicy('zram (RAM used)', (r) => r.timeline.zramBytes, (v) => bytes(v));

@@ -1,7 +1,7 @@
 // Settings: host, policy and its parameters, dry run, allow kill, retention. Saved to the
 // daemon, which applies the policy at once; a bad value is shown at its field.
-import type { PolicyInfo, Settings } from '../../../main/api/contract';
-import { ApiCallError } from '../api-client.js';
+import type { PolicyInfo, Settings } from '../../../common/api/contract';
+import { ApiError } from '../api-client.js';
 import type { AppContext, Page } from '../page';
 import { h, toast } from '../dom.js';
 
@@ -152,7 +152,7 @@ export function createSettingsPage(ctx: AppContext): Page {
       toast('Settings saved.');
       ctx.refreshStatus();
     } catch (err) {
-      const e = err as ApiCallError;
+      const e = err as ApiError;
       // "params.params.reclaim.cooldownMs" → the parameter's field; "params.retention.maxRows" → its field.
       const path = (e.field ?? '').replace(/^params\./, '');
       const name = path.startsWith(`params.${policy}.`) ? `param.${path.slice(`params.${policy}.`.length)}` : path;

@@ -1,8 +1,12 @@
-// Human-readable sizes and durations for the "why" texts of decisions.
+// Human-readable sizes and durations: the "why" texts of decisions, the CLI and the UI.
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
-export function formatBytes(bytes: number): string {
+/**
+ * Bytes in binary units, one decimal below 10 of a unit, none above: "1.4GiB", "512MiB".
+ * The decision texts run number and unit together; the UI passes ' ' ("1.4 GiB").
+ */
+export function formatBytes(bytes: number, separator = ''): string {
   let value = Math.abs(bytes);
   let unit = 0;
   while (value >= 1024 && unit < UNITS.length - 1) {
@@ -10,7 +14,7 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   const sign = bytes < 0 ? '-' : '';
-  return `${sign}${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)}${UNITS[unit]}`;
+  return `${sign}${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)}${separator}${UNITS[unit]}`;
 }
 
 export function formatDuration(ms: number): string {

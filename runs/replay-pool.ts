@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { compiledScript } from '../../host/worker-script';
-import { ApiError } from '../api/api-error';
-import type { ReplayReportInfo } from '../api/contract';
+import { compiledScript } from '../host/worker-script';
+import { ApiError } from '../common/api/api-error';
+import type { ReplayReportInfo } from '../common/api/contract';
 import type { ReplayJob, ReplayJobResult } from './replay-worker';
 
 /** Replays at once beyond which a request is told to come back (each holds a core). */

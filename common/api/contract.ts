@@ -2,15 +2,13 @@
 // over HTTP + WebSocket). Each method has a request schema checked at runtime on every
 // call, and a response type checked by the compiler on both ends. Pure TypeScript: the
 // renderer imports this file too.
-import type { AppTotalsRecord, DecisionRecord, HourlyReclaimRecord } from '../../policy-engine/decision-record';
-import type { ImportanceBand, PressureLevel, UserPriority } from '../../policy-engine/types';
+import type { AppTotalsRecord, DecisionRecord, HourlyReclaimRecord } from '../decision-record';
+import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS, USER_PRIORITIES, type ActionResult, type ActionType, type ReclaimKind, type ImportanceBand, type PressureLevel, type UserPriority } from '../vocabulary';
 import type { ReplayMetrics } from '../../host/sim/sim-metrics';
 import { arrayOf, bool, int, json, nullable, num, obj, oneOf, optional, str, type Infer, type Schema } from './schema';
 
 export type { DecisionRecord, ReplayMetrics };
 
-export const PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const satisfies readonly UserPriority[];
-export const KINDS = ['file', 'anon', 'all'] as const;
 export const HOST_KINDS = ['sim', 'linux', 'observe'] as const;
 export type HostKind = (typeof HOST_KINDS)[number];
 export type AgentMode = 'active' | 'dry-run' | 'observe-only';
@@ -57,7 +55,7 @@ export interface ProcessRow {
   eligible: boolean;
   score: number | null;
   why: string;
-  lastAction: { ts: number; action: 'reclaim' | 'kill'; kind: string | null; result: string; reclaimedBytes: number } | null;
+  lastAction: { ts: number; action: ActionType; kind: ReclaimKind | null; result: ActionResult; reclaimedBytes: number } | null;
 }
 
 export interface ProcessList {
@@ -194,10 +192,11 @@ const historyFilter = {
   app: optional(appKey),
   /** App keys containing this, ASCII case ignored (History's app box). */
   appContains: optional(str({ min: 1, max: 256, what: 'part of an app key, 1 to 256 characters' })),
-  kind: optional(oneOf(KINDS)),
-  action: optional(oneOf(['reclaim', 'kill'] as const)),
-  level: optional(oneOf(['none', 'low', 'medium', 'critical'] as const)),
-  result: optional(oneOf(['ok', 'gone', 'denied', 'refused', 'error', 'unsupported', 'dry-run'] as const)),
+  kind: optional(oneOf(RECLAIM_KINDS)),
+  action: optional(oneOf(ACTION_TYPES)),
+  level: optional(oneOf(PRESSURE_LEVELS)),
+  result: optional(oneOf(ACTION_RESULTS)),
+  killReason: optional(oneOf(KILL_REASONS)),
   runId: optional(nullable(int(1, Number.MAX_SAFE_INTEGER))),
 };
 const noParams = obj({});
@@ -213,7 +212,7 @@ export const METHODS = {
   'pressure.recent': { params: obj({ sinceMs: optional(int(0, 3_600_000)) }), result: null as unknown as PressureSample[] },
   'decisions.recent': { params: obj({ limit: optional(int(1, 1000)) }), result: null as unknown as DecisionRecord[] },
   'priorities.list': { params: noParams, result: null as unknown as PriorityInfo[] },
-  'priorities.set': { params: obj({ appKey, priority: oneOf(PRIORITIES), note: optional(str({ max: 500 })) }), result: null as unknown as PriorityInfo },
+  'priorities.set': { params: obj({ appKey, priority: oneOf(USER_PRIORITIES), note: optional(str({ max: 500 })) }), result: null as unknown as PriorityInfo },
   'priorities.clear': { params: obj({ appKey }), result: null as unknown as { cleared: boolean } },
   'history.query': {
     params: obj({
@@ -230,7 +229,7 @@ export const METHODS = {
   'history.totals': { params: obj(historyFilter), result: null as unknown as AppTotalsInfo[] },
   'history.hourly': { params: obj(historyFilter), result: null as unknown as HourlyInfo[] },
   'history.export': { params: obj({ ...historyFilter, maxRows: optional(int(1, 200_000)) }), result: null as unknown as CsvExport },
-  'reclaim.manual': { params: obj({ pid: int(1, 4_194_304), kind: oneOf(KINDS) }), result: null as unknown as DecisionRecord },
+  'reclaim.manual': { params: obj({ pid: int(1, 4_194_304), kind: oneOf(RECLAIM_KINDS) }), result: null as unknown as DecisionRecord },
   'replay.run': {
     params: obj({
       scenario: scenarioRef,

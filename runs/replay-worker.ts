@@ -1,11 +1,11 @@
 // A replay on its own thread: the daemon is also the live agent, and a long replay must not
 // hold its event loop (pressure events, the API, the UI's streams) for seconds.
 import { parentPort, workerData } from 'node:worker_threads';
-import { DatabaseError } from '../../db/errors';
-import { openDatabase, type Db } from '../../db/open';
-import { parseScenarioText } from '../../scenario/validate';
-import { createBuiltinRegistry } from '../../policy-engine/policies/index';
-import { replayWithTimelines } from './replay-service';
+import { DatabaseError } from '../db/errors';
+import { openDatabase, type Db } from '../db/open';
+import { parseScenarioText } from '../scenario/validate';
+import { createBuiltinRegistry } from '../policy-engine/policies/index';
+import { replayWithTimelines } from './replay-with-timelines';
 
 export interface ReplayJob {
   /** The scenario file's text (validated by the caller already). */

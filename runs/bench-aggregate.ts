@@ -1,7 +1,7 @@
 // The pure half of `reclaimd bench`: per-run metrics in, medians with their spread and the
 // best policy per metric out, and the table a person reads. No I/O, so it is unit-tested
 // apart from the worker threads that produce the runs.
-import type { ReplayMetrics } from '../../host/sim/sim-metrics';
+import type { ReplayMetrics } from '../host/sim/sim-metrics';
 
 /** Which way is better for a metric; `none` when more or less is not a verdict in itself. */
 export type Better = 'lower' | 'none';

@@ -1,14 +1,11 @@
-import { performance } from 'node:perf_hooks';
-import { RunRecorder } from '../../db/run-recorder';
-import { scenarioHash } from '../../db/runs';
-import type { Db } from '../../db/open';
-import type { Scenario } from '../../scenario/scenario';
-import { replay } from '../../runs/replay';
-import type { SimHost } from '../../host/sim/sim-host';
-import type { PolicyRegistry } from '../../policy-engine/registry';
-import { levelRank } from '../../policy-engine/types';
-import type { ReplayReportInfo, ReplayRunInfo, ReplayTimeline } from '../api/contract';
-import { verdict } from '../cli/replay-command';
+import type { Db } from '../db/open';
+import type { Scenario } from '../scenario/scenario';
+import type { SimHost } from '../host/sim/sim-host';
+import type { PolicyRegistry } from '../policy-engine/registry';
+import { levelRank } from '../policy-engine/types';
+import type { ReplayReportInfo, ReplayRunInfo, ReplayTimeline } from '../common/api/contract';
+import { runAndRecord } from './record-run';
+import { verdict } from './verdict';
 
 export interface ReplayRequest {
   scenario: Scenario;
@@ -42,21 +39,7 @@ export function replayWithTimelines(req: ReplayRequest, registry: PolicyRegistry
       timeline.stallMs.push(Math.round((host.counters.foregroundStallUs - stallUs) / 100) / 10);
       stallUs = host.counters.foregroundStallUs;
     };
-    const recorder = req.db
-      ? new RunRecorder(req.db, { scenario: req.scenario.name, scenarioHash: scenarioHash(req.text), policy, params: req.params[policy] ?? {}, seed: req.seed ?? req.scenario.seed, host: 'sim' })
-      : null;
-    const result = replay(req.scenario, {
-      registry,
-      policy,
-      policyConfig: req.params[policy],
-      seed: req.seed,
-      wallClock: () => performance.now(),
-      onDecision: recorder?.onDecision,
-      onSample: sample,
-      sampleEveryMs: SAMPLE_MS,
-    });
-    // The same run replayed again is not stored twice: the stored one is named instead.
-    const stored = recorder?.finishUnlessStored({ ...result.metrics });
+    const { result, stored } = runAndRecord(req.scenario, { registry, policy, params: req.params, seed: req.seed, db: req.db, scenarioText: req.text, onSample: sample, sampleEveryMs: SAMPLE_MS });
     return {
       policy: result.policy,
       seed: result.seed,

@@ -4,19 +4,12 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { typescriptFiles } = require('./typescript-files');
 
 // The tree to check: the repository, or another one (the test gives it a small tree with a circle).
 const root = process.argv[2] ? path.resolve(process.argv[2]) : path.join(__dirname, '..');
 const SOURCE_DIRS = ['common', 'policy-engine', 'scenario', 'host', 'db', 'runs', 'main', 'renderer', 'bench', 'test'];
 
-function walk(dir) {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'node_modules' ? [] : walk(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
-  });
-}
 
 /** The .ts file a relative specifier names (renderer imports end in .js; directories mean index.ts). */
 function resolve(from, spec) {
@@ -25,7 +18,7 @@ function resolve(from, spec) {
 }
 
 const graph = new Map();
-for (const file of SOURCE_DIRS.flatMap((d) => walk(path.join(root, d)))) {
+for (const file of SOURCE_DIRS.flatMap((d) => typescriptFiles(path.join(root, d)))) {
   const code = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
   const deps = [];
   for (const m of code.matchAll(/(?:import|export)[^'";]*?from\s*['"]([^'"]+)['"]|import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {

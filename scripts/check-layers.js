@@ -4,6 +4,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { typescriptFiles } = require('./typescript-files');
 
 const root = path.join(__dirname, '..');
 const rules = [
@@ -47,18 +48,10 @@ const rules = [
   { dir: 'main/electron', allowedBare: ['electron', 'node:path', 'node:url'], forbiddenRelative: ['policy-engine/', 'host/', 'db/', 'main/daemon/', 'main/cli/', 'renderer/'], forbiddenCode: [] },
 ];
 
-function walk(dir) {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'node_modules' ? [] : walk(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
-  });
-}
 
 const problems = [];
 for (const rule of rules) {
-  for (const file of walk(path.join(root, rule.dir))) {
+  for (const file of typescriptFiles(path.join(root, rule.dir))) {
     const rel = path.relative(root, file);
     const text = fs.readFileSync(file, 'utf8');
     const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');

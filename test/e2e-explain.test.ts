@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { DecisionRecord } from '../common/api/contract';
 import type { ServedDaemon } from './helpers/serve';
-import { useUiSession } from './helpers/ui-session';
+import { DEMO_NEVER_FOREGROUND, useUiSession } from './helpers/ui-session';
 
 const AXE = join(__dirname, '..', 'node_modules', 'axe-core', 'axe.min.js');
 const PAGES = ['live', 'apps', 'history', 'replay', 'settings'] as const;
@@ -221,7 +221,7 @@ describe('a UI that explains (issue 15)', () => {
     await expect(page.locator('.vhead button[aria-sort]').count()).resolves.toBe(0);
 
     // A manual reclaim reports before and after, as the process list reads them.
-    const bg = (await d.client.call('processes', {})).processes.find((p) => p.eligible && p.rssFileBytes > 0)!;
+    const bg = (await d.client.call('processes', {})).processes.find((p) => DEMO_NEVER_FOREGROUND.includes(p.appKey) && p.eligible && p.rssFileBytes > 0)!;
     // The list re-ranks 10×/s and reuses its rows: held still while the button is clicked.
     await page.getByLabel('Refresh rate').selectOption({ label: 'paused' });
     await page.getByLabel(`Reclaim file pages of ${bg.appKey}`, { exact: true }).click();

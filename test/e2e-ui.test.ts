@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ServedDaemon } from './helpers/serve';
-import { useUiSession } from './helpers/ui-session';
+import { DEMO_NEVER_FOREGROUND, useUiSession } from './helpers/ui-session';
 
 describe('the UI in Chromium against reclaimd serve', () => {
   const ui = useUiSession(['--scenario', 'demo'], { viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
@@ -24,10 +24,11 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await page.setViewportSize({ width: 1280, height: 860 });
   };
   // One the agent may act on: an earlier test makes an app protected, whose buttons are then disabled.
+  // Apps the demo never brings to the front (scenarios/demo.json): it loops in real time and
+  // switches the foreground, so an app in the background now may be in front by the click.
   const firstBackgroundApp = async () => {
     const procs = await d.client.call('processes', {});
-    const candidates = procs.processes.filter((p) => !p.foreground && p.eligible);
-    return candidates.find((p) => p.appKey !== 'svc') ?? candidates[0];
+    return procs.processes.find((p) => DEMO_NEVER_FOREGROUND.includes(p.appKey) && p.eligible)!;
   };
 
   test('set a priority, reload, it is still there', async () => {

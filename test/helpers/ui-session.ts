@@ -29,6 +29,13 @@ export interface UiSession {
 }
 
 /**
+ * The demo's apps that are never in the foreground (scenarios/demo.json: notes, game and dialer
+ * take turns): a test that clicks an app's reclaim button picks one of these, since the demo
+ * loops in real time and the foreground may change between reading the list and the click.
+ */
+export const DEMO_NEVER_FOREGROUND: readonly string[] = ['music', 'svc'];
+
+/**
  * One serve + Chromium page for a describe block: started before its tests, closed after them
  * (also when they fail); every test fails on an uncaught page error. Fields are filled in
  * beforeAll, so read them inside tests.

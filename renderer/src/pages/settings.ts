@@ -144,7 +144,7 @@ export function createSettingsPage(ctx: AppContext): Page {
         policy,
         params: { ...(settings?.params ?? {}), [policy]: { ...params, ...('allowKill' in (info?.params ?? {}) ? { allowKill: (get('allowKill') as HTMLInputElement).checked } : {}) } },
         // Forced on by the daemon's command line: not the user's choice to save (the daemon would refuse "off").
-        ...(ctx.status()?.dryRunForcedBy ? {} : { dryRun: (get('dryRun') as HTMLInputElement).checked }),
+        ...(forcedBy ? {} : { dryRun: (get('dryRun') as HTMLInputElement).checked }),
         allowKill: (get('allowKill') as HTMLInputElement).checked,
         host: get('host').value as 'sim' | 'linux',
         retention: { maxAgeDays: Number(get('retention.maxAgeDays').value), maxRows: Number(get('retention.maxRows').value) },
@@ -161,10 +161,12 @@ export function createSettingsPage(ctx: AppContext): Page {
     }
   };
 
+  /** What forces dry run on (the command line's --dry-run), read with the settings: the switch is drawn forced. */
+  let forcedBy: string | null = null;
+
   const render = () => {
     if (!settings) return;
     const s = settings;
-    const forcedBy = ctx.status()?.dryRunForcedBy ?? null;
     const policySelect = h('select', { name: 'policy' }, ...policies.map((p) => h('option', { value: p.name, title: p.description }, p.name)));
     policySelect.value = s.policy;
     policySelect.addEventListener('change', () => renderParams(policySelect.value));
@@ -195,9 +197,12 @@ export function createSettingsPage(ctx: AppContext): Page {
         void save();
       });
       container.append(h('h1', {}, 'Settings'), form);
-      void Promise.all([ctx.api.call('policies.list', {}), ctx.api.call('settings.get', {})]).then(([p, s]) => {
+      // The status too: whether the command line forces dry run decides how the switch is drawn,
+      // and the shell's own first status may not have arrived when a page is opened directly.
+      void Promise.all([ctx.api.call('policies.list', {}), ctx.api.call('settings.get', {}), ctx.api.call('status', {})]).then(([p, s, st]) => {
         policies = p;
         settings = s;
+        forcedBy = st.dryRunForcedBy ?? null;
         render();
       }, (err: Error) => form.replaceChildren(h('p', { class: 'bad' }, err.message)));
     },

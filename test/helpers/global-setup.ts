@@ -2,7 +2,7 @@
 // marker every process it starts inherits, then the machine state is recorded. State left
 // by an earlier run that died (a zram journal, memcgs named after a dead pid) is put back
 // first, and said, so it is neither mistaken for the machine's own nor kept forever.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeStaleLabCgroups } from '../../runs/lab/memcg';
 import { recoverStaleZram } from '../../runs/lab/zram-swap';
@@ -17,6 +17,12 @@ export default function globalSetup(): void {
   process.env[RUN_MARKER] = String(process.pid);
   process.env[RUN_TMPDIR] = dir;
   process.env.TMPDIR = dir;
+  // What Chromium and GTK would write under $HOME (the crash reporter's database in
+  // ~/.config/chromium, dconf's cache in ~/.cache) goes into the run's folder, removed with it.
+  for (const [variable, name] of [['XDG_CONFIG_HOME', 'config'], ['XDG_CACHE_HOME', 'cache']] as const) {
+    process.env[variable] = join(dir, name);
+    mkdirSync(process.env[variable]!);
+  }
   if (process.getuid?.() === 0) {
     const note = recoverStaleZram();
     if (note) process.stderr.write(`reclaimd tests: ${note}\n`);

@@ -4,7 +4,7 @@
 // usage), or a machine that swaps for its own reasons would fail the suite.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeMemcg } from '../../runs/lab/memcg';
 import { readZram, setZram, swapDevices, ZRAM_JOURNAL, type SwapDevice, type ZramState } from '../../runs/lab/zram-swap';
@@ -94,11 +94,18 @@ function entries(dir: string, onlyOurs: boolean): string[] {
   }
 }
 
+/**
+ * What a browser started by the tests would leave in the home folder (Chromium's crash
+ * reporter database, dconf's cache): globalSetup points XDG_CONFIG_HOME and XDG_CACHE_HOME
+ * into the run's folder, and these say if anything still writes here.
+ */
+const HOME_LEFTOVERS = ['.config/chromium', '.cache/dconf', '.pki'].map((p) => join(homedir(), p));
+
 /** In a suite run tmpdir() is the run's own folder (globalSetup): everything in it is the tests'. */
 function tempFiles(): string[] {
   const runDir = process.env[RUN_TMPDIR];
   const own = runDir !== undefined && tmpdir() === runDir;
-  return [...new Set([...entries(tmpdir(), !own), ...entries(VAR_TMP, true)])].sort();
+  return [...new Set([...entries(tmpdir(), !own), ...entries(VAR_TMP, true), ...HOME_LEFTOVERS.filter((p) => existsSync(p))])].sort();
 }
 
 function zramOwner(): number | null {

@@ -23,8 +23,8 @@ describe('the UI in Chromium against reclaimd serve', () => {
     await page.screenshot({ path: join(SHOTS, file) });
     await page.setViewportSize({ width: 1280, height: 860 });
   };
-  // One the agent may act on: an earlier test makes an app protected, whose buttons are then disabled.
-  // Apps the demo never brings to the front (scenarios/demo.json): it loops in real time and
+  // One the agent may act on (an earlier test makes an app protected, whose buttons are then
+  // disabled), among the apps the demo never brings to the front (scenarios/demo.json): it loops in real time and
   // switches the foreground, so an app in the background now may be in front by the click.
   const firstBackgroundApp = async () => {
     const procs = await d.client.call('processes', {});

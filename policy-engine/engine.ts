@@ -1,17 +1,24 @@
-import { EMPTY, Observable, Subject, catchError, defer, finalize, from, interval, map, merge, mergeMap, of, switchMap, take, tap, timer, type SchedulerLike } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, defer, filter, finalize, from, interval, map, merge, mergeMap, of, switchMap, take, tap, timer, type SchedulerLike } from 'rxjs';
 import type { Host, Planner } from './host-contract';
 import { processKey, type PolicyContext, type ReclaimPolicy } from './policy';
 import { pushBounded } from './bounded';
 import { withSkipped } from './ranking';
 import { throttlePressure, type ThrottleStats } from './throttle';
 import { protectionReason } from './protection';
-import type { ActionOutcome, Decision, ManualRequest, PlannedAction, PressureSignal, ProcessSnapshot, RankedProcess } from './types';
+import { psiDetector, type PressureDetector } from './detectors/index';
+import { LMKD_PSI_TRIGGERS } from './detectors/psi-triggers';
+import type { ActionOutcome, Decision, ManualRequest, PlannedAction, PressureEvent, PressureReading, PressureSignal, ProcessSnapshot, RankedProcess, SignalSource } from './types';
 
 export interface EngineOptions {
   host: Host;
   policy: ReclaimPolicy;
   /** All time in the engine comes from here: virtual in a replay, real on a live host. */
   scheduler: SchedulerLike;
+  /**
+   * Judges the host's readings (ticks, polls, manual requests, and events that carry no
+   * kernel trigger's level). Default: lmkd's PSI triggers.
+   */
+  detector?: PressureDetector;
   /** Minimum spacing of handled signals that do not escalate (storm control). */
   throttleMs?: number;
   /** Wall clock in ms with sub-ms precision, only to measure decision latency. */
@@ -92,22 +99,35 @@ export function createEngine(options: EngineOptions): Engine {
   let batch = 0;
 
   const context = (): PolicyContext => ({ now: scheduler.now(), busy });
+  const detector = options.detector ?? psiDetector(LMKD_PSI_TRIGGERS);
+  const judged = (reading: PressureReading, source: SignalSource): PressureSignal => ({ ...reading, source, level: detector.level(reading) });
+  const sampled = (): PressureSignal => judged(host.sample(), 'timer');
+  /** A kernel trigger's level stands; a bare reading is judged, and one judged as no pressure is no event. */
+  const asSignal = (e: PressureEvent): PressureSignal | null => {
+    if (e.level !== undefined) return { ...e, level: e.level };
+    const level = detector.level(e);
+    return level === 'none' ? null : { ...e, level };
+  };
+  const events$ = host.pressure$.pipe(
+    map(asSignal),
+    filter((s): s is PressureSignal => s !== null),
+  );
 
   // Ticks and re-polls are the configured policy's: a fallback that took over plans at events.
   const ticks$: Observable<PressureSignal> = policy.tickIntervalMs
-    ? interval(policy.tickIntervalMs, scheduler).pipe(map(() => ({ ...host.sample(), source: 'timer' as const })))
+    ? interval(policy.tickIntervalMs, scheduler).pipe(map(sampled))
     : EMPTY;
   // A policy's own re-poll (lmkd polls for 1 s after an event): one pending timer at most,
   // replaced by each new request, none at all while the policy asks for nothing.
   const pollRequests = new Subject<number | null>();
   const polls$: Observable<PressureSignal> = policy.nextPollMs
-    ? pollRequests.pipe(switchMap((delay) => (delay === null ? EMPTY : timer(Math.max(0, delay), scheduler).pipe(map(() => ({ ...host.sample(), source: 'timer' as const }))))))
+    ? pollRequests.pipe(switchMap((delay) => (delay === null ? EMPTY : timer(Math.max(0, delay), scheduler).pipe(map(sampled)))))
     : EMPTY;
   const requestPoll = (): void => {
     if (policy.nextPollMs) pollRequests.next(policy.nextPollMs(context()));
   };
   // Polls bypass the storm throttle: they are the policy's own, already rate-limited, requests.
-  const heard$ = options.heard ? host.pressure$.pipe(tap(options.heard)) : host.pressure$;
+  const heard$ = options.heard ? events$.pipe(tap(options.heard)) : events$;
   const signals$ = merge(heard$.pipe(throttlePressure(options.throttleMs ?? DEFAULT_THROTTLE_MS, scheduler, stats)), ticks$, polls$);
 
   const handle = (signal: PressureSignal): Observable<Decision> => {
@@ -194,7 +214,7 @@ export function createEngine(options: EngineOptions): Engine {
   const handleRequest = (req: ManualRequest): Observable<Decision> =>
     defer(() => {
       const at = scheduler.now();
-      const signal: PressureSignal = { ...host.sample(), at, source: 'manual' };
+      const signal: PressureSignal = { ...judged(host.sample(), 'manual'), at };
       const proc = host.snapshot().find((p) => p.pid === req.pid);
       const action = manualAction(req, proc);
       const refused = proc ? protectionReason(proc) : null;

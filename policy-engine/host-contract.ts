@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ActionOutcome, PlannedAction, PressureSignal, ProcessSnapshot } from './types';
+import type { ActionOutcome, PlannedAction, PressureEvent, PressureReading, PressureSignal, ProcessSnapshot } from './types';
 
 /**
  * The mechanism side: SimHost and LinuxHost both implement this, and nothing above them
@@ -8,10 +8,13 @@ import type { ActionOutcome, PlannedAction, PressureSignal, ProcessSnapshot } fr
 export interface Host {
   /** 'sim', 'linux', … — recorded with every decision. */
   readonly name: string;
-  /** Pressure events as they happen (kernel triggers, simulated or real). */
-  readonly pressure$: Observable<PressureSignal>;
-  /** The current pressure reading, for periodic policies. */
-  sample(): PressureSignal;
+  /**
+   * Pressure events as they happen: kernel triggers (simulated or real) with their level, or
+   * periodic readings for the engine's detector where the host has no kernel trigger.
+   */
+  readonly pressure$: Observable<PressureEvent>;
+  /** What the host measures now (for periodic policies, manual requests and the charts); the detector judges it. */
+  sample(): PressureReading;
   /** The processes as they are now. */
   snapshot(): readonly ProcessSnapshot[];
   /**

@@ -55,21 +55,35 @@ export interface MemoryReading {
   lowRamDevice?: boolean;
 }
 
-/** One pressure event or sample as a host reports it. */
-export interface PressureSignal {
+/** What a host measured at one instant: raw readings, no verdict on them (a detector gives that). */
+export interface PressureReading {
   /** Clock time in ms (virtual in a replay, wall on a live host). */
   at: number;
-  source: SignalSource;
-  level: PressureLevel;
   psi?: PsiReading;
-  /** vmpressure's own level and the reclaim efficiency behind it (0..100, higher is worse). */
+  /** vmpressure's report: the kernel's own level and the reclaim efficiency behind it (0..100, higher is worse). */
   vmpressure?: { level: Exclude<PressureLevel, 'none'>; pressurePct: number };
   memory: MemoryReading;
+}
+
+/**
+ * A pressure event as a host delivers it. When a kernel trigger fired (a PSI trigger, a
+ * vmpressure eventfd), `level` is the one the trigger was registered for; a host with no
+ * kernel triggers (observe-only) delivers periodic readings without one, for the engine's
+ * detector to judge.
+ */
+export interface PressureEvent extends PressureReading {
+  source: SignalSource;
+  level?: PressureLevel;
   /**
    * The reclaim the host already issued for this event, planned ahead by the policy (see
    * Host.setPlanner): the engine logs it as the signal's first action and plans the rest.
    */
   reaction?: ReclaimAction;
+}
+
+/** A pressure event or sample with its level decided: what policies plan on and the log keeps. */
+export interface PressureSignal extends PressureEvent {
+  level: PressureLevel;
 }
 
 /** A process as the host sees it at one instant. Sizes are bytes. */

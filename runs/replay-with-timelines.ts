@@ -3,6 +3,7 @@ import type { Scenario } from '../scenario/scenario';
 import type { SimHost } from '../host/sim/sim-host';
 import type { PolicyRegistry } from '../policy-engine/registry';
 import { levelRank } from '../policy-engine/types';
+import { psiDetectorFor } from '../policy-engine/detectors/psi-detector';
 import type { ReplayReportInfo, ReplayRunInfo, ReplayTimeline } from '../common/api/contract';
 import { runAndRecord } from './record-run';
 import { verdict } from './verdict';
@@ -22,6 +23,7 @@ const SAMPLE_MS = 1000;
 
 /** Replay a scenario under each policy with a per-second timeline for the charts. */
 export function replayWithTimelines(req: ReplayRequest, registry: PolicyRegistry): ReplayReportInfo {
+  const detector = psiDetectorFor(req.scenario.device);
   const runs = req.policies.map((policy): ReplayRunInfo => {
     const timeline = emptyTimeline();
     let stallUs = 0;
@@ -29,7 +31,7 @@ export function replayWithTimelines(req: ReplayRequest, registry: PolicyRegistry
       const s = host.sample();
       const m = s.memory;
       timeline.t.push(host.now());
-      timeline.level.push(levelRank(s.level));
+      timeline.level.push(levelRank(detector.level(s)));
       timeline.psiSome.push(s.psi?.someAvg10 ?? 0);
       timeline.psiFull.push(s.psi?.fullAvg10 ?? 0);
       timeline.anonBytes.push(m.anonBytes ?? 0);

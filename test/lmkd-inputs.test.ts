@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { readSystemMemory } from '../host/linux/meminfo';
 import { validateScenario } from '../scenario/validate';
-import { LMKD_PSI_TRIGGERS, psiTriggersFor } from '../host/sim/pressure-model';
+import { LMKD_PSI_TRIGGERS, psiTriggersFor } from '../policy-engine/detectors/psi-triggers';
 import { run } from './helpers/replay';
 
 const gameCall = () => JSON.parse(readFileSync(`${__dirname}/../scenarios/game-call.json`, 'utf8'));
@@ -27,7 +27,7 @@ describe('lmkd inputs from the simulator', () => {
     raw.device = { profile: 'phone-2g', lowRam: true };
     const scenario = validateScenario(raw);
     expect(scenario.device.lowRam).toBe(true);
-    expect(psiTriggersFor(scenario.device)).toEqual({ ...LMKD_PSI_TRIGGERS, someMediumMs: 200 });
+    expect(psiTriggersFor(scenario.device)).toEqual({ ...LMKD_PSI_TRIGGERS, someMs: 200 });
     expect(psiTriggersFor({})).toEqual(LMKD_PSI_TRIGGERS);
     const r = run(scenario, 'lmkd');
     expect(r.decisions.every((d) => d.signal.memory.lowRamDevice === true)).toBe(true);

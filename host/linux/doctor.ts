@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { release } from 'node:os';
 import { libc, MADV_COLD } from './libc';
-import { openPsiTrigger, openVmpressure, LMKD_TRIGGERS } from './pressure-sources';
+import { openPsiTrigger, openVmpressure } from './pressure-sources';
+import { LMKD_PSI_TRIGGERS } from '../../policy-engine/detectors/psi-triggers';
 import { readStartTime } from './procfs';
 import { procReclaimAvailable } from './kernel-reclaim-files';
 import { reclaimProcess } from './process-reclaim';
@@ -39,9 +40,9 @@ export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<Doctor
   // PSI, with lmkd's 1 s window or the 2 s fallback.
   if (existsSync('/proc/pressure/memory')) {
     try {
-      const t = openPsiTrigger('/proc/pressure/memory', 'some', LMKD_TRIGGERS.someMs, LMKD_TRIGGERS.windowMs);
+      const t = openPsiTrigger('/proc/pressure/memory', 'some', LMKD_PSI_TRIGGERS.someMs, LMKD_PSI_TRIGGERS.windowMs);
       closeSync(t.fd);
-      const fallback = t.windowUs !== LMKD_TRIGGERS.windowMs * 1000;
+      const fallback = t.windowUs !== LMKD_PSI_TRIGGERS.windowMs * 1000;
       add('psi', true, `/proc/pressure/memory trigger "${t.spec}"${fallback ? ' (the kernel refused a 1 s window — it grants those with CAP_SYS_RESOURCE — so 2 s with the same ratio)' : ' (lmkd 1 s window)'}`);
       plan.pressure.push(`psi ${t.spec}`);
     } catch (err) {

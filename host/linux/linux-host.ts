@@ -3,7 +3,7 @@ import { pushBounded } from '../../policy-engine/bounded';
 import { DEFAULT_THROTTLE_MS } from '../../policy-engine/engine';
 import type { Host, Planner } from '../../policy-engine/host-contract';
 import { protectionReason } from '../../policy-engine/protection';
-import type { ActionOutcome, ActionResult, PlannedAction, PressureSignal, ProcessSnapshot, ReclaimAction, UserPriority } from '../../policy-engine/types';
+import type { ActionOutcome, ActionResult, PlannedAction, PressureReading, PressureSignal, ProcessSnapshot, ReclaimAction, UserPriority } from '../../policy-engine/types';
 import { CombinedForeground, MarkedForeground, X11Foreground, type ForegroundSource } from './foreground';
 import { readMemcgMemory, readPsi, readSystemMemory, readZramUsedBytes } from './meminfo';
 import type { KernelEvent, PressureSourceOptions } from './pressure-sources';
@@ -191,13 +191,11 @@ export class LinuxHost implements Host {
     };
   }
 
-  sample(): PressureSignal {
+  sample(): PressureReading {
     this.rearmIfForegroundChanged();
     const psi = readPsi(this.options.psiPath ?? '/proc/pressure/memory');
-    // lmkd's trigger ratios as averages: some 70 ms/s is 7%, full 700 ms/s is 70%.
-    const level = psi && psi.fullAvg10 >= 70 ? 'critical' : psi && psi.someAvg10 >= 7 ? 'medium' : 'none';
     // zram's RAM use is for the charts: read here, so the kernel-event path does not pay for it.
-    return { at: Date.now(), source: 'timer', level, psi, memory: { ...this.memory(), zramBytes: readZramUsedBytes() } };
+    return { at: Date.now(), psi, memory: { ...this.memory(), zramBytes: readZramUsedBytes() } };
   }
 
   /** Processes now; a scan younger than scanMaxAgeMs (or the background scanner's latest) is reused. */

@@ -100,8 +100,8 @@ export function readPsi(path = '/proc/pressure/memory', windowMs = 1000): PsiRea
     fullAvg10: full ? Number(full[1]) : 0,
     fullAvg60: full ? Number(full[2]) : 0,
     // The window values are what a trigger compares; averages approximate them here.
-    someWindowMs: some ? (Number(some[1]) / 100) * windowMs : 0,
-    fullWindowMs: full ? (Number(full[1]) / 100) * windowMs : 0,
+    someWindowMs: some ? (Number(some[1]) * windowMs) / 100 : 0,
+    fullWindowMs: full ? (Number(full[1]) * windowMs) / 100 : 0,
     windowMs,
   };
 }

@@ -1,9 +1,8 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { EVENT_LEVELS, type PressureLevel } from '../../common/vocabulary';
+import { LMKD_PSI_TRIGGERS, type PsiTriggers } from '../../policy-engine/detectors/psi-triggers';
 import { EFD_CLOEXEC, EFD_NONBLOCK, errnoName, libc, POLLERR, POLLIN, POLLPRI } from './libc';
 
-/** lmkd's PSI thresholds: some 70 ms / full 700 ms in a 1 s window. */
-export const LMKD_TRIGGERS = { someMs: 70, fullMs: 700, windowMs: 1000 };
 
 export interface KernelEvent {
   source: 'psi' | 'vmpressure';
@@ -79,7 +78,8 @@ export interface PressureSourceOptions {
   psiPath?: string | null;
   /** memcg v1 directory for vmpressure (the root memcg by default). null disables it. */
   memcg?: string | null;
-  triggers?: typeof LMKD_TRIGGERS;
+  /** The PSI triggers to register (the detector's: lmkd's by default). */
+  triggers?: PsiTriggers;
   /** poll() timeout, so a stop is noticed within this long. */
   pollTimeoutMs?: number;
   onInfo?: (info: { psi: PsiTriggerInfo | null; vmpressure: string | null; errors: string[] }) => void;
@@ -96,7 +96,7 @@ export interface Watches {
 export function openWatches(options: PressureSourceOptions = {}): Watches {
   const watches: Watch[] = [];
   const errors: string[] = [];
-  const triggers = options.triggers ?? LMKD_TRIGGERS;
+  const triggers = options.triggers ?? LMKD_PSI_TRIGGERS;
   let psiInfo: PsiTriggerInfo | null = null;
   const psiPath = options.psiPath === undefined ? '/proc/pressure/memory' : options.psiPath;
   if (psiPath) {

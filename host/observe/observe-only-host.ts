@@ -2,39 +2,36 @@ import { Observable, of, share } from 'rxjs';
 import si from 'systeminformation';
 import type { Host } from '../../policy-engine/host-contract';
 import { untouchableReason } from '../../policy-engine/protection';
-import type { ActionOutcome, PlannedAction, PressureLevel, PressureSignal, ProcessSnapshot } from '../../policy-engine/types';
+import type { ActionOutcome, PlannedAction, PressureEvent, PressureReading, ProcessSnapshot } from '../../policy-engine/types';
 
 export interface ObserveOnlyOptions {
   /** How often memory is sampled (there are no kernel events to wait on). */
   sampleMs?: number;
-  /** earlyoom-like thresholds on available memory, in % of total. */
-  lowPct?: number;
-  mediumPct?: number;
-  criticalPct?: number;
 }
 
 /**
  * Where reclaim is impossible (not Linux, or no capability): systeminformation supplies
- * memory and processes, pressure is judged from available memory as earlyoom does, and
- * every action comes back `unsupported` (the agent runs it as a dry run anyway).
+ * memory and processes, every sample is delivered as a pressure event without a level (the
+ * engine's detector judges it: available memory, as earlyoom does), and every action comes
+ * back `unsupported` (the agent runs it as a dry run anyway).
  */
 export class ObserveOnlyHost implements Host {
   readonly name = 'observe';
-  readonly pressure$: Observable<PressureSignal>;
+  readonly pressure$: Observable<PressureEvent>;
   private processes: ProcessSnapshot[] = [];
-  private last: PressureSignal;
+  private last: PressureReading;
 
   constructor(private readonly options: ObserveOnlyOptions = {}) {
-    this.last = { at: Date.now(), source: 'timer', level: 'none', memory: { totalBytes: 0, availableBytes: 0, freeBytes: 0, swapTotalBytes: 0, swapFreeBytes: 0 } };
-    this.pressure$ = new Observable<PressureSignal>((subscriber) => {
+    this.last = { at: Date.now(), memory: { totalBytes: 0, availableBytes: 0, freeBytes: 0, swapTotalBytes: 0, swapFreeBytes: 0 } };
+    this.pressure$ = new Observable<PressureEvent>((subscriber) => {
       let stopped = false;
       let timer: NodeJS.Timeout;
       const tick = async () => {
         if (stopped) return;
         try {
-          const signal = await this.read();
+          const reading = await this.read();
           await this.refreshProcesses();
-          if (signal.level !== 'none') subscriber.next(signal);
+          subscriber.next({ ...reading, source: 'timer' });
         } catch (err) {
           subscriber.error(err);
           return;
@@ -49,16 +46,11 @@ export class ObserveOnlyHost implements Host {
     }).pipe(share());
   }
 
-  /** Memory now, and the level earlyoom would see in it. */
-  async read(): Promise<PressureSignal> {
+  /** Memory now. */
+  async read(): Promise<PressureReading> {
     const m = await si.mem();
-    const pct = m.total > 0 ? (100 * m.available) / m.total : 100;
-    const level: PressureLevel =
-      pct <= (this.options.criticalPct ?? 5) ? 'critical' : pct <= (this.options.mediumPct ?? 10) ? 'medium' : pct <= (this.options.lowPct ?? 20) ? 'low' : 'none';
     this.last = {
       at: Date.now(),
-      source: 'timer',
-      level,
       memory: { totalBytes: m.total, availableBytes: m.available, freeBytes: m.free, swapTotalBytes: m.swaptotal, swapFreeBytes: m.swapfree },
     };
     return this.last;
@@ -83,7 +75,7 @@ export class ObserveOnlyHost implements Host {
     }));
   }
 
-  sample(): PressureSignal {
+  sample(): PressureReading {
     return this.last;
   }
 

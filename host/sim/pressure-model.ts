@@ -1,4 +1,5 @@
-import { levelRank, type PressureLevel, type PsiReading } from '../../policy-engine/types';
+import { LMKD_PSI_TRIGGERS, type PsiTriggers } from '../../policy-engine/detectors/psi-triggers';
+import type { PressureLevel, PsiReading } from '../../policy-engine/types';
 import type { TickStats } from './memory-model';
 
 // The kernel's vmpressure thresholds (mm/vmpressure.c): share of scanned pages not reclaimed.
@@ -10,28 +11,11 @@ const VMPRESSURE_CRITICAL_PCT = 95;
  */
 export const VMPRESSURE_WIN_PAGES = 512;
 
-/** PSI trigger thresholds, as lmkd configures them (some 70 ms / full 700 ms per 1 s window). */
-export interface PsiTriggers {
-  windowMs: number;
-  someMediumMs: number;
-  fullCriticalMs: number;
-}
-
-export const LMKD_PSI_TRIGGERS: PsiTriggers = { windowMs: 1000, someMediumMs: 70, fullCriticalMs: 700 };
-/** lmkd.cpp DEF_PARTIAL_STALL_LOWRAM (AOSP lmkd @767ae23, line 161): some 200 ms on a low-RAM device. */
-export const LMKD_PSI_TRIGGERS_LOWRAM: PsiTriggers = { ...LMKD_PSI_TRIGGERS, someMediumMs: 200 };
-
-export function psiTriggersFor(device: { lowRam?: boolean }): PsiTriggers {
-  return device.lowRam ? LMKD_PSI_TRIGGERS_LOWRAM : LMKD_PSI_TRIGGERS;
-}
-
 export interface TickPressure {
   /** vmpressure event this tick, when the kernel's 512-page window filled (or reclaim failed). */
   vmpressure: { level: Exclude<PressureLevel, 'none'>; pressurePct: number } | null;
   /** A PSI trigger fired this tick (at most once per window per trigger, as the kernel does). */
   psiEvent: Exclude<PressureLevel, 'none' | 'low'> | null;
-  /** The worst level in force this tick, for time-at-level. */
-  level: PressureLevel;
   psi: PsiReading;
 }
 
@@ -115,22 +99,23 @@ export class PressureModel {
       this.vmScanned = this.vmReclaimed = 0;
     }
 
-    const windowLevel: PressureLevel =
-      this.fullWindowMs >= this.triggers.fullCriticalMs ? 'critical' : this.someWindowMs >= this.triggers.someMediumMs ? 'medium' : 'none';
+    // The PSI triggers fire as psi.c's do: once the window's stall crosses the threshold, at
+    // most once per window each.
     let psiEvent: TickPressure['psiEvent'] = null;
-    if (windowLevel === 'critical' && now - this.lastCriticalAt >= this.triggers.windowMs) {
+    if (this.fullWindowMs >= this.triggers.fullMs && now - this.lastCriticalAt >= this.triggers.windowMs) {
       psiEvent = 'critical';
       this.lastCriticalAt = now;
-    } else if (windowLevel !== 'none' && now - this.lastMediumAt >= this.triggers.windowMs) {
+    } else if (this.someWindowMs >= this.triggers.someMs && now - this.lastMediumAt >= this.triggers.windowMs) {
       psiEvent = 'medium';
       this.lastMediumAt = now;
     }
-
-    const vmLevel: PressureLevel = vmpressure?.level ?? 'none';
-    const level = levelRank(vmLevel) >= levelRank(windowLevel) ? vmLevel : windowLevel;
-    return { vmpressure, psiEvent, level, psi: this.reading() };
+    return { vmpressure, psiEvent, psi: this.reading() };
   }
 
+  /**
+   * The averages are rounded to 0.01 % as /proc/pressure/memory prints them; the window totals
+   * stay exact, since the detector compares them with the triggers as the kernel's trigger does.
+   */
   reading(): PsiReading {
     const r = (x: number) => Math.round(x * 100) / 100;
     return {
@@ -138,8 +123,8 @@ export class PressureModel {
       fullAvg10: r(this.fullAvg10),
       someAvg60: r(this.someAvg60),
       fullAvg60: r(this.fullAvg60),
-      someWindowMs: r(this.someWindowMs),
-      fullWindowMs: r(this.fullWindowMs),
+      someWindowMs: this.someWindowMs,
+      fullWindowMs: this.fullWindowMs,
       windowMs: this.triggers.windowMs,
     };
   }

@@ -8,14 +8,16 @@ import {
   type ActionResult,
   type ImportanceBand,
   type PlannedAction,
-  type PressureLevel,
-  type PressureSignal,
+  type PressureEvent,
+  type PressureReading,
   type ProcessSnapshot,
   type ReclaimAction,
 } from '../../policy-engine/types';
 import type { Scenario, TimelineStep } from '../../scenario/scenario';
 import { MemoryModel } from './memory-model';
-import { PressureModel, psiTriggersFor } from './pressure-model';
+import { PressureModel, type TickPressure } from './pressure-model';
+import { psiLevel } from '../../policy-engine/detectors/psi-detector';
+import { psiTriggersFor, type PsiTriggers } from '../../policy-engine/detectors/psi-triggers';
 import { Rng } from '../../common/rng';
 import { SimApp } from './sim-app';
 import { SimCounters, type ReplayMetrics } from './sim-metrics';
@@ -55,8 +57,8 @@ export class SimHost implements Host {
   readonly memory: MemoryModel;
   readonly counters = new SimCounters();
   readonly events: SimEvent[] = [];
-  private readonly signals = new Subject<PressureSignal>();
-  readonly pressure$: Observable<PressureSignal> = this.signals.asObservable();
+  private readonly signals = new Subject<PressureEvent>();
+  readonly pressure$: Observable<PressureEvent> = this.signals.asObservable();
   private readonly byId = new Map<string, SimApp>();
   private readonly byPid = new Map<number, SimApp>();
   private readonly pressure: PressureModel;
@@ -66,7 +68,9 @@ export class SimHost implements Host {
   private stepIndex = 0;
   private foreground: SimApp | null = null;
   private previous: SimApp | null = null;
-  private level: PressureLevel = 'none';
+  /** This tick's vmpressure report, if the kernel's window filled: part of what sample() reads. */
+  private lastVmpressure: TickPressure['vmpressure'] = null;
+  private readonly triggers: PsiTriggers;
   private startedAt = 0;
   private loopOffset = 0;
   private running: Subscription | null = null;
@@ -82,7 +86,8 @@ export class SimHost implements Host {
       return app;
     });
     this.memory = new MemoryModel(scenario.device, this.apps, (a) => this.bandOf(a), (victim) => this.onOomKill(victim));
-    this.pressure = new PressureModel(this.tickMs, psiTriggersFor(scenario.device));
+    this.triggers = psiTriggersFor(scenario.device);
+    this.pressure = new PressureModel(this.tickMs, this.triggers);
   }
 
   /** Scenario time in ms (0 at the start of the scenario). */
@@ -141,8 +146,9 @@ export class SimHost implements Host {
     this.counters.visibleStallUs += tick.visibleStallUs;
     this.counters.perceptibleStallUs += tick.perceptibleStallUs;
     const p = this.pressure.update(now, tick);
-    this.level = p.level;
-    this.counters.addLevelTime(p.level, dt);
+    this.lastVmpressure = p.vmpressure;
+    // Time at each level as the device's PSI detector judges this tick (the benchmark's measure).
+    this.counters.addLevelTime(psiLevel(this.triggers, p.psi, p.vmpressure ?? undefined), dt);
     if (this.options.checkInvariants) this.assertInvariants();
 
     if (!p.vmpressure && !p.psiEvent) return;
@@ -373,11 +379,11 @@ export class SimHost implements Host {
     });
   }
 
-  sample(): PressureSignal {
-    return { at: this.now(), source: 'timer', level: this.level, psi: this.pressure.reading(), memory: this.memoryReading() };
+  sample(): PressureReading {
+    return { at: this.now(), psi: this.pressure.reading(), vmpressure: this.lastVmpressure ?? undefined, memory: this.memoryReading() };
   }
 
-  private memoryReading(): PressureSignal['memory'] {
+  private memoryReading(): PressureReading['memory'] {
     const m = this.memory;
     return {
       totalBytes: m.ramPages * PAGE_SIZE,

@@ -7,6 +7,8 @@ import { withUserPriorities } from '../../host/priority-overlay';
 import type { Scenario } from '../../scenario/scenario';
 import { SimHost } from '../../host/sim/sim-host';
 import type { Host } from '../../policy-engine/host-contract';
+import { availableMemoryDetector, psiDetector, psiDetectorFor, type PressureDetector } from '../../policy-engine/detectors/index';
+import { LMKD_PSI_TRIGGERS } from '../../policy-engine/detectors/psi-triggers';
 import type { UserPriority } from '../../policy-engine/types';
 import type { HostKind } from '../../common/api/contract';
 
@@ -14,6 +16,8 @@ import type { HostKind } from '../../common/api/contract';
 export interface AgentHost {
   kind: HostKind;
   host: Host;
+  /** Judges this host's readings (the engine's and the charts'): what the host can measure decides which. */
+  detector: PressureDetector;
   detail: string;
   /** What this host cannot do here (missing capability…); empty when fully capable. */
   limits: string[];
@@ -45,6 +49,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     return {
       kind: 'sim',
       host: withUserPriorities(sim, options.priorities),
+      detector: psiDetectorFor(options.scenario.device),
       detail: `simulated ${options.scenario.device.name} playing ${options.scenario.name} in real time (looping)`,
       limits: [],
       forcedDryRun: false,
@@ -57,6 +62,8 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     return {
       kind: 'observe',
       host: observe,
+      // No kernel pressure signal to read here: available memory, as earlyoom judges it.
+      detector: availableMemoryDetector(),
       detail: 'this machine, observe-only (memory and processes from systeminformation)',
       limits: [`observe-only: ${cannot}; decisions are logged as dry runs`],
       forcedDryRun: true,
@@ -87,6 +94,8 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
   return {
     kind: 'linux',
     host: linux,
+    // The PSI triggers it registers with the kernel, so samples and events agree.
+    detector: psiDetector(LMKD_PSI_TRIGGERS),
     detail: options.memcg ? `this machine, memcg ${options.memcg}` : 'this machine',
     limits,
     forcedDryRun: false,

@@ -57,7 +57,7 @@ export class Agent {
     private readonly logs: AgentLogs,
   ) {
     this.sink = new DecisionSink(logs.decisions);
-    this.sampler = new PressureSampler(host.host, logs.pressure, this.sink.counters);
+    this.sampler = new PressureSampler(host.host, host.detector, logs.pressure, this.sink.counters);
     this.policy = this.buildPolicy(settings);
   }
 
@@ -190,6 +190,7 @@ export class Agent {
     this.engineSub?.unsubscribe();
     this.engine = createEngine({
       host: this.host.host,
+      detector: this.host.detector,
       policy: this.policy,
       scheduler: asyncScheduler,
       wallClock: () => performance.now(),

@@ -2,7 +2,8 @@ import { Subject } from 'rxjs';
 import type { PressureLog } from '../../db/pressure-log';
 import { pushBounded } from '../../policy-engine/bounded';
 import type { Host } from '../../policy-engine/host-contract';
-import type { PressureSignal } from '../../policy-engine/types';
+import type { PressureDetector } from '../../policy-engine/detectors/detector';
+import type { PressureReading, PressureSignal } from '../../policy-engine/types';
 import type { PressureSample } from '../../common/api/contract';
 import type { AgentCounters } from './agent-counters';
 
@@ -23,6 +24,8 @@ export class PressureSampler {
 
   constructor(
     private readonly host: Host,
+    /** Judges each sample's level: the same detector the engine uses on this host. */
+    private readonly detector: PressureDetector,
     private readonly log: PressureLog | null,
     private readonly counters: AgentCounters,
   ) {}
@@ -50,12 +53,16 @@ export class PressureSampler {
   /** Stop sampling; the last reading goes to the log. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    this.log?.appendSignal({ ...this.host.sample(), at: Date.now() }, this.host.name);
+    this.log?.appendSignal({ ...this.judged(this.host.sample()), at: Date.now() }, this.host.name);
     this.samples$.complete();
   }
 
+  private judged(reading: PressureReading): PressureSignal {
+    return { ...reading, source: 'timer', level: this.detector.level(reading) };
+  }
+
   private takeSample(): void {
-    const signal = this.host.sample();
+    const signal = this.judged(this.host.sample());
     const m = signal.memory;
     const sample: PressureSample = {
       ts: Date.now(),

@@ -212,8 +212,13 @@ describe('a UI that explains (issue 15)', () => {
 
   test('Apps: reclaim is disabled on the foreground app, with the reason', async () => {
     await open('apps');
-    const fg = (await d.client.call('processes', {})).processes.find((p) => p.foreground)!;
-    const button = page.getByLabel(`Reclaim anon pages of ${fg.appKey}`);
+    // The demo switches its foreground app as it loops: the list is held still and the
+    // foreground read from what it shows (the API's could already be another app's).
+    await page.getByLabel('Refresh rate').selectOption({ label: 'paused' });
+    const fgDetails = page.locator('button[title^="Foreground app."]').first();
+    await fgDetails.waitFor();
+    const fgKey = (await fgDetails.getAttribute('aria-label'))!.replace(/^Details of /, '');
+    const button = page.getByLabel(`Reclaim anon pages of ${fgKey}`, { exact: true });
     await button.waitFor();
     await expect(button.isDisabled()).resolves.toBe(true);
     await expect(button.getAttribute('title')).resolves.toMatch(/^Not reclaimable: foreground/);
@@ -222,8 +227,7 @@ describe('a UI that explains (issue 15)', () => {
 
     // A manual reclaim reports before and after, as the process list reads them.
     const bg = (await d.client.call('processes', {})).processes.find((p) => DEMO_NEVER_FOREGROUND.includes(p.appKey) && p.eligible && p.rssFileBytes > 0)!;
-    // The list re-ranks 10×/s and reuses its rows: held still while the button is clicked.
-    await page.getByLabel('Refresh rate').selectOption({ label: 'paused' });
+    // The list re-ranks 10×/s and reuses its rows: still held while the button is clicked.
     await page.getByLabel(`Reclaim file pages of ${bg.appKey}`, { exact: true }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Reclaim file' }).click();
     await page.getByLabel('Refresh rate').selectOption({ label: '10 per second' });

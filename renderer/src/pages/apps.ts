@@ -289,7 +289,7 @@ export function createAppsPage(ctx: AppContext): Page {
         h('div', { class: 'toolbar' }, h('label', {}, 'Search', search), h('label', {}, 'Refresh', rate), count),
         table.element,
         h('section', { class: 'panel', style: 'margin-top:16px' }, h('h2', {}, 'Stored priorities'), storedList),
-        glossary(['importance', 'adj', 'foreground', 'previous', 'cached', 'anon', 'file']),
+        glossary(['importance', 'adj', 'foreground', 'previous', 'cached', 'anon', 'file', 'demote']),
       );
       table.element.classList.add('apps-table');
       // The frame-time benchmark (bench/ui-frame-probe.js) reads render times and update counts here.

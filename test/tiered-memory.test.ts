@@ -98,6 +98,11 @@ describe('simulator: a demoted page stays mapped, out of RAM, and costs a slower
     expect(outcome.reclaimedAnonBytes).toBe(Math.round(0.7 * 400 * 256 - 0.1 * 400 * 256) * PAGE_SIZE);
     expect(outcome.reclaimedFileBytes).toBe(Math.round(0.7 * 100 * 256) * PAGE_SIZE);
     expect(outcome.message).toMatch(/^demoted \d+ anon \+ \d+ file pages to cxl$/);
+    // A manual demote names no tier: the outcome says where the pages went, and the record takes it from there.
+    expect(outcome.action).toMatchObject({ kind: 'demote', tier: 'cxl' });
+    const planned = demoteAction(host, 'editor', 1);
+    const record = toDecisionRecord({ seq: 1, batch: 1, at: 0, policy: 'manual', host: 'sim', signal: host.sample(), candidates: [], action: planned, outcome, latencyUs: null }, 0, null);
+    expect([planned.tier, record.kind, record.tier]).toEqual([undefined, 'demote', 'cxl']);
     const after = host.snapshot().find((p) => p.appKey === 'editor')!;
     expect(after.rssAnonBytes + after.rssFileBytes).toBe(before.rssAnonBytes + before.rssFileBytes);
     expect(after.swapBytes).toBe(0);

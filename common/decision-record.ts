@@ -27,6 +27,8 @@ export interface DecisionRecord {
   action: ActionType;
   kind: ReclaimKind | null;
   mode: ReclaimMode | null;
+  /** A demote's destination tier (its name, e.g. `cxl` or `node1`); null for every other action. */
+  tier: string | null;
   app: string;
   pid: number;
   startTime: number;

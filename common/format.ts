@@ -26,3 +26,9 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
 }
+
+/** A reclaim's kind as history and the decision view name it: "reclaim anon", "demote to cxl". */
+export function formatReclaimKind(kind: string | null, tier: string | null): string {
+  if (kind === 'demote') return `demote to ${tier ?? 'a slower tier'}`;
+  return `reclaim ${kind}`;
+}

@@ -21,8 +21,13 @@ export type ImportanceBand = (typeof IMPORTANCE_BANDS)[number];
 export const USER_PRIORITIES = ['protected', 'high', 'normal', 'low', 'expendable'] as const;
 export type UserPriority = (typeof USER_PRIORITIES)[number];
 
-/** What a reclaim takes: the three modes of /proc/PID/reclaim. */
-export const RECLAIM_KINDS = ['file', 'anon', 'all'] as const;
+/**
+ * What a reclaim takes: the three modes of /proc/PID/reclaim, and `demote` — move the
+ * process's cold pages to a slower memory tier (a CPU-less NUMA node: CXL or other far
+ * memory) instead of discarding them: they stay mapped and cost a slower access, not a
+ * refault. Which tier is the decision's `tier`.
+ */
+export const RECLAIM_KINDS = ['file', 'anon', 'all', 'demote'] as const;
 export type ReclaimKind = (typeof RECLAIM_KINDS)[number];
 
 /** MADV_PAGEOUT (drop/compress now) or MADV_COLD (deactivate, let the kernel decide). */

@@ -6,7 +6,7 @@ import type { DecisionRow } from './decision-rows';
  * time with its UTC offset, so neither a reader nor a spreadsheet has to guess the zone.
  */
 export const CSV_COLUMNS = [
-  'id', 'ts', 'time', 'runId', 'host', 'policy', 'level', 'source', 'action', 'kind', 'mode', 'app', 'pid',
+  'id', 'ts', 'time', 'runId', 'host', 'policy', 'level', 'source', 'action', 'kind', 'mode', 'tier', 'app', 'pid',
   'requestedBytes', 'reclaimedAnonBytes', 'reclaimedFileBytes', 'reclaimedBytes', 'durationMs', 'result', 'message', 'dryRun', 'killReason', 'reason',
 ] as const;
 

@@ -39,6 +39,8 @@ export function toDecisionRecord(d: Decision, ts: number, runId: number | null, 
     action: a.type,
     kind: a.type === 'reclaim' ? a.kind : null,
     mode: a.type === 'reclaim' ? a.mode : null,
+    // A manual demote names no tier: the host's outcome says where the pages went.
+    tier: a.type === 'reclaim' ? (a.tier ?? (o.action.type === 'reclaim' ? o.action.tier : undefined) ?? null) : null,
     app: a.appKey,
     pid: a.pid,
     startTime: a.startTime,

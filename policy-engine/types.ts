@@ -53,6 +53,20 @@ export interface MemoryReading {
   pgrefill?: number;
   /** The device is a low-RAM one (Android's ro.config.low_ram): lmkd then uses its low-RAM defaults. */
   lowRamDevice?: boolean;
+  /** Slower memory tiers beside RAM (CPU-less NUMA nodes), when the host has any: where `demote` can send pages. */
+  tiers?: TierReading[];
+}
+
+/** One slower memory tier as the host sees it now. */
+export interface TierReading {
+  /** The name a demote action gives as its destination (the simulator's profile name; `node1` on Linux). */
+  name: string;
+  /** The NUMA node, on Linux. */
+  node?: number;
+  totalBytes: number;
+  freeBytes: number;
+  /** Load-to-use latency of a page on this tier, ns (DRAM is ~100). */
+  accessLatencyNs: number;
 }
 
 /** What a host measured at one instant: raw readings, no verdict on them (a detector gives that). */
@@ -133,6 +147,11 @@ export interface ReclaimAction {
   appKey: string;
   kind: ReclaimKind;
   mode: ReclaimMode;
+  /**
+   * For `demote`: the destination tier by name (MemoryReading.tiers); absent lets the host
+   * pick its slowest tier with room (a manual demote).
+   */
+  tier?: string;
   /** What the policy expects to free; hosts may reclaim more or less. */
   requestedBytes: number;
   reason: string;

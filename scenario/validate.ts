@@ -1,7 +1,7 @@
 import { describe } from '../policy-engine/params';
 import { IMPORTANCE_BANDS, MiB, USER_PRIORITIES, type ImportanceBand, type UserPriority } from '../policy-engine/types';
 import { jsonTooDeep, tooDeepMessage } from '../common/json-depth';
-import { DEFAULT_DEVICE, DEVICE_PROFILES, type DeviceProfile } from './device-profiles';
+import { DEFAULT_DEVICE, DEVICE_PROFILES, DRAM_ACCESS, MAX_SIM_TIERS, type DeviceProfile, type MemoryAccess, type MemoryTierProfile } from './device-profiles';
 import { COLD_TOUCH_PER_SEC, SHARED_ANON_SHARE } from './app-defaults';
 import {
   ScenarioError,
@@ -143,7 +143,7 @@ function checkDevice(c: Checker, value: unknown): DeviceProfile | null {
   }
   const obj = c.object(value, 'device');
   if (!obj) return null;
-  c.knownKeys(obj, 'device', ['profile', 'ram', 'reserved', 'zram', 'storageReadUs', 'kswapdPagesPerSec', 'watermarks', 'lowRam', 'cores']);
+  c.knownKeys(obj, 'device', ['profile', 'ram', 'reserved', 'zram', 'storageReadUs', 'kswapdPagesPerSec', 'watermarks', 'lowRam', 'cores', 'dram', 'tiers', 'demotion', 'promotion']);
   const baseName = obj.profile === undefined ? DEFAULT_DEVICE : c.oneOf(obj.profile, 'device.profile', profileNames, 'a device profile');
   if (baseName === null) return null;
   const base = DEVICE_PROFILES[baseName];
@@ -157,6 +157,7 @@ function checkDevice(c: Checker, value: unknown): DeviceProfile | null {
     if (typeof obj.lowRam === 'boolean') device.lowRam = obj.lowRam;
     else c.fail('device.lowRam', `expected true or false, got ${describe(obj.lowRam)}`);
   }
+  checkTiers(c, obj, device);
   if (obj.zram !== undefined) {
     const z = c.object(obj.zram, 'device.zram');
     if (z) {
@@ -183,6 +184,62 @@ function checkDevice(c: Checker, value: unknown): DeviceProfile | null {
     c.fail('device.reserved', 'expected reserved memory plus the high watermark to leave room for apps');
   }
   return device;
+}
+
+// A memory slower than 100 µs a touch is storage, not a tier; faster than 10 ns is a cache.
+const MIN_ACCESS_NS = 10;
+const MAX_ACCESS_NS = 100_000;
+const MAX_BANDWIDTH_GBPS = 10_000;
+
+function checkAccess(c: Checker, o: Json, path: string, base: MemoryAccess): MemoryAccess {
+  const out = { ...base };
+  if (o.accessLatencyNs !== undefined) out.accessLatencyNs = c.number(o.accessLatencyNs, `${path}.accessLatencyNs`, MIN_ACCESS_NS, MAX_ACCESS_NS) ?? out.accessLatencyNs;
+  if (o.bandwidthGBps !== undefined) out.bandwidthGBps = c.number(o.bandwidthGBps, `${path}.bandwidthGBps`, 0.01, MAX_BANDWIDTH_GBPS) ?? out.bandwidthGBps;
+  return out;
+}
+
+/** `dram`, `tiers` (each field required), `demotion` and `promotion`, every problem named by its path. */
+function checkTiers(c: Checker, obj: Json, device: DeviceProfile): void {
+  for (const key of ['demotion', 'promotion'] as const) {
+    if (obj[key] === undefined) continue;
+    if (typeof obj[key] === 'boolean') device[key] = obj[key] as boolean;
+    else c.fail(`device.${key}`, `expected true or false, got ${describe(obj[key])}`);
+  }
+  if (obj.dram !== undefined) {
+    const d = c.object(obj.dram, 'device.dram');
+    if (d) {
+      c.knownKeys(d, 'device.dram', ['accessLatencyNs', 'bandwidthGBps']);
+      device.dram = checkAccess(c, d, 'device.dram', device.dram ?? DRAM_ACCESS);
+    }
+  }
+  if (obj.tiers !== undefined) {
+    if (!Array.isArray(obj.tiers)) {
+      c.fail('device.tiers', `expected a list of tiers, got ${describe(obj.tiers)}`);
+      return;
+    }
+    if (obj.tiers.length > MAX_SIM_TIERS) c.fail('device.tiers', `the simulator models at most ${MAX_SIM_TIERS} slower tier, got ${obj.tiers.length}`);
+    const tiers: MemoryTierProfile[] = [];
+    obj.tiers.forEach((t, i) => {
+      const path = `device.tiers[${i}]`;
+      const o = c.object(t, path);
+      if (!o) return;
+      c.knownKeys(o, path, ['name', 'size', 'accessLatencyNs', 'bandwidthGBps']);
+      for (const key of ['name', 'size', 'accessLatencyNs', 'bandwidthGBps']) if (o[key] === undefined) c.fail(`${path}.${key}`, 'required');
+      const name = o.name === undefined ? null : c.string(o.name, `${path}.name`);
+      const sizeBytes = o.size === undefined ? null : c.size(o.size, `${path}.size`, MAX_DEVICE_BYTES);
+      if (sizeBytes === 0) c.fail(`${path}.size`, 'expected more than 0 bytes');
+      const access = checkAccess(c, o, path, { accessLatencyNs: 0, bandwidthGBps: 0 });
+      if (name !== null && sizeBytes) tiers.push({ name, sizeBytes, ...access });
+    });
+    device.tiers = tiers;
+  }
+  const dram = device.dram ?? DRAM_ACCESS;
+  (device.tiers ?? []).forEach((t, i) => {
+    if (t.accessLatencyNs > 0 && t.accessLatencyNs <= dram.accessLatencyNs) {
+      c.fail(`device.tiers[${i}].accessLatencyNs`, `expected slower than RAM (${dram.accessLatencyNs} ns), got ${t.accessLatencyNs} ns`);
+    }
+  });
+  if ((device.demotion || device.promotion) && !device.tiers?.length) c.fail(device.demotion ? 'device.demotion' : 'device.promotion', 'needs a slower tier in device.tiers');
 }
 
 function checkApps(c: Checker, value: unknown): AppSpec[] {

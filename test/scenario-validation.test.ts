@@ -98,7 +98,7 @@ describe('scenario validation', () => {
       'device.reserved: expected reserved memory plus the high watermark to leave room for apps',
     ]);
     raw.device = { profile: 'phone-9g' };
-    expect(issuesOf(raw)[0]).toMatch(/^device.profile: expected a device profile \(phone-2g, phone-4g, phone-8g, chromebook-4g\), got "phone-9g"/);
+    expect(issuesOf(raw)[0]).toMatch(/^device.profile: expected a device profile \(phone-2g, phone-4g, phone-8g, chromebook-4g, desktop-16g-cxl, desktop-16g-cxl-tpp\), got "phone-9g"/);
   });
 
   it('applies device overrides on top of a profile', () => {

@@ -9,6 +9,8 @@ import { procReclaimAvailable } from './kernel-reclaim-files';
 import { reclaimProcess } from './process-reclaim';
 import { CAP_KILL, CAP_SYS_NICE, effectiveCapabilities, hasCapability } from './privileges';
 import { lockAgentMemory, raisePriority, unlockAgentMemory } from './realtime';
+import { readMemoryTiering, type MemoryTiering } from './memory-tiers';
+import { formatBytes } from '../../common/format';
 
 export interface Check {
   name: string;
@@ -21,7 +23,9 @@ export interface DoctorReport {
   arch: string;
   checks: Check[];
   /** What `reclaimd run` will use on this machine. */
-  plan: { pressure: string[]; reclaim: string; kill: string; mode: 'act' | 'observe-only' };
+  plan: { pressure: string[]; reclaim: string; kill: string; demote: string; mode: 'act' | 'observe-only' };
+  /** NUMA nodes, memory tiers and the kernel's demotion and promotion settings. */
+  tiering?: MemoryTiering;
 }
 
 const hasCap = (caps: bigint, bit: number) => hasCapability(bit, caps);
@@ -30,7 +34,7 @@ const hasCap = (caps: bigint, bit: number) => hasCapability(bit, caps);
 export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<DoctorReport> {
   const checks: Check[] = [];
   const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
-  const plan: DoctorReport['plan'] = { pressure: [], reclaim: 'none', kill: 'none', mode: 'observe-only' };
+  const plan: DoctorReport['plan'] = { pressure: [], reclaim: 'none', kill: 'none', demote: 'none', mode: 'observe-only' };
 
   if (process.platform !== 'linux') {
     add('linux', false, `${process.platform}: observe-only through systeminformation`);
@@ -98,8 +102,21 @@ export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<Doctor
   unlockAgentMemory(lock);
   add('memory lock', lock.locked, `agent code: ${lock.detail}`);
 
+  const tiering = readMemoryTiering();
+  add('memory tiers', tiering.unavailable === null, tieringDetail(tiering));
+  plan.demote = tiering.unavailable === null ? `move_pages(2) to ${tiering.slower.map((t) => t.name).join(', ')}` : `unavailable: ${tiering.unavailable}`;
+
   const root = process.getuid?.() === 0;
   add('privileges', root || hasCap(caps, CAP_SYS_NICE), `${root ? 'root' : `uid ${process.getuid?.()}`}, CAP_SYS_NICE ${hasCap(caps, CAP_SYS_NICE) ? 'yes' : 'no (process_madvise on other users\' processes will be denied)'}`);
   plan.mode = plan.reclaim !== 'none' ? 'act' : 'observe-only';
-  return { kernel: release(), arch: process.arch, checks, plan };
+  return { kernel: release(), arch: process.arch, checks, plan, tiering };
+}
+
+/** "node0 (CPUs, 22GiB) in memory_tier4; demotion_enabled false; numa_balancing 0; demote unavailable: …" */
+function tieringDetail(t: MemoryTiering): string {
+  const tierOf = (node: number) => t.tiers.find((x) => x.nodes.includes(node))?.name;
+  const nodes = t.nodes.map((n) => `node${n.node} (${n.hasCpu ? 'CPUs' : 'no CPUs'}, ${formatBytes(n.memTotalBytes)}${tierOf(n.node) ? `, ${tierOf(n.node)}` : ''}; distances ${n.distance.join(' ')})`);
+  const settings = `demotion_enabled ${t.demotionEnabled ?? 'absent'}, numa_balancing ${t.numaBalancing ?? 'absent'}`;
+  const verdict = t.unavailable === null ? `demote moves pages to ${t.slower.map((s) => `${s.name} (~${s.accessLatencyNs} ns)`).join(', ')}` : `demote unavailable: ${t.unavailable}`;
+  return `${nodes.join('; ') || 'no NUMA nodes listed'}; ${settings}; ${verdict}`;
 }

@@ -2,17 +2,23 @@ import koffi from 'koffi';
 
 // New system calls share one number on every architecture since Linux 5.1 (the unified
 // table), so x86_64, arm64, arm and riscv agree; older ABIs are refused explicitly.
-// gettid is older and differs per architecture (glibc only wraps it since 2.30).
-const SYSCALLS: Readonly<Record<string, { pidfd_open: number; process_madvise: number; pidfd_send_signal: number; gettid: number }>> = {
-  x64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 186 },
-  arm64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 178 },
-  arm: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 224 },
-  riscv64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 178 },
-  ia32: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 224 },
+// gettid and move_pages are older and differ per architecture (glibc only wraps gettid since
+// 2.30; move_pages is libnuma's, not glibc's): arch/x86/entry/syscalls/syscall_64.tbl 186 and
+// 279, include/uapi/asm-generic/unistd.h (arm64, riscv64) 178 and 239, arch/arm/tools/syscall.tbl
+// 224 and 344, arch/x86/entry/syscalls/syscall_32.tbl 224 and 317.
+const SYSCALLS: Readonly<Record<string, { pidfd_open: number; process_madvise: number; pidfd_send_signal: number; gettid: number; move_pages: number }>> = {
+  x64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 186, move_pages: 279 },
+  arm64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 178, move_pages: 239 },
+  arm: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 224, move_pages: 344 },
+  riscv64: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 178, move_pages: 239 },
+  ia32: { pidfd_open: 434, process_madvise: 440, pidfd_send_signal: 424, gettid: 224, move_pages: 317 },
 };
 
 export const MADV_COLD = 20;
 export const MADV_PAGEOUT = 21;
+/** move_pages flags (include/uapi/linux/mempolicy.h): move the pages only this process maps / all (needs CAP_SYS_NICE). */
+export const MPOL_MF_MOVE = 1 << 1;
+export const MPOL_MF_MOVE_ALL = 1 << 2;
 export const POLLIN = 0x1;
 export const POLLPRI = 0x2;
 export const POLLERR = 0x8;
@@ -36,6 +42,7 @@ export const ERRNO = {
   EACCES: 13,
   EFAULT: 14,
   EBUSY: 16,
+  ENODEV: 19,
   ENFILE: 23,
   EMFILE: 24,
   EINVAL: 22,
@@ -54,6 +61,12 @@ export interface Libc {
   /** process_madvise over `count` iovecs in `iovecs` (16 bytes each); bytes advised or -1 with errno. */
   processMadvise(pidfd: number, iovecs: Buffer, count: number, advice: number): { bytes: number; errno: number };
   pidfdSendSignal(pidfd: number, signal: number): { ok: boolean; errno: number };
+  /**
+   * move_pages(pid, count, pages, nodes, status, flags): `pages` holds `count` addresses (8
+   * bytes each), `nodes` as many int32 target nodes or null to only ask where each page is;
+   * `status` gets an int32 per page (its node, or -errno). 0, or -1 with errno.
+   */
+  movePages(pid: number, count: number, pages: Buffer, nodes: Buffer | null, status: Buffer, flags: number): { result: number; errno: number };
   eventfd(flags: number): { fd: number; errno: number };
   /** poll() on a worker thread: never blocks the event loop. */
   pollAsync(fds: Buffer, count: number, timeoutMs: number): Promise<number>;
@@ -88,6 +101,7 @@ export function libc(): Libc {
   const sys1 = lib.func('syscall', 'long', ['long', 'int', 'uint']);
   const sysMadvise = lib.func('syscall', 'long', ['long', 'int', 'void *', 'size_t', 'int', 'uint']);
   const sysSignal = lib.func('syscall', 'long', ['long', 'int', 'int', 'void *', 'uint']);
+  const sysMovePages = lib.func('syscall', 'long', ['long', 'int', 'unsigned long', 'void *', 'void *', 'void *', 'int']);
   const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
   const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
   const close = lib.func('int close(int fd)');
@@ -113,6 +127,10 @@ export function libc(): Libc {
     pidfdSendSignal(pidfd, signal) {
       const r = Number(sysSignal(numbers.pidfd_send_signal, pidfd, signal, null, 0));
       return { ok: r === 0, errno: r < 0 ? koffi.errno() : 0 };
+    },
+    movePages(pid, count, pages, nodes, status, flags) {
+      const result = Number(sysMovePages(numbers.move_pages, pid, count, pages, nodes, status, flags));
+      return { result, errno: result < 0 ? koffi.errno() : 0 };
     },
     eventfd(flags) {
       const fd = eventfd(0, flags) as number;

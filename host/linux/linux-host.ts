@@ -11,6 +11,7 @@ import { ProcessScanner, type ScanCounts } from './process-scanner';
 import type { ReclaimResult } from './process-reclaim';
 import { CANDIDATES_PER_SLOT, REACTION_SLOTS } from './reaction-plan';
 import { ReactionThread } from './reaction-thread';
+import { demoteProcess } from './demote';
 import type { ReactionMessage } from './reaction-worker';
 import type { ThreadPriority } from './realtime';
 import { ReclaimRunner } from './reclaim-runner';
@@ -140,7 +141,8 @@ export class LinuxHost implements Host {
     const signals: PressureSignal[] = REACTION_SLOTS.map((s) => ({ ...base, source: s.source, level: s.level, vmpressure: vmpressureOf(s) }));
     const foreground = this.foreground.foregroundPids();
     const slots = this.planner(signals).map((actions) =>
-      actions.filter((a): a is ReclaimAction => a.type === 'reclaim' && !a.dryRun && !foreground.has(a.pid)).slice(0, CANDIDATES_PER_SLOT),
+      // The reaction thread only pages out (process_madvise): a demote waits for the engine.
+      actions.filter((a): a is ReclaimAction => a.type === 'reclaim' && a.kind !== 'demote' && !a.dryRun && !foreground.has(a.pid)).slice(0, CANDIDATES_PER_SLOT),
     );
     const seq = reaction.plan.write(slots.map((actions) => actions.map((a) => ({ pid: a.pid, startTime: a.startTime, kind: a.kind, mode: a.mode, budgetBytes: a.requestedBytes }))));
     this.plans.set(seq, slots);
@@ -283,6 +285,11 @@ export class LinuxHost implements Host {
     const protectedPids = this.options.protectedPids ?? [];
     if (action.type === 'kill') {
       return from(this.runner.kill(action.pid, action.startTime, protectedPids).then((r) => outcome(r.result, r.message)));
+    }
+    if (action.kind === 'demote') {
+      // move_pages on this thread (host/linux/demote.ts); refused as unsupported where there is no slower node.
+      const r = demoteProcess({ pid: action.pid, startTime: action.startTime, budgetBytes: action.requestedBytes, tier: action.tier, protectedPids });
+      return from([{ ...outcome(r.result, r.message, r.movedAnonBytes, r.movedFileBytes), action: r.tier ? { ...action, tier: r.tier } : action, durationMs: r.durationMs }]);
     }
     return from(
       this.runner

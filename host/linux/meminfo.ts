@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import type { MemoryReading, PsiReading } from '../../policy-engine/types';
+import { slowerTiersNow } from './memory-tiers';
 
 function readKeyed(path: string, re: RegExp): Map<string, number> {
   const out = new Map<string, number>();
@@ -18,6 +19,7 @@ export function readSystemMemory(withWatermarks = true): MemoryReading {
   const mi = readKeyed('/proc/meminfo', /^([\w()]+):\s+(\d+)/gm);
   const kb = (k: string) => (mi.get(k) ?? 0) * 1024;
   const vm = readKeyed('/proc/vmstat', /^(\w+) (\d+)$/gm);
+  const tiers = slowerTiersNow();
   return {
     totalBytes: kb('MemTotal'),
     availableBytes: kb('MemAvailable'),
@@ -32,6 +34,8 @@ export function readSystemMemory(withWatermarks = true): MemoryReading {
     inactiveFileBytes: kb('Inactive(file)'),
     pgscanKswapd: vm.get('pgscan_kswapd') ?? 0,
     pgrefill: vm.get('pgrefill') ?? 0,
+    // Slower NUMA nodes a demote could use (none on a one-node machine: the field is left out).
+    ...(tiers.length > 0 ? { tiers } : {}),
   };
 }
 

@@ -185,6 +185,8 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
     });
   };
 
+  // Demote is no process_madvise advice: host/linux/demote.ts moves pages between nodes.
+  if (req.kind === 'demote') return done('unsupported', 'demote moves pages between NUMA nodes (host/linux/demote.ts), not through process_madvise');
   const early = refusal(req.pid, req.startTime, req.protectedPids);
   if (early) return done(early.result, early.message);
   let c;

@@ -1,6 +1,6 @@
 import { BAND_ADJ } from '../../policy-engine/importance';
 import { PAGE_SIZE } from '../../policy-engine/types';
-import type { DeviceProfile } from '../../scenario/device-profiles';
+import { DRAM_ACCESS, MIGRATE_US_PER_PAGE, pageTouchNs, type DeviceProfile, type MemoryTierProfile } from '../../scenario/device-profiles';
 import type { SimApp } from './sim-app';
 import type { ImportanceBand } from '../../policy-engine/types';
 
@@ -24,6 +24,17 @@ export interface TickStats {
   foregroundPresent: boolean;
   /** Set by the host: share of the tick the agent was compressing (a productive task, for PSI full). */
   agentBusy: number;
+  /** Pages the kernel demoted to the slower tier this tick (reclaim with device.demotion), and the µs the migrations took. */
+  demoted: number;
+  demoteUs: number;
+  /**
+   * What touches of pages on the slower tier cost the apps the user sees or hears, µs: the
+   * user waits (the app runs slower) but it is no memory stall to PSI (psi.c counts reclaim,
+   * thrashing refaults and compaction, not a slower load), so it is kept apart from the stalls.
+   */
+  slowForegroundUs: number;
+  slowVisibleUs: number;
+  slowPerceptibleUs: number;
 }
 
 /** Who did the compression or decompression work (DESIGN.md "zramCpuMs"). */
@@ -61,6 +72,14 @@ export class MemoryModel {
   readonly minPages: number;
   readonly lowPages: number;
   readonly highPages: number;
+  /** The slower memory tier, if the device has one, and its size in pages. */
+  readonly tier: MemoryTierProfile | null;
+  readonly tierCapacityPages: number;
+  /** What one touch of a page on the slower tier costs beyond the same touch in RAM, µs. */
+  readonly slowTouchUs: number;
+  /** Pages demoted by the kernel (reclaim) and promoted back (NUMA balancing), cumulative. */
+  kernelDemoted = 0;
+  promoted = 0;
   /** CPU time spent compressing/decompressing, µs, by who did it. */
   readonly cpuUs: CpuUs = { agent: 0, kswapd: 0, apps: 0 };
   refaultsAnon = 0;
@@ -86,6 +105,41 @@ export class MemoryModel {
     this.minPages = Math.ceil(device.watermarks.minBytes / PAGE_SIZE);
     this.lowPages = Math.ceil(device.watermarks.lowBytes / PAGE_SIZE);
     this.highPages = Math.ceil(device.watermarks.highBytes / PAGE_SIZE);
+    this.tier = device.tiers?.[0] ?? null;
+    this.tierCapacityPages = this.tier ? Math.floor(this.tier.sizeBytes / PAGE_SIZE) : 0;
+    this.slowTouchUs = this.tier ? Math.max(0, pageTouchNs(this.tier, PAGE_SIZE) - pageTouchNs(device.dram ?? DRAM_ACCESS, PAGE_SIZE)) / 1000 : 0;
+  }
+
+  get tierStoredPages(): number {
+    let n = 0;
+    for (const a of this.apps) n += a.slowPages;
+    return n;
+  }
+
+  get tierFreePages(): number {
+    return Math.max(0, this.tierCapacityPages - this.tierStoredPages);
+  }
+
+  /** The agent demotes up to `max` of one app's private pages (move_pages runs in its context); returns pages moved. Respects capacity. */
+  demote(app: SimApp, max: number, hotToo: boolean): { anon: number; file: number } {
+    return app.demote(Math.min(max, this.tierFreePages), hotToo);
+  }
+
+  /**
+   * `app` touched `pages` of its pages on the slower tier: each costs the slower access (the
+   * app waits). With NUMA-balancing promotion, touched working-set pages (`hot` of them) move
+   * back to RAM while it has free pages above the high watermark (mm/migrate.c
+   * migrate_balanced_pgdat), the migration paid in the hinting fault (do_numa_page).
+   */
+  touchSlow(app: SimApp, pages: number, hot: number): void {
+    if (pages <= 0) return;
+    let stallUs = pages * this.slowTouchUs;
+    if (this.device.promotion && hot > 0) {
+      const moved = app.promoteHot(Math.min(hot, Math.max(0, this.freePages - this.highPages)));
+      this.promoted += moved;
+      stallUs += moved * MIGRATE_US_PER_PAGE;
+    }
+    this.chargeStall(app, stallUs, 'slow');
   }
 
   /** CPU time spent compressing/decompressing, µs (all causes). */
@@ -169,11 +223,12 @@ export class MemoryModel {
     const before = this.tick.scanned;
     const cpuBefore = this.cpuUs.kswapd;
     const droppedBefore = this.tick.fileDropped;
+    const demoteBefore = this.tick.demoteUs;
     this.reclaim(want, 'kswapd');
     const scanned = this.tick.scanned - before;
     this.pgscanKswapd += scanned;
     this.tick.kswapdCpuUs +=
-      scanned * SCAN_US_PER_PAGE + this.cpuUs.kswapd - cpuBefore + (this.tick.fileDropped - droppedBefore) * this.device.fileDropUsPerPage;
+      scanned * SCAN_US_PER_PAGE + this.cpuUs.kswapd - cpuBefore + (this.tick.fileDropped - droppedBefore) * this.device.fileDropUsPerPage + this.tick.demoteUs - demoteBefore;
   }
 
   /**
@@ -187,12 +242,13 @@ export class MemoryModel {
       const before = this.tick.scanned;
       const cpuBefore = this.cpuUs.apps;
       const droppedBefore = this.tick.fileDropped;
+      const demoteBefore = this.tick.demoteUs;
       const got = this.reclaim(need, 'apps');
       const scanned = this.tick.scanned - before;
       this.pgscanDirect += scanned;
-      // Direct reclaim stalls the allocating task for the scanning, the compression and the file drops it did.
+      // Direct reclaim stalls the allocating task for the scanning, the compression, the file drops and the demotions it did.
       const stallUs =
-        scanned * SCAN_US_PER_PAGE + this.cpuUs.apps - cpuBefore + (this.tick.fileDropped - droppedBefore) * this.device.fileDropUsPerPage;
+        scanned * SCAN_US_PER_PAGE + this.cpuUs.apps - cpuBefore + (this.tick.fileDropped - droppedBefore) * this.device.fileDropUsPerPage + this.tick.demoteUs - demoteBefore;
       this.tick.directReclaimStallUs += stallUs;
       this.chargeStall(app, stallUs);
       if (got > 0) continue;
@@ -215,6 +271,22 @@ export class MemoryModel {
     const netPerAnonPage = 1 - 1 / this.device.zram.ratio;
     for (const b of this.lruBuckets()) {
       if (freed >= want) break;
+      // With demotion enabled, reclaim first moves the bucket's pages to the slower tier while
+      // it has room, a whole page freed per page moved; what fails to demote (tier full) goes
+      // back to normal reclaim (mm/vmscan.c shrink_folio_list: demote_folio_list, then retry
+      // with do_demote_pass = false). Shared anon stays for normal reclaim: the slow pools are
+      // private pages only (a simplification: the kernel's try_to_migrate would move them too).
+      if (this.device.demotion && this.tierFreePages > 0) {
+        const n = b.app.demoteClass(b.kind, b.hot, Math.min(Math.ceil(want - freed), this.tierFreePages));
+        this.tick.scanned += n * b.scanCost;
+        this.tick.reclaimed += n;
+        this.tick.demoted += n;
+        this.tick.demoteUs += n * MIGRATE_US_PER_PAGE;
+        this.kernelDemoted += n;
+        freed += n;
+        taken += n;
+        if (freed >= want) break;
+      }
       const avail = b.kind === 'file' ? (b.hot ? b.app.fileHotRes : b.app.fileColdRes) : b.hot ? b.app.anonHotRes : b.app.anonColdRes;
       if (avail === 0) continue;
       if (b.kind === 'file') {
@@ -276,7 +348,7 @@ export class MemoryModel {
     for (const a of this.apps) {
       if (!a.alive) continue;
       const adj = BAND_ADJ[this.bandOf(a)];
-      const points = a.resident + a.zramPages + (adj * this.ramPages) / 1000;
+      const points = a.resident + a.zramPages + a.slowPages + (adj * this.ramPages) / 1000;
       if (points > bestPoints || (points === bestPoints && best !== null && a.pid < best.pid)) {
         best = a;
         bestPoints = points;
@@ -304,13 +376,20 @@ export class MemoryModel {
    * app's (jank: a Chromebook's browser UI beside the app in front) and a perceptible one's
    * (an audio glitch: music playing in the background). Other apps' waits nobody sees.
    */
-  private chargeStall(app: SimApp, requestedUs: number): void {
+  private chargeStall(app: SimApp, requestedUs: number, as: 'stall' | 'slow' = 'stall'): void {
     // A task waits at most the step's wall time: the refaults and reclaim it asked for in one
     // step can cost more than that, but then it simply makes less progress — waiting is bounded
     // by the clock (psi.c likewise clamps a task's stall to the period it measures).
     const before = this.stalledUs.get(app) ?? 0;
     const us = Math.min(requestedUs, Math.max(0, this.tickUs - before));
     this.stalledUs.set(app, before + us);
+    if (as === 'slow') {
+      const band = app.isForeground ? 'foreground' : this.bandOf(app);
+      if (band === 'foreground') this.tick.slowForegroundUs += us;
+      else if (band === 'visible') this.tick.slowVisibleUs += us;
+      else if (band === 'perceptible') this.tick.slowPerceptibleUs += us;
+      return;
+    }
     if (app.isForeground) {
       this.tick.foregroundStallUs += us;
       return;
@@ -323,5 +402,5 @@ export class MemoryModel {
 }
 
 function emptyTick(): TickStats {
-  return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, visibleStallUs: 0, perceptibleStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0, foregroundPresent: false, agentBusy: 0 };
+  return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, visibleStallUs: 0, perceptibleStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0, foregroundPresent: false, agentBusy: 0, demoted: 0, demoteUs: 0, slowForegroundUs: 0, slowVisibleUs: 0, slowPerceptibleUs: 0 };
 }

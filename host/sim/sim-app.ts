@@ -45,6 +45,15 @@ export class SimApp {
   fileHotOut = 0;
   fileColdRes = 0;
   fileColdOut = 0;
+  /**
+   * Pages demoted to the slower memory tier (device.tiers), by class: still mapped (counted
+   * in RSS, never refaulted) but out of RAM. Private pages only: move_pages(2) without
+   * MPOL_MF_MOVE_ALL leaves pages other processes map, so shared anon never goes there.
+   */
+  anonHotSlow = 0;
+  anonColdSlow = 0;
+  fileHotSlow = 0;
+  fileColdSlow = 0;
 
   /** Pending gradual allocations: pages still to allocate and pages per tick. */
   readonly pendingAllocations: { remaining: number; perTick: number }[] = [];
@@ -60,10 +69,14 @@ export class SimApp {
   }
 
   get anonTotal(): number {
-    return this.anonHotRes + this.anonHotZram + this.anonColdRes + this.anonColdZram;
+    return this.anonHotRes + this.anonHotZram + this.anonColdRes + this.anonColdZram + this.anonHotSlow + this.anonColdSlow;
   }
   get fileTotal(): number {
-    return this.fileHotRes + this.fileHotOut + this.fileColdRes + this.fileColdOut;
+    return this.fileHotRes + this.fileHotOut + this.fileColdRes + this.fileColdOut + this.fileHotSlow + this.fileColdSlow;
+  }
+  /** Pages on the slower tier: mapped, out of RAM. */
+  get slowPages(): number {
+    return this.anonHotSlow + this.anonColdSlow + this.fileHotSlow + this.fileColdSlow;
   }
   get anonResident(): number {
     return this.anonHotRes + this.anonColdRes;
@@ -100,6 +113,7 @@ export class SimApp {
     this.fileHotRes = Math.round(this.pagesFile * this.spec.workingSet);
     this.fileColdRes = this.pagesFile - this.fileHotRes;
     this.anonHotZram = this.anonColdZram = this.fileHotOut = this.fileColdOut = 0;
+    this.anonHotSlow = this.anonColdSlow = this.fileHotSlow = this.fileColdSlow = 0;
     return this.pagesAnon + this.pagesFile;
   }
 
@@ -111,6 +125,7 @@ export class SimApp {
     this.anonHotRes = this.anonHotZram = this.anonColdRes = this.anonColdZram = 0;
     this.anonSharedRes = this.anonSharedZram = 0;
     this.fileHotRes = this.fileHotOut = this.fileColdRes = this.fileColdOut = 0;
+    this.anonHotSlow = this.anonColdSlow = this.fileHotSlow = this.fileColdSlow = 0;
   }
 
   /** New anonymous pages, resident, joining the working set in the app's proportion. */
@@ -121,7 +136,7 @@ export class SimApp {
   }
 
   /** The app frees anon pages (its own, not the shared ones): cold ones first, out-of-RAM ones before resident ones. */
-  freeAnon(pages: number): { resident: number; zram: number } {
+  freeAnon(pages: number): { resident: number; zram: number; slow: number } {
     let left = Math.min(pages, this.anonTotal);
     const take = (avail: number) => {
       const n = Math.min(avail, left);
@@ -130,13 +145,17 @@ export class SimApp {
     };
     const coldZram = take(this.anonColdZram - this.anonSharedZram);
     this.anonColdZram -= coldZram;
+    const coldSlow = take(this.anonColdSlow);
+    this.anonColdSlow -= coldSlow;
     const coldRes = take(this.anonColdRes - this.anonSharedRes);
     this.anonColdRes -= coldRes;
     const hotZram = take(this.anonHotZram);
     this.anonHotZram -= hotZram;
+    const hotSlow = take(this.anonHotSlow);
+    this.anonHotSlow -= hotSlow;
     const hotRes = take(this.anonHotRes);
     this.anonHotRes -= hotRes;
-    return { resident: coldRes + hotRes, zram: coldZram + hotZram };
+    return { resident: coldRes + hotRes, zram: coldZram + hotZram, slow: coldSlow + hotSlow };
   }
 
   /** Pageout (process_madvise): move up to `max` private resident anon pages to zram, cold first; returns pages moved. */
@@ -151,6 +170,61 @@ export class SimApp {
       this.anonHotZram += hot;
     }
     return cold + hot;
+  }
+
+  /**
+   * Demote (move_pages to the slower node): up to `max` private resident pages, cold first,
+   * anon then file within each; with `hotToo` the working set after. Returns the anon and file pages moved.
+   */
+  demote(max: number, hotToo: boolean): { anon: number; file: number } {
+    let left = max;
+    const take = (avail: number) => {
+      const n = Math.max(0, Math.min(avail, left));
+      left -= n;
+      return n;
+    };
+    const anonCold = take(this.anonColdRes - this.anonSharedRes);
+    this.anonColdRes -= anonCold;
+    this.anonColdSlow += anonCold;
+    const fileCold = take(this.fileColdRes);
+    this.fileColdRes -= fileCold;
+    this.fileColdSlow += fileCold;
+    let anonHot = 0;
+    let fileHot = 0;
+    if (hotToo) {
+      anonHot = take(this.anonHotRes);
+      this.anonHotRes -= anonHot;
+      this.anonHotSlow += anonHot;
+      fileHot = take(this.fileHotRes);
+      this.fileHotRes -= fileHot;
+      this.fileHotSlow += fileHot;
+    }
+    return { anon: anonCold + anonHot, file: fileCold + fileHot };
+  }
+
+  /** Kernel demotion on reclaim (the LRU's view): up to `n` resident pages of one class to the slower tier; private anon only. */
+  demoteClass(kind: 'anon' | 'file', hot: boolean, n: number): number {
+    if (kind === 'anon') {
+      const k = Math.max(0, Math.min(n, hot ? this.anonHotRes : this.anonColdRes - this.anonSharedRes));
+      if (hot) (this.anonHotRes -= k), (this.anonHotSlow += k);
+      else (this.anonColdRes -= k), (this.anonColdSlow += k);
+      return k;
+    }
+    const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
+    if (hot) (this.fileHotRes -= k), (this.fileHotSlow += k);
+    else (this.fileColdRes -= k), (this.fileColdSlow += k);
+    return k;
+  }
+
+  /** Promotion (NUMA balancing, tiering mode): up to `n` of the working set's slow pages back to RAM; returns pages moved. */
+  promoteHot(n: number): number {
+    const anon = Math.min(n, this.anonHotSlow);
+    this.anonHotSlow -= anon;
+    this.anonHotRes += anon;
+    const file = Math.min(n - anon, this.fileHotSlow);
+    this.fileHotSlow -= file;
+    this.fileHotRes += file;
+    return anon + file;
   }
 
   /** Take up to `n` resident pages of one class out of RAM (kswapd's view); returns pages taken. */

@@ -14,6 +14,7 @@ import {
   type ReclaimAction,
 } from '../../policy-engine/types';
 import type { Scenario, TimelineStep } from '../../scenario/scenario';
+import { MIGRATE_US_PER_PAGE } from '../../scenario/device-profiles';
 import { MemoryModel } from './memory-model';
 import { PressureModel, type TickPressure } from './pressure-model';
 import { psiLevel } from '../../policy-engine/detectors/psi-detector';
@@ -142,9 +143,10 @@ export class SimHost implements Host {
     this.memory.runKswapd(dt);
 
     const tick = this.memory.tick;
-    this.counters.foregroundStallUs += tick.foregroundStallUs + this.cpuContentionStallUs(now, dt);
-    this.counters.visibleStallUs += tick.visibleStallUs;
-    this.counters.perceptibleStallUs += tick.perceptibleStallUs;
+    // Slower touches of demoted pages are the user's wait too, though not PSI's (memory-model.ts TickStats).
+    this.counters.foregroundStallUs += tick.foregroundStallUs + this.cpuContentionStallUs(now, dt) + tick.slowForegroundUs;
+    this.counters.visibleStallUs += tick.visibleStallUs + tick.slowVisibleUs;
+    this.counters.perceptibleStallUs += tick.perceptibleStallUs + tick.slowPerceptibleUs;
     const p = this.pressure.update(now, tick);
     this.lastVmpressure = p.vmpressure;
     // Time at each level as the device's PSI detector judges this tick (the benchmark's measure).
@@ -216,6 +218,7 @@ export class SimHost implements Host {
         if (app.alive) {
           const f = app.faultsFor(step.fraction, true);
           this.memory.faultIn(app, f.anon, f.file);
+          this.memory.touchSlow(app, Math.round(app.slowPages * step.fraction), Math.round((app.anonHotSlow + app.fileHotSlow) * step.fraction));
           app.lastUsedAt = now;
           app.deactivated = false;
         }
@@ -252,6 +255,7 @@ export class SimHost implements Host {
     if (fg && fg.alive && fg.nonResidentHot > 0) {
       this.memory.faultIn(fg, fg.anonHotZram, fg.fileHotOut);
     }
+    this.touchSlowTier(fg, dt);
     for (const app of this.apps) {
       const out = app.anonColdZram + app.fileColdOut;
       if (!app.alive || out === 0 || app.spec.coldTouchPerSec === 0) continue;
@@ -271,6 +275,23 @@ export class SimHost implements Host {
       if (pages === 0) continue;
       const anon = Math.round((pages * app.anonHotZram) / out);
       this.memory.faultIn(app, anon, pages - anon);
+    }
+  }
+
+  /**
+   * Touches of pages on the slower tier, at the same rates as touches of pages out of RAM
+   * (the foreground its whole working set, others their background rate, everyone their
+   * cold-touch rate): each costs the slower access instead of a refault.
+   */
+  private touchSlowTier(fg: SimApp | null, dt: number): void {
+    if (!this.memory.tier) return;
+    for (const app of this.apps) {
+      if (!app.alive || app.slowPages === 0) continue;
+      const hotSlow = app.anonHotSlow + app.fileHotSlow;
+      const coldSlow = app.anonColdSlow + app.fileColdSlow;
+      const hot = app === fg ? hotSlow : Math.min(hotSlow, this.rng.roundStochastic((hotSlow * app.backgroundTouchRate(this.bandOf(app)) * dt) / 1000));
+      const cold = Math.min(coldSlow, this.rng.roundStochastic((coldSlow * app.spec.coldTouchPerSec * dt) / 1000));
+      this.memory.touchSlow(app, hot + cold, hot);
     }
   }
 
@@ -369,8 +390,9 @@ export class SimHost implements Host {
         // On the scheduler's clock, as policies compare it with their context's `now`
         // (the same in a replay, which starts at 0; wall time when served live).
         lastForegroundAt: a.lastForegroundAt === null ? null : a.lastForegroundAt + this.startedAt,
-        rssAnonBytes: a.anonResident * PAGE_SIZE,
-        rssFileBytes: a.fileResident * PAGE_SIZE,
+        // RSS counts pages on every node (a demoted page is still mapped), as /proc/PID/status does.
+        rssAnonBytes: (a.anonResident + a.anonHotSlow + a.anonColdSlow) * PAGE_SIZE,
+        rssFileBytes: (a.fileResident + a.fileHotSlow + a.fileColdSlow) * PAGE_SIZE,
         swapBytes: a.zramPages * PAGE_SIZE,
         // The idle estimate a policy may use (h13): the pages outside the working set.
         idleAnonBytes: a.anonColdRes * PAGE_SIZE,
@@ -400,6 +422,7 @@ export class SimHost implements Host {
       inactiveFileBytes: m.inactiveFilePages * PAGE_SIZE,
       pgscanKswapd: m.pgscanKswapd,
       lowRamDevice: this.scenario.device.lowRam ?? false,
+      ...(m.tier ? { tiers: [{ name: m.tier.name, totalBytes: m.tierCapacityPages * PAGE_SIZE, freeBytes: m.tierFreePages * PAGE_SIZE, accessLatencyNs: m.tier.accessLatencyNs }] } : {}),
     };
   }
 
@@ -418,6 +441,15 @@ export class SimHost implements Host {
       this.counters.agentKills++;
       this.events.push({ at: started, type: 'agent-kill', app: app.id });
       return of(this.outcome(action, 'ok', `killed ${app.id}`, started, anon, file));
+    }
+    if (action.kind === 'demote') {
+      const unsupported = this.demoteUnsupported(action);
+      if (unsupported) return of(this.outcome(action, 'unsupported', unsupported, started));
+      // Migration is CPU work in the agent's context too (move_pages copies each page).
+      const pages = Math.min(app.resident, budgetPages(action), this.memory.tierFreePages);
+      const ms = (pages * MIGRATE_US_PER_PAGE) / 1000;
+      if (ms > 0) this.agentJobs.push({ start: started, end: started + ms });
+      return timer(ms, this.scheduler).pipe(map(() => this.completeReclaim(action, app, started)));
     }
     // Reclaim takes time (compression is CPU work): the outcome arrives when it is done,
     // which is what makes overlapping requests on one process possible to get wrong.
@@ -438,6 +470,27 @@ export class SimHost implements Host {
     return why === null ? null : `${app.id}: ${why}`;
   }
 
+  /** Why a demote cannot run here, or null: the device needs the slower tier the action names. */
+  private demoteUnsupported(action: ReclaimAction): string | null {
+    const tier = this.memory.tier;
+    if (!tier) return `${this.scenario.device.name} has no slower memory tier to demote to (device.tiers is empty)`;
+    if (action.tier !== undefined && action.tier !== tier.name) return `${this.scenario.device.name} has no tier "${action.tier}" (its slower tier is "${tier.name}")`;
+    return null;
+  }
+
+  private completeDemote(action: ReclaimAction, app: SimApp, started: number): ActionOutcome {
+    const tier = this.memory.tier!;
+    const freeBefore = this.memory.freePages;
+    // The idle pages only: the working set on the slower tier would cost a slower touch at once, every time.
+    const moved = this.memory.demote(app, budgetPages(action), false);
+    const pages = moved.anon + moved.file;
+    this.counters.movedBytes += pages * PAGE_SIZE;
+    this.counters.reclaimedBytes += Math.max(0, this.memory.freePages - freeBefore) * PAGE_SIZE;
+    const full = pages < budgetPages(action) && this.memory.tierFreePages === 0 ? ` (${tier.name} full)` : '';
+    const done = { ...action, tier: tier.name };
+    return this.outcome(done, 'ok', `demoted ${moved.anon} anon + ${moved.file} file pages to ${tier.name}${full}`, started, moved.anon * PAGE_SIZE, moved.file * PAGE_SIZE);
+  }
+
   private completeReclaim(action: ReclaimAction, app: SimApp, started: number): ActionOutcome {
     if (!app.alive || app.pid !== action.pid || app.startTime !== action.startTime) {
       return this.outcome(action, 'gone', `process ${action.pid} (${action.appKey}) exited during reclaim`, started);
@@ -448,6 +501,7 @@ export class SimHost implements Host {
       app.deactivated = true;
       return this.outcome(action, 'ok', `deactivated ${app.id}'s pages (MADV_COLD)`, started);
     }
+    if (action.kind === 'demote') return this.completeDemote(action, app, started);
     let budget = budgetPages(action);
     const freeBefore = this.memory.freePages;
     let file = 0;
@@ -503,18 +557,21 @@ export class SimHost implements Host {
   invariantViolations(): string[] {
     const out: string[] = [];
     for (const a of this.apps) {
-      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'anonSharedRes', 'anonSharedZram', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut'] as const;
+      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'anonSharedRes', 'anonSharedZram', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut', 'anonHotSlow', 'anonColdSlow', 'fileHotSlow', 'fileColdSlow'] as const;
       for (const f of fields) {
         if (!Number.isInteger(a[f]) || a[f] < 0) out.push(`${a.id}.${f} = ${a[f]}`);
       }
       if (a.alive && a.fileTotal !== a.pagesFile) out.push(`${a.id}: file resident + dropped = ${a.fileTotal}, expected ${a.pagesFile}`);
-      if (!a.alive && a.resident + a.zramPages !== 0) out.push(`${a.id}: dead but holds pages`);
+      if (!a.alive && a.resident + a.zramPages + a.slowPages !== 0) out.push(`${a.id}: dead but holds pages`);
       // Shared anon pages are a subset of the cold ones, and only kswapd and faults move them.
       if (a.anonSharedRes > a.anonColdRes || a.anonSharedZram > a.anonColdZram) out.push(`${a.id}: shared anon pages exceed the cold ones`);
       if (a.alive && a.anonSharedRes + a.anonSharedZram !== a.sharedAnonTotal) out.push(`${a.id}: shared resident + zram = ${a.anonSharedRes + a.anonSharedZram}, expected ${a.sharedAnonTotal}`);
     }
     if (this.memory.zramStoredPages > this.memory.zramCapacityPages) {
       out.push(`zram holds ${this.memory.zramStoredPages} pages, capacity ${this.memory.zramCapacityPages}`);
+    }
+    if (this.memory.tierStoredPages > this.memory.tierCapacityPages) {
+      out.push(`the slower tier holds ${this.memory.tierStoredPages} pages, capacity ${this.memory.tierCapacityPages}`);
     }
     return out;
   }

@@ -2,6 +2,7 @@ import { defaultDatabasePath } from '../../db/paths';
 import { priorityMap } from '../../db/priorities';
 import { runDoctor } from '../../host/linux/doctor';
 import { reclaimProcess } from '../../host/linux/process-reclaim';
+import { demoteProcess } from '../../host/linux/demote';
 import { readStartTime } from '../../host/linux/procfs';
 import { parseDuration, parseSize } from '../../scenario/units';
 import { reclaimCgroup } from '../../host/linux/kernel-reclaim-files';
@@ -17,7 +18,7 @@ import { Agent } from '../daemon/agent';
 import { createAgentHost } from '../daemon/agent-host';
 import { openAgentStore } from '../daemon/agent-store';
 
-/** `reclaimd reclaim <pid> file|anon|all [--cold] [--json]`: one reclaim, before and after. */
+/** `reclaimd reclaim <pid> file|anon|all|demote [--cold] [--json]`: one reclaim, before and after (demote: to the nearest slower NUMA node). */
 export function reclaimCommand(argv: readonly string[], io: CommandIO): number {
   const args = parseArgs(argv, {
     cold: { value: false, description: 'MADV_COLD instead of MADV_PAGEOUT' },
@@ -36,10 +37,17 @@ export function reclaimCommand(argv: readonly string[], io: CommandIO): number {
   }
   const [pidText, kind] = args.positionals;
   if (args.positionals.length !== 2 || !/^\d+$/.test(pidText) || !(RECLAIM_KINDS as readonly string[]).includes(kind)) {
-    throw new UsageError('usage: reclaimd reclaim <pid> file|anon|all [--cold] [--json]');
+    throw new UsageError('usage: reclaimd reclaim <pid> file|anon|all|demote [--cold] [--json]');
   }
   const pid = Number(pidText);
   const startTime = readStartTime(pid);
+  if (kind === 'demote') {
+    const d = startTime === null ? { result: 'gone' as const, message: `process ${pid} is gone` } : demoteProcess({ pid, startTime, budgetBytes: 0 });
+    if (args.flags.has('json')) io.out(JSON.stringify({ pid, kind, ...d }));
+    else io.out(`${d.result}: ${d.message}`);
+    if (d.result !== 'ok') io.err(`reclaimd: reclaim ${pid} demote: ${d.result}: ${d.message}`);
+    return d.result === 'ok' ? 0 : 1;
+  }
   const r =
     startTime === null
       ? { result: 'gone' as const, message: `process ${pid} is gone`, before: null, after: null, advisedBytes: 0, reclaimedAnonBytes: 0, reclaimedFileBytes: 0, durationMs: 0, calls: 0, firstCallAtMs: null }
@@ -65,7 +73,7 @@ export async function doctorCommand(argv: readonly string[], io: CommandIO): Pro
   }
   io.out(`kernel ${report.kernel} (${report.arch})`);
   for (const c of report.checks) io.out(`${c.ok ? 'ok  ' : 'no  '} ${c.name.padEnd(18)} ${c.detail}`);
-  io.out(`will use: pressure ${report.plan.pressure.join(' + ') || 'none (observe-only sampling)'}; reclaim ${report.plan.reclaim}; kill ${report.plan.kill}; mode ${report.plan.mode}`);
+  io.out(`will use: pressure ${report.plan.pressure.join(' + ') || 'none (observe-only sampling)'}; reclaim ${report.plan.reclaim}; kill ${report.plan.kill}; demote ${report.plan.demote}; mode ${report.plan.mode}`);
   return 0;
 }
 

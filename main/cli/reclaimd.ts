@@ -44,7 +44,7 @@ live (Linux):
   run [--policy reclaim] [--dry-run] [--memcg PATH] [--db FILE | --no-db] [--foreground PID,...] [--duration 30s] [--json]
                          the live agent: kernel pressure events → per-process reclaim; Ctrl-C stops
   doctor [--json]        what this machine offers (PSI, vmpressure, process_madvise, swap, privileges)
-  reclaim <pid> file|anon|all [--cold] [--json]
+  reclaim <pid> file|anon|all|demote [--cold] [--json]
                          reclaim one process now, printing before/after; exit 1 with the reason if refused
   reclaim --cgroup <dir> <size>   ask a cgroup v2 memory.reclaim for that much
   lab <scenario> [--policy reclaim] [--compare lmkd,none] [--params JSON] [--time-scale K] [--db FILE] [--json]

@@ -4,6 +4,7 @@ import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import { rankProcesses } from '../ranking';
 import { belowKillAdj, BUSY, notEligible, skippedAbove } from '../skip-reasons';
 import type { PolicyFactory } from '../registry';
+import { planDemote, tierBudget } from './tier-choice';
 import { MiB, type KillAction, type KillReason, type PlannedAction, type PressureLevel, type PressureSignal, type RankedProcess, type ReclaimAction } from '../types';
 
 export const RECLAIM_PARAMS = {
@@ -17,6 +18,7 @@ export const RECLAIM_PARAMS = {
   lowMinAdj: { type: 'integer', default: 900, min: -1000, max: 3000, description: 'Low pressure reclaims file pages of apps at or above this effective adj (cached).' },
   mediumMinAdj: { type: 'integer', default: 700, min: -1000, max: 3000, description: 'Medium pressure reclaims anon and file pages at or above this adj (previous and cached).' },
   criticalMinAdj: { type: 'integer', default: 200, min: -1000, max: 3000, description: 'Critical pressure reclaims all pages at or above this adj (everything but foreground and visible).' },
+  demote: { type: 'boolean', default: true, description: 'Demote idle pages that would come back to a slower memory tier with room, where the device has one, instead of discarding them (tier-choice.ts); false always discards.' },
   allowKill: { type: 'boolean', default: true, description: 'Allow a kill as the last resort when reclaim can no longer relieve critical pressure.' },
   swapLowPct: { type: 'number', default: 5, min: 0, max: 100, unit: '%', description: 'Swap (zram) counts as exhausted below this share free: anon reclaim can no longer help.' },
   killAfterMs: { type: 'integer', default: 3000, min: 0, max: 600_000, unit: 'ms', description: 'Critical pressure must last this long with reclaim exhausted before a kill.' },
@@ -142,6 +144,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     const target = (signal.memory.totalBytes * this.targetPct(signal.level)) / 100;
     const minAdj = signal.level === 'low' ? p.lowMinAdj : signal.level === 'medium' ? p.mediumMinAdj : p.criticalMinAdj;
     let swapBudget = signal.memory.swapFreeBytes;
+    const tiers = tierBudget(signal.memory, p.demote);
     let planned = 0;
     const actions: PlannedAction[] = [];
 
@@ -173,6 +176,13 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       // Ask for the idle part only: the working set stays for the kernel's LRU to keep. Without
       // an idle estimate, deactivate (MADV_COLD) and let the LRU page out what stays cold.
       const cold = coldEstimate(proc);
+      // A slower memory tier with room takes cold pages that would come back (tier-choice.ts).
+      const demote = planDemote(tiers, { signal, candidate: r, cold, now, refaulted: (this.backoff.get(key) ?? 1) > 1, minBytes: p.minAnonBytes, feedback: this.feedback.get(key) ?? '' });
+      if (demote) {
+        actions.push(demote);
+        planned += demote.requestedBytes;
+        continue;
+      }
       const file = cold.fileBytes >= p.minFileBytes ? cold.fileBytes : 0;
       const anonWanted = signal.level !== 'low' && cold.anonBytes >= p.minAnonBytes ? cold.anonBytes : 0;
       const anon = anonWanted > 0 && swapBudget >= p.minAnonBytes ? Math.min(anonWanted, swapBudget) : 0;
@@ -217,7 +227,8 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       this.feedback.delete(key);
       return;
     }
-    if (outcome.action.type !== 'reclaim' || outcome.result !== 'ok' || !before) return;
+    // A demote's pages stay mapped: nothing of it can refault, so it is not judged.
+    if (outcome.action.type !== 'reclaim' || outcome.action.kind === 'demote' || outcome.result !== 'ok' || !before) return;
     this.records.set(key, { ...before, movedAnon: outcome.reclaimedAnonBytes, movedFile: outcome.reclaimedFileBytes });
   }
 

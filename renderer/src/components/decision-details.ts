@@ -2,11 +2,12 @@
 import type { DecisionRecord } from '../../../common/api/contract';
 import { h } from '../dom.js';
 import { bytes, dateTime, pct, time } from '../format.js';
+import { formatReclaimKind } from '../../../common/format.js';
 import { showDialog } from './dialog.js';
 
 /** "reclaim anon pages of org.example.game (pid 1003)" */
 export function describeDecision(d: DecisionRecord): string {
-  return d.action === 'kill' ? `kill ${d.app} (pid ${d.pid})` : `reclaim ${d.kind} pages of ${d.app} (pid ${d.pid})`;
+  return d.action === 'kill' ? `kill ${d.app} (pid ${d.pid})` : `${formatReclaimKind(d.kind, d.tier)} pages of ${d.app} (pid ${d.pid})`;
 }
 
 export function resultText(d: DecisionRecord): string {
@@ -51,7 +52,8 @@ export function showDecision(d: DecisionRecord): Promise<string> {
       h('section', {}, h('h3', {}, 'Outcome'), kv([
         ['policy', d.policy],
         ['host', d.host],
-        ['action', d.action === 'kill' ? 'kill' : `reclaim ${d.kind} (${d.mode})`],
+        ['action', d.action === 'kill' ? 'kill' : `${formatReclaimKind(d.kind, d.tier)} (${d.mode})`],
+        ['destination tier', d.tier],
         ['requested', bytes(d.requestedBytes)],
         ['reclaimed anon', bytes(d.reclaimedAnonBytes)],
         ['reclaimed file', bytes(d.reclaimedFileBytes)],

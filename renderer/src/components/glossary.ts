@@ -15,6 +15,7 @@ export const TERMS = {
   anon: 'Anonymous memory (heaps, stacks): reclaimed by compressing it into zram swap.',
   file: 'Page cache of files: dropped on reclaim and read back from disk when used again.',
   zram: 'The RAM that zram\'s compressed pages occupy.',
+  demote: 'Move cold pages to a slower memory tier (a CPU-less NUMA node: CXL or other far memory) instead of discarding them: still mapped, slower to touch, never a refault. Refused where the machine has no slower node.',
 } as const;
 
 export type Term = keyof typeof TERMS;

@@ -72,8 +72,13 @@ export function createAppsPage(ctx: AppContext): Page {
   };
 
   const reclaim = async (row: ProcessRow, kind: ReclaimKind) => {
-    const what = kind === 'all' ? 'all pages' : `${kind} pages`;
-    const ok = await confirmAction(`Reclaim ${what} of ${row.appKey}?`, `Reclaim ${what} of ${row.appKey} (pid ${row.pid}) now? Its ${kind === 'file' ? 'file pages are dropped and re-read later' : 'memory is compressed into swap and faulted back in when used'}.`, `Reclaim ${kind}`);
+    const what = kind === 'all' ? 'all pages' : kind === 'demote' ? 'cold pages' : `${kind} pages`;
+    const verb = kind === 'demote' ? 'Demote' : 'Reclaim';
+    const effect =
+      kind === 'file' ? 'file pages are dropped and re-read later'
+        : kind === 'demote' ? 'cold pages move to a slower memory tier, still mapped (refused where the machine has none)'
+          : 'memory is compressed into swap and faulted back in when used';
+    const ok = await confirmAction(`${verb} ${what} of ${row.appKey}?`, `${verb} ${what} of ${row.appKey} (pid ${row.pid}) now? Its ${effect}.`, `${verb}${kind === 'demote' ? '' : ` ${kind}`}`);
     if (!ok) return;
     const before = latest.find((r) => r.pid === row.pid && r.startTime === row.startTime) ?? row;
     try {
@@ -203,7 +208,7 @@ export function createAppsPage(ctx: AppContext): Page {
     {
       key: 'actions',
       label: 'Reclaim',
-      width: '150px',
+      width: '200px',
       render: (r, c) => {
         if (!c.firstElementChild) {
           c.className = 'actions';
@@ -220,7 +225,7 @@ export function createAppsPage(ctx: AppContext): Page {
         const why = r.eligible ? '' : r.why.replace(/^not a candidate: /, '');
         for (const b of c.children) {
           (b as HTMLButtonElement).disabled = !r.eligible;
-          b.setAttribute('aria-label', `Reclaim ${(b as HTMLElement).dataset.kind} pages of ${r.appKey}`);
+          b.setAttribute('aria-label', (b as HTMLElement).dataset.kind === 'demote' ? `Demote cold pages of ${r.appKey} to a slower tier` : `Reclaim ${(b as HTMLElement).dataset.kind} pages of ${r.appKey}`);
           (b as HTMLElement).title = why ? `Not reclaimable: ${why}` : '';
         }
       },
@@ -284,7 +289,7 @@ export function createAppsPage(ctx: AppContext): Page {
         h('div', { class: 'toolbar' }, h('label', {}, 'Search', search), h('label', {}, 'Refresh', rate), count),
         table.element,
         h('section', { class: 'panel', style: 'margin-top:16px' }, h('h2', {}, 'Stored priorities'), storedList),
-        glossary(['importance', 'adj', 'foreground', 'previous', 'cached', 'anon', 'file']),
+        glossary(['importance', 'adj', 'foreground', 'previous', 'cached', 'anon', 'file', 'demote']),
       );
       table.element.classList.add('apps-table');
       // The frame-time benchmark (bench/ui-frame-probe.js) reads render times and update counts here.

@@ -3,6 +3,7 @@
 // totals, reclaimed over time, CSV export, and any row in full.
 import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../common/api/contract';
 import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../../common/vocabulary.js';
+import { formatReclaimKind } from '../../../common/format.js';
 import type { AppContext, Page } from '../page';
 import { Chart } from '../components/chart.js';
 import { resultText, showDecision, whyText } from '../components/decision-details.js';
@@ -29,7 +30,7 @@ export function createHistoryPage(ctx: AppContext): Page {
   const columns: Column<DecisionRecord>[] = [
     { key: 'ts', label: 'Time', width: '170px', render: (r, c) => setText(c, dateTime(r.ts)) },
     { key: 'app', label: 'App', width: 'minmax(120px, 1.5fr)', render: (r, c) => setText(c, `${r.app} (${r.pid})`) },
-    { key: 'what', label: 'Action', width: '110px', hideOrder: 3, render: (r, c) => setText(c, r.action === 'kill' ? 'kill' : `reclaim ${r.kind}`) },
+    { key: 'what', label: 'Action', width: '110px', hideOrder: 3, render: (r, c) => setText(c, r.action === 'kill' ? 'kill' : formatReclaimKind(r.kind, r.tier)) },
     { key: 'level', label: 'Level', width: '110px', hideOrder: 5, render: (r, c) => { setText(c, `${r.source}/${r.level}`); c.title = `${r.source}/${r.level}`; } },
     { key: 'policy', label: 'Policy', width: '80px', hideOrder: 6, render: (r, c) => setText(c, r.policy) },
     { key: 'result', label: 'Result', width: '100px', hideOrder: 2, render: (r, c) => { setText(c, resultText(r)); c.className = `result-${r.result}`; } },

@@ -8,6 +8,10 @@ import { MiB, type KillAction, type KillReason, type PlannedAction, type Pressur
 
 export const RECLAIM_PARAMS = {
   cooldownMs: { type: 'integer', default: 10_000, min: 0, max: 3_600_000, unit: 'ms', description: 'Pause after reclaiming a process before it is reclaimed again (Android compaction throttles 0.5–10 s).' },
+  followUpMs: {
+    type: 'integer', default: 500, min: 0, max: 3_600_000, unit: 'ms',
+    description: "Pause before a process whose last reclaim left idle pages it did not ask for (file only, or one batch of its anon) is asked for the rest: that reclaim did not touch them (AOSP CachedAppOptimizer DEFAULT_COMPACT_THROTTLE_3: a full compaction 500 ms after a file-only one).",
+  },
   minAnonBytes: { type: 'integer', default: 12 * MiB, min: 0, max: 1024 * MiB, unit: 'bytes', description: 'Skip anon reclaim of a process with less resident anon than this (Android: ~12 MB).' },
   minFileBytes: { type: 'integer', default: 8 * MiB, min: 0, max: 1024 * MiB, unit: 'bytes', description: 'Skip file reclaim of a process with less resident file cache than this.' },
   maxActionsPerSignal: { type: 'integer', default: 4, min: 1, max: 64, description: 'Most reclaim actions planned for one pressure signal.' },
@@ -31,6 +35,16 @@ export const RECLAIM_PARAMS = {
 } as const satisfies ParamSpecs;
 
 export type ReclaimParams = ParamValues<typeof RECLAIM_PARAMS>;
+
+/**
+ * Anon is paged out in batches of this share of the process's idle anon, re-estimated between
+ * batches: the kernel's proactive reclaim does the same (mm/memcontrol.c memory_reclaim, batch =
+ * a quarter of what is left, "mm: memcg: use larger batches for proactive reclaim", 2024) so
+ * that reclaim going on meanwhile does not make it overshoot. Here the overshoot is worse than
+ * extra work: pageout takes what it is asked for, and once kswapd has taken the cold pages of an
+ * app first (it runs through the same LRU order), the rest of a stale budget lands on its working set.
+ */
+export const ANON_BATCH_SHARE = 1 / 4;
 
 /** A gap this long between critical signals ends a critical episode. */
 const CRITICAL_EPISODE_GAP_MS = 5000;
@@ -86,6 +100,10 @@ export function refaultShare(rec: ReclaimRecord, now: { swapBytes: number; rssFi
 export class ReclaimPolicyImpl implements ReclaimPolicy {
   readonly name: string;
   private readonly lastReclaimAt = new Map<string, number>();
+  /** Per process: the last reclaim left idle pages it did not ask for (file only, or one batch of anon). */
+  private readonly lastPartial = new Set<string>();
+  /** The planned actions that leave idle pages of their process unasked (read when plan() commits them). */
+  private readonly partial = new WeakSet<PlannedAction>();
   /** Per process: the last reclaim's record (set when its outcome arrives), and its backoff factor. */
   private readonly records = new Map<string, ReclaimRecord>();
   private readonly planned = new Map<string, { swapBefore: number; fileBefore: number }>();
@@ -120,6 +138,8 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       const key = processKey(a);
       const proc = byKey.get(key)!;
       this.lastReclaimAt.set(key, now);
+      if (this.partial.has(a)) this.lastPartial.add(key);
+      else this.lastPartial.delete(key);
       this.planned.set(key, { swapBefore: proc.swapBytes, fileBefore: proc.rssFileBytes });
       this.feedback.delete(key);
     }
@@ -166,16 +186,27 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       this.judgeLastReclaim(key, proc);
       const since = now - (this.lastReclaimAt.get(key) ?? -Infinity);
       const backoff = this.backoff.get(key) ?? 1;
-      if (since < p.cooldownMs * backoff) {
+      // The last reclaim left idle pages it did not ask for (a low signal's file-only one, or one
+      // batch of the anon): as Android lets a full compaction follow a file-only one after
+      // 500 ms, the rest may be asked for then rather than after the cooldown, while the kernel
+      // pages out blindly. The cooldown guards pages already taken; these were not.
+      const followUp = since < p.cooldownMs * backoff && this.lastPartial.has(key) && since >= p.followUpMs;
+      if (since < p.cooldownMs * backoff && !followUp) {
         r.skipped = `cooldown: reclaimed ${formatDuration(since)} ago (cooldown ${formatDuration(p.cooldownMs * backoff)}${backoff > 1 ? `, ×${backoff}: its last reclaims refaulted` : ''})`;
         continue;
       }
       // Ask for the idle part only: the working set stays for the kernel's LRU to keep. Without
       // an idle estimate, deactivate (MADV_COLD) and let the LRU page out what stays cold.
       const cold = coldEstimate(proc);
-      const file = cold.fileBytes >= p.minFileBytes ? cold.fileBytes : 0;
+      const fileIdle = cold.fileBytes >= p.minFileBytes ? cold.fileBytes : 0;
       const anonWanted = signal.level !== 'low' && cold.anonBytes >= p.minAnonBytes ? cold.anonBytes : 0;
-      const anon = anonWanted > 0 && swapBudget >= p.minAnonBytes ? Math.min(anonWanted, swapBudget) : 0;
+      // File pages and anon pages are asked for apart: a host fills one budget cold pages first
+      // and then from the working set, so a file drop given the anon's budget too takes hot file
+      // pages. The file goes first (dropping clean pages is cheap, Android's "some" compaction);
+      // the anon follows in batches when the idle estimate is the host's (see ANON_BATCH_SHARE).
+      const file = fileIdle;
+      const anonBatch = cold.known ? Math.min(anonWanted, Math.max(p.minAnonBytes, Math.ceil(anonWanted * ANON_BATCH_SHARE))) : anonWanted;
+      const anon = (file === 0 || !cold.known) && anonWanted > 0 && swapBudget >= p.minAnonBytes ? Math.min(anonBatch, swapBudget) : 0;
       if (file === 0 && anon === 0) {
         r.skipped =
           anonWanted > 0
@@ -184,8 +215,15 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         continue;
       }
       swapBudget -= anon;
+      // Idle anon left unasked (a low signal takes file only; a batch takes a quarter): the
+      // next level's signal may ask for it after followUpMs.
+      const partial = cold.known && anon < (cold.anonBytes >= p.minAnonBytes ? cold.anonBytes : 0);
       const kind = file > 0 && anon > 0 ? 'all' : anon > 0 ? 'anon' : 'file';
-      const feedback = this.feedback.get(key) ?? '';
+      const feedback =
+        (this.feedback.get(key) ?? '') +
+        (followUp ? `; its last reclaim ${formatDuration(since)} ago left the rest (a follow-up after ${formatDuration(p.followUpMs)}, as Android's full compaction after a file-only one)` : '') +
+        (anon > 0 && anon < anonWanted ? `; anon batch ${formatBytes(anon)} of ${formatBytes(anonWanted)} idle (a quarter at a time, re-estimated between, as the kernel's memory.reclaim)` : '') +
+        (file > 0 && anon === 0 && anonWanted > 0 ? `; file first, its ${formatBytes(anonWanted)} idle anon next` : '');
       const estimate = cold.known
         ? `idle ${formatBytes(cold.anonBytes)} anon + ${formatBytes(cold.fileBytes)} file of ${formatBytes(proc.rssAnonBytes + proc.rssFileBytes)} resident (host's idle estimate)`
         : `no idle estimate: deactivating ${formatBytes(anon + file)} (MADV_COLD), the kernel's LRU keeps what is touched`;
@@ -201,6 +239,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         dryRun: false,
       };
       actions.push(action);
+      if (partial) this.partial.add(action);
       planned += anon + file;
     }
     return { actions, planned, target };
@@ -212,6 +251,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     this.planned.delete(key);
     if (outcome.result === 'gone') {
       this.lastReclaimAt.delete(key);
+      this.lastPartial.delete(key);
       this.records.delete(key);
       this.backoff.delete(key);
       this.feedback.delete(key);
@@ -360,6 +400,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       for (const [key, at] of this.lastReclaimAt) {
         if (now - at < longest) continue;
         this.lastReclaimAt.delete(key);
+        this.lastPartial.delete(key);
         this.records.delete(key);
         this.backoff.delete(key);
         this.feedback.delete(key);

@@ -174,6 +174,25 @@ describe('reclaim on the simulated device', () => {
   });
 });
 
+// Generated phone-2g scenarios (issue 12): with reclaim exhausted, reclaim waited 3 s of critical
+// pressure before each kill, and the foreground stalled through most of it (5–7 s of its wait).
+describe('reclaim: a last-resort kill by what the wait costs', () => {
+  it('by default kills after one PSI window (1 s) of critical pressure with reclaim exhausted', () => {
+    const policy = registry.create('reclaim');
+    const procs = [
+      proc({ pid: 1, appKey: 'fg', importance: 'foreground', isForeground: true, oomScoreAdj: 0, rssAnonBytes: 2000 * MiB }),
+      proc({ pid: 2, appKey: 'bg', rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: 300 * MiB }),
+    ];
+    const wm = { minBytes: 8 * MiB, lowBytes: 32 * MiB, highBytes: 64 * MiB };
+    const s = signal('critical', { swapFreeBytes: 0, freeBytes: 20 * MiB, fileCacheBytes: 2 * MiB, watermarks: wm });
+    expect(plan(policy, procs, s, 10_000)).toEqual([]);
+    expect(plan(policy, procs, s, 10_500)).toEqual([]);
+    const kill = plan(policy, procs, s, 11_000);
+    expect(kill).toMatchObject([{ type: 'kill', appKey: 'bg' }]);
+    expect((kill[0] as { reason: string }).reason).toMatch(/critical for 1s/);
+  });
+});
+
 describe('proactive on the same estimate', () => {
   it("never trims more of an app than the host's idle estimate of it, and none of an app with nothing idle", () => {
     const now = 1_000_000;

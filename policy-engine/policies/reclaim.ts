@@ -23,7 +23,13 @@ export const RECLAIM_PARAMS = {
   criticalMinAdj: { type: 'integer', default: 200, min: -1000, max: 3000, description: 'Critical pressure reclaims all pages at or above this adj (everything but foreground and visible).' },
   allowKill: { type: 'boolean', default: true, description: 'Allow a kill as the last resort when reclaim can no longer relieve critical pressure.' },
   swapLowPct: { type: 'number', default: 5, min: 0, max: 100, unit: '%', description: 'Swap (zram) counts as exhausted below this share free: anon reclaim can no longer help.' },
-  killAfterMs: { type: 'integer', default: 3000, min: 0, max: 600_000, unit: 'ms', description: 'Critical pressure must last this long with reclaim exhausted before a kill.' },
+  killAfterMs: {
+    type: 'integer', default: 1000, min: 0, max: 600_000, unit: 'ms',
+    description:
+      "Critical pressure must last this long with reclaim exhausted before a kill: one PSI window, lmkd's (AOSP lmkd psi_window 1 s). " +
+      'Critical means the foreground stalled most of that window (PSI full ≥ 70 %), and with swap and cache exhausted only a kill (or the app freeing) ends it: ' +
+      "each further second of waiting costs the user most of a second, while the kill's cost (a cold start if the victim returns) is the same later.",
+  },
   killMinAdj: { type: 'integer', default: 200, min: 0, max: 3000, description: 'Never kill below this effective adj (foreground and visible apps are never killed).' },
   killIntervalMs: { type: 'integer', default: 2000, min: 0, max: 600_000, unit: 'ms', description: 'Wait at least this long after a kill before judging whether another is needed.' },
   growthWindowMs: { type: 'integer', default: 60_000, min: 1000, max: 3_600_000, unit: 'ms', description: 'Window over which memory growth marks a likely leaker as the kill victim.' },

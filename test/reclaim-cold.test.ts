@@ -174,6 +174,31 @@ describe('reclaim on the simulated device', () => {
   });
 });
 
+// CachedAppOptimizer skips a full compaction of an app whose RSS changed ≤ 8,000 KB since its last
+// one. Without it, a host with no idle estimate (Linux today) had the same process deactivated
+// again after every cooldown, however little it had touched since.
+describe("reclaim: Android's RSS-change throttle", () => {
+  const noEstimate = (over: Partial<ProcessSnapshot> = {}) => proc({ pid: 43, appKey: 'mail', rssAnonBytes: 200 * MiB, rssFileBytes: 40 * MiB, ...over });
+
+  it('skips a reclaim with anon of a process whose memory moved at most 8,000 KB since its last one, and names why', () => {
+    const policy = registry.create('reclaim', { cooldownMs: 10_000 });
+    const [first] = plan(policy, [noEstimate()], signal('medium'), 0) as ReclaimAction[];
+    expect(first).toMatchObject({ kind: 'all', mode: 'cold' });
+    policy.observe!(ok(first, 0, 0, 10), ctx(10));
+    const c = ctx(20_000);
+    const ranked = policy.rank([noEstimate({ rssAnonBytes: 205 * MiB })], c);
+    expect(policy.plan({ ...signal('medium'), at: 20_000 }, ranked, c)).toEqual([]);
+    expect(ranked[0].skipped).toMatch(/^unchanged: its anon, file and swap moved 5\.0MiB since its last reclaim with anon \(at most 7\.8MiB/);
+  });
+
+  it('asks again once the process has grown past it', () => {
+    const policy = registry.create('reclaim', { cooldownMs: 10_000 });
+    const [first] = plan(policy, [noEstimate()], signal('medium'), 0) as ReclaimAction[];
+    policy.observe!(ok(first, 0, 0, 10), ctx(10));
+    expect(plan(policy, [noEstimate({ rssAnonBytes: 230 * MiB })], signal('medium'), 20_000)).toHaveLength(1);
+  });
+});
+
 // Generated phone-2g scenarios (issue 12): with reclaim exhausted, reclaim waited 3 s of critical
 // pressure before each kill, and the foreground stalled through most of it (5–7 s of its wait).
 describe('reclaim: a last-resort kill by what the wait costs', () => {

@@ -12,6 +12,10 @@ export const RECLAIM_PARAMS = {
     type: 'integer', default: 500, min: 0, max: 3_600_000, unit: 'ms',
     description: "Pause before a process whose last reclaim left idle pages it did not ask for (file only, or one batch of its anon) is asked for the rest: that reclaim did not touch them (AOSP CachedAppOptimizer DEFAULT_COMPACT_THROTTLE_3: a full compaction 500 ms after a file-only one).",
   },
+  fullDeltaRssBytes: {
+    type: 'integer', default: 8000 * 1024, min: 0, max: 1024 * MiB, unit: 'bytes',
+    description: "Skip a reclaim that includes anon of a process whose anon, file and swap changed by at most this much in all since its last such reclaim: there is nothing new to take (AOSP CachedAppOptimizer DEFAULT_COMPACT_FULL_DELTA_RSS_THROTTLE_KB = 8000).",
+  },
   minAnonBytes: { type: 'integer', default: 12 * MiB, min: 0, max: 1024 * MiB, unit: 'bytes', description: 'Skip anon reclaim of a process with less resident anon than this (Android: ~12 MB).' },
   minFileBytes: { type: 'integer', default: 8 * MiB, min: 0, max: 1024 * MiB, unit: 'bytes', description: 'Skip file reclaim of a process with less resident file cache than this.' },
   maxActionsPerSignal: { type: 'integer', default: 4, min: 1, max: 64, description: 'Most reclaim actions planned for one pressure signal.' },
@@ -112,7 +116,9 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
   private readonly partial = new WeakSet<PlannedAction>();
   /** Per process: the last reclaim's record (set when its outcome arrives), and its backoff factor. */
   private readonly records = new Map<string, ReclaimRecord>();
-  private readonly planned = new Map<string, { swapBefore: number; fileBefore: number }>();
+  private readonly planned = new Map<string, { swapBefore: number; fileBefore: number; anonBefore: number; hadAnon: boolean }>();
+  /** Per process: its anon, file and swap just after its last reclaim that included anon (CachedAppOptimizer's RSS-change throttle). */
+  private readonly afterFull = new Map<string, { anon: number; file: number; swap: number }>();
   private readonly backoff = new Map<string, number>();
   /** The last judgement's text, carried to the next decision on that process. */
   private readonly feedback = new Map<string, string>();
@@ -146,7 +152,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       this.lastReclaimAt.set(key, now);
       if (this.partial.has(a)) this.lastPartial.add(key);
       else this.lastPartial.delete(key);
-      this.planned.set(key, { swapBefore: proc.swapBytes, fileBefore: proc.rssFileBytes });
+      this.planned.set(key, { swapBefore: proc.swapBytes, fileBefore: proc.rssFileBytes, anonBefore: proc.rssAnonBytes, hadAnon: (a as ReclaimAction).kind !== 'file' });
       this.feedback.delete(key);
     }
     if ((signal.level === 'critical' || signal.level === 'medium') && this.params.allowKill) {
@@ -220,6 +226,17 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
             : `too small: ${cold.known ? 'idle ' : ''}${formatBytes(cold.fileBytes)} file${signal.level === 'low' ? '' : ` and ${formatBytes(cold.anonBytes)} anon`} under the minimums (${formatBytes(p.minFileBytes)} file${signal.level === 'low' ? '' : `, ${formatBytes(p.minAnonBytes)} anon`})`;
         continue;
       }
+      // Android's RSS-change throttle: a reclaim with anon, after one that left this process's
+      // memory as it is now (within fullDeltaRssBytes), would ask again for what was just taken
+      // or deactivated. A follow-up of a partial reclaim asks for pages it left, so it passes.
+      const after = this.afterFull.get(key);
+      if (anon > 0 && after && !followUp) {
+        const delta = Math.abs(proc.rssAnonBytes - after.anon) + Math.abs(proc.rssFileBytes - after.file) + Math.abs(proc.swapBytes - after.swap);
+        if (delta <= p.fullDeltaRssBytes) {
+          r.skipped = `unchanged: its anon, file and swap moved ${formatBytes(delta)} since its last reclaim with anon (at most ${formatBytes(p.fullDeltaRssBytes)}: nothing new to take, as Android's compaction throttle)`;
+          continue;
+        }
+      }
       swapBudget -= anon;
       // Idle anon left unasked (a low signal takes file only; a batch takes a quarter): the
       // next level's signal may ask for it after followUpMs.
@@ -258,13 +275,21 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     if (outcome.result === 'gone') {
       this.lastReclaimAt.delete(key);
       this.lastPartial.delete(key);
+      this.afterFull.delete(key);
       this.records.delete(key);
       this.backoff.delete(key);
       this.feedback.delete(key);
       return;
     }
     if (outcome.action.type !== 'reclaim' || outcome.result !== 'ok' || !before) return;
-    this.records.set(key, { ...before, movedAnon: outcome.reclaimedAnonBytes, movedFile: outcome.reclaimedFileBytes });
+    this.records.set(key, { swapBefore: before.swapBefore, fileBefore: before.fileBefore, movedAnon: outcome.reclaimedAnonBytes, movedFile: outcome.reclaimedFileBytes });
+    if (before.hadAnon) {
+      this.afterFull.set(key, {
+        anon: before.anonBefore - outcome.reclaimedAnonBytes,
+        file: before.fileBefore - outcome.reclaimedFileBytes,
+        swap: before.swapBefore + outcome.reclaimedAnonBytes,
+      });
+    }
   }
 
   /**
@@ -407,6 +432,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         if (now - at < longest) continue;
         this.lastReclaimAt.delete(key);
         this.lastPartial.delete(key);
+        this.afterFull.delete(key);
         this.records.delete(key);
         this.backoff.delete(key);
         this.feedback.delete(key);

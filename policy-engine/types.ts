@@ -120,7 +120,8 @@ export interface ProcessSnapshot {
   /**
    * The host's estimate of the resident memory this process has not referenced lately (its
    * idle part), when it has one: the simulator from its pages outside the working set; on
-   * Linux from clear_refs + smaps Referenced (not yet). Policies page out this part, not RSS.
+   * Linux from clear_refs + smaps Referenced (host/linux/idle-estimate.ts, after one 120 s window,
+   * for previous and cached processes). Policies page out this part, not RSS.
    */
   idleAnonBytes?: number;
   idleFileBytes?: number;

@@ -32,8 +32,9 @@ describe('reclaim: idle memory only', () => {
 
   it("pages out the host's idle estimate, not the resident set, and says so", () => {
     const [a] = plan(registry.create('reclaim'), [app()], signal('medium'), 600_000) as ReclaimAction[];
-    expect(a).toMatchObject({ kind: 'all', mode: 'pageout', requestedBytes: 120 * MiB });
-    expect(a.reason).toMatch(/^medium pressure \(psi\): idle 100MiB anon \+ 20MiB file of 360MiB resident \(host's idle estimate\)/);
+    // The idle file first (20 of 60 MiB): the anon follows apart (see "asks for file and anon apart").
+    expect(a).toMatchObject({ kind: 'file', mode: 'pageout', requestedBytes: 20 * MiB });
+    expect(a.reason).toMatch(/^medium pressure \(psi\): idle 100MiB anon \+ 20MiB file of 360MiB resident \(host's idle estimate\); file first, its 100MiB idle anon next/);
   });
 
   it('skips a process whose idle part is under the minimums, however large its RSS', () => {
@@ -55,20 +56,23 @@ describe('reclaim: refault feedback', () => {
     expect(refaultShare(rec, { swapBytes: 40 * MiB, rssFileBytes: 40 * MiB })).toBe(0.5);
   });
 
+  // An app whose idle part is file pages only: one reclaim asks for all of it.
+  const fileIdle = (over: Partial<ProcessSnapshot> = {}) => app({ idleAnonBytes: 0, ...over });
+
   it('backs off a process when its reclaim turns into refaults, and returns to it when it stops', () => {
     const policy = registry.create('reclaim', { cooldownMs: 10_000 });
-    const first = plan(policy, [app()], signal('medium'), 0);
+    const first = plan(policy, [fileIdle()], signal('medium'), 0);
     expect(first).toHaveLength(1);
-    policy.observe!(ok(first[0], 100 * MiB, 20 * MiB, 100), ctx(100));
-    // 90 of the 120 MiB came back (swap shrank, file cache regrew): the idle estimate was wrong.
-    const refaulted = app({ swapBytes: 10 * MiB, rssFileBytes: 60 * MiB });
+    policy.observe!(ok(first[0], 0, 20 * MiB, 100), ctx(100));
+    // 15 of the 20 MiB came back (the file cache regrew): the idle estimate was wrong.
+    const refaulted = fileIdle({ rssFileBytes: 55 * MiB });
     const second = plan(policy, [refaulted], signal('medium'), 10_000);
     expect(second).toEqual([]); // cooldown doubled to 20 s
     const third = plan(policy, [refaulted], signal('medium'), 20_000);
     expect(third).toHaveLength(1);
-    policy.observe!(ok(third[0], 100 * MiB, 20 * MiB, 20_100), ctx(20_100));
+    policy.observe!(ok(third[0], 0, 20 * MiB, 20_100), ctx(20_100));
     // This time what was moved stayed out: the backoff halves again.
-    const stayed = app({ swapBytes: 110 * MiB, rssFileBytes: 40 * MiB });
+    const stayed = fileIdle({ rssFileBytes: 35 * MiB });
     const fourth = plan(policy, [stayed], signal('medium'), 30_000);
     expect(fourth).toHaveLength(1);
     expect((fourth[0] as ReclaimAction).reason).toMatch(/; 0% of its last reclaim refaulted;/);
@@ -76,11 +80,59 @@ describe('reclaim: refault feedback', () => {
 
   it('names the refaults it backed off on in the reason', () => {
     const policy = registry.create('reclaim', { cooldownMs: 1000 });
-    const first = plan(policy, [app()], signal('medium'), 0);
-    policy.observe!(ok(first[0], 100 * MiB, 20 * MiB, 10), ctx(10));
-    expect(plan(policy, [app({ swapBytes: 0 })], signal('medium'), 1000)).toEqual([]);
-    const again = plan(policy, [app({ swapBytes: 0 })], signal('medium'), 2000) as ReclaimAction[];
+    const first = plan(policy, [fileIdle()], signal('medium'), 0);
+    policy.observe!(ok(first[0], 0, 20 * MiB, 10), ctx(10));
+    expect(plan(policy, [fileIdle()], signal('medium'), 1000)).toEqual([]);
+    const again = plan(policy, [fileIdle()], signal('medium'), 2000) as ReclaimAction[];
     expect(again[0].reason).toMatch(/; 100% of its last reclaim refaulted: backing off \(cooldown ×2\);/);
+  });
+});
+
+// camera-burst (issue 12): reclaim's anon refaults were 2.5× the kernel alone's, and a low
+// signal's file-only reclaim kept every cached app's anon out of reach for 10 s. What came back
+// were working-set pages: a pageout fills its budget cold pages first, then from the working set,
+// and a budget planned from the idle estimate went stale while kswapd took the same cold pages
+// first (or counted zygote-shared pages that pageout skips). So: file and anon apart, anon in
+// batches re-estimated between, and the rest of a partial reclaim may follow after 500 ms.
+describe('reclaim: asks only for what is still idle when it runs', () => {
+  it('asks for file and anon apart: a file drop is never given the anon budget too', () => {
+    const policy = registry.create('reclaim');
+    const [a] = plan(policy, [app()], signal('critical'), 600_000) as ReclaimAction[];
+    expect(a).toMatchObject({ kind: 'file', requestedBytes: 20 * MiB });
+  });
+
+  it("pages anon out a quarter of the idle estimate at a time, as the kernel's memory.reclaim", () => {
+    const policy = registry.create('reclaim');
+    const [a] = plan(policy, [app({ idleFileBytes: 0 })], signal('medium'), 600_000) as ReclaimAction[];
+    expect(a).toMatchObject({ kind: 'anon', requestedBytes: 25 * MiB });
+    expect(a.reason).toMatch(/anon batch 25MiB of 100MiB idle/);
+  });
+
+  it('never asks for less than the anon minimum in a batch, nor more than is idle', () => {
+    const policy = registry.create('reclaim');
+    const [a] = plan(policy, [app({ idleFileBytes: 0, idleAnonBytes: 20 * MiB })], signal('medium'), 600_000) as ReclaimAction[];
+    expect(a.requestedBytes).toBe(12 * MiB);
+    const [b] = plan(registry.create('reclaim'), [app({ idleFileBytes: 0, idleAnonBytes: 13 * MiB })], signal('medium'), 600_000) as ReclaimAction[];
+    expect(b.requestedBytes).toBe(12 * MiB);
+  });
+
+  it("after a low signal's file-only reclaim, a medium one 500 ms later may ask for the anon it left", () => {
+    const policy = registry.create('reclaim');
+    const low = plan(policy, [app()], signal('low'), 600_000) as ReclaimAction[];
+    expect(low[0]).toMatchObject({ kind: 'file', requestedBytes: 20 * MiB });
+    policy.observe!(ok(low[0], 0, 20 * MiB, 600_010), ctx(600_010));
+    const dropped = app({ rssFileBytes: 40 * MiB, idleFileBytes: 0 });
+    expect(plan(policy, [dropped], signal('medium'), 600_400)).toEqual([]); // under 500 ms
+    const [next] = plan(policy, [dropped], signal('medium'), 601_000) as ReclaimAction[];
+    expect(next).toMatchObject({ kind: 'anon', requestedBytes: 25 * MiB });
+    expect(next.reason).toMatch(/its last reclaim 1s ago left the rest \(a follow-up after 500ms/);
+  });
+
+  it('a reclaim that took all that was idle keeps the full cooldown', () => {
+    const policy = registry.create('reclaim', { cooldownMs: 10_000 });
+    const [a] = plan(policy, [app({ idleAnonBytes: 0 })], signal('medium'), 0) as ReclaimAction[];
+    policy.observe!(ok(a, 0, 20 * MiB, 10), ctx(10));
+    expect(plan(policy, [app({ idleAnonBytes: 0, rssFileBytes: 40 * MiB })], signal('critical'), 1000)).toEqual([]);
   });
 });
 
@@ -111,10 +163,59 @@ describe('reclaim on the simulated device', () => {
     expect(reclaim.agentKills + reclaim.oomKills).toBeLessThanOrEqual(none.agentKills + none.oomKills);
   });
 
-  // Issue 12's refault goal (≤ 1.5× the kernel alone's) held on camera-burst until the model let
-  // cold pages come back (coldTouch, 0.2 %/min): now 6.9k anon refaults against none's 2.8k.
-  // Not met: README says so; the estimate must learn which idle pages return.
-  it.todo('camera-burst: anon refaults at most 1.5× those of the kernel alone');
+  // Issue 12's refault goal (≤ 1.5× the kernel alone's). Missed with 6.9k anon refaults against
+  // none's 2.7k while one pageout asked for an app's whole idle anon: the 20 MiB of zygote-shared
+  // pages that pageout skips went out of the working set instead, and came back.
+  it('camera-burst: anon refaults at most 1.5× those of the kernel alone', () => {
+    const scenario = loadScenario('camera-burst');
+    const reclaim = replay(scenario, { registry, policy: 'reclaim' }).metrics;
+    const none = replay(scenario, { registry, policy: 'none' }).metrics;
+    expect(reclaim.refaultsAnon).toBeLessThanOrEqual(1.5 * none.refaultsAnon);
+  });
+});
+
+// CachedAppOptimizer skips a full compaction of an app whose RSS changed ≤ 8,000 KB since its last
+// one. Without it, a host with no idle estimate (Linux today) had the same process deactivated
+// again after every cooldown, however little it had touched since.
+describe("reclaim: Android's RSS-change throttle", () => {
+  const noEstimate = (over: Partial<ProcessSnapshot> = {}) => proc({ pid: 43, appKey: 'mail', rssAnonBytes: 200 * MiB, rssFileBytes: 40 * MiB, ...over });
+
+  it('skips a reclaim with anon of a process whose memory moved at most 8,000 KB since its last one, and names why', () => {
+    const policy = registry.create('reclaim', { cooldownMs: 10_000 });
+    const [first] = plan(policy, [noEstimate()], signal('medium'), 0) as ReclaimAction[];
+    expect(first).toMatchObject({ kind: 'all', mode: 'cold' });
+    policy.observe!(ok(first, 0, 0, 10), ctx(10));
+    const c = ctx(20_000);
+    const ranked = policy.rank([noEstimate({ rssAnonBytes: 205 * MiB })], c);
+    expect(policy.plan({ ...signal('medium'), at: 20_000 }, ranked, c)).toEqual([]);
+    expect(ranked[0].skipped).toMatch(/^unchanged: its anon, file and swap moved 5\.0MiB since its last reclaim with anon \(at most 7\.8MiB/);
+  });
+
+  it('asks again once the process has grown past it', () => {
+    const policy = registry.create('reclaim', { cooldownMs: 10_000 });
+    const [first] = plan(policy, [noEstimate()], signal('medium'), 0) as ReclaimAction[];
+    policy.observe!(ok(first, 0, 0, 10), ctx(10));
+    expect(plan(policy, [noEstimate({ rssAnonBytes: 230 * MiB })], signal('medium'), 20_000)).toHaveLength(1);
+  });
+});
+
+// Generated phone-2g scenarios (issue 12): with reclaim exhausted, reclaim waited 3 s of critical
+// pressure before each kill, and the foreground stalled through most of it (5–7 s of its wait).
+describe('reclaim: a last-resort kill by what the wait costs', () => {
+  it('by default kills after one PSI window (1 s) of critical pressure with reclaim exhausted', () => {
+    const policy = registry.create('reclaim');
+    const procs = [
+      proc({ pid: 1, appKey: 'fg', importance: 'foreground', isForeground: true, oomScoreAdj: 0, rssAnonBytes: 2000 * MiB }),
+      proc({ pid: 2, appKey: 'bg', rssAnonBytes: 1 * MiB, rssFileBytes: 1 * MiB, swapBytes: 300 * MiB }),
+    ];
+    const wm = { minBytes: 8 * MiB, lowBytes: 32 * MiB, highBytes: 64 * MiB };
+    const s = signal('critical', { swapFreeBytes: 0, freeBytes: 20 * MiB, fileCacheBytes: 2 * MiB, watermarks: wm });
+    expect(plan(policy, procs, s, 10_000)).toEqual([]);
+    expect(plan(policy, procs, s, 10_500)).toEqual([]);
+    const kill = plan(policy, procs, s, 11_000);
+    expect(kill).toMatchObject([{ type: 'kill', appKey: 'bg' }]);
+    expect((kill[0] as { reason: string }).reason).toMatch(/critical for 1s/);
+  });
 });
 
 describe('proactive on the same estimate', () => {

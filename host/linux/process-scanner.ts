@@ -1,6 +1,7 @@
 import { bandForAdj } from '../../policy-engine/importance';
 import { untouchableReason } from '../../policy-engine/protection';
 import type { ImportanceBand, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
+import { IdleEstimator, IDLE_WINDOW_MS } from './idle-estimate';
 import { appKeyOf, listPids, PF_KTHREAD, readProc, readStat, type ProcIdentity, type ProcInfo } from './procfs';
 
 export interface ScanOptions {
@@ -8,6 +9,8 @@ export interface ScanOptions {
   scopeCgroup?: string;
   /** Pids never to touch besides pid 1 and the agent itself (its UI, say). */
   protectedPids?: readonly number[];
+  /** The idle window of the idle estimate (default IDLE_WINDOW_MS); 0 gives no estimate. */
+  idleWindowMs?: number;
 }
 
 // Without a system that sets oom_score_adj per app (Android, ChromeOS), importance comes
@@ -49,8 +52,12 @@ export class ProcessScanner {
   private readonly identities = new Map<number, ProcIdentity>();
   private readonly lastRead = new Map<number, { info: ProcInfo; rssPages: number; at: number }>();
   lastCounts: ScanCounts = { pids: 0, statOnly: 0, full: 0, fullPids: [] };
+  private readonly idle: IdleEstimator | null;
 
-  constructor(private readonly options: ScanOptions = {}) {}
+  constructor(private readonly options: ScanOptions = {}) {
+    const window = options.idleWindowMs ?? IDLE_WINDOW_MS;
+    this.idle = window > 0 ? new IdleEstimator(window) : null;
+  }
 
   scan(now: number, foreground: ReadonlySet<number>, priorities: ReadonlyMap<string, UserPriority>): ProcessSnapshot[] {
     const out: ProcessSnapshot[] = [];
@@ -94,8 +101,9 @@ export class ProcessScanner {
       const active = prev === undefined ? false : p.cpuTicks > prev.cpuTicks;
       const lastActiveAt = foreground.has(pid) || active ? now : (prev?.lastActiveAt ?? null);
       this.seen.set(key, { cpuTicks: p.cpuTicks, lastActiveAt });
-      out.push(this.snapshotOf(p, now, foreground.has(pid), lastActiveAt, priorities));
+      out.push(this.withIdle(this.snapshotOf(p, now, foreground.has(pid), lastActiveAt, priorities), now));
     }
+    this.idle?.retain(alive);
     for (const key of this.seen.keys()) if (!alive.has(key)) this.seen.delete(key);
     for (const pid of this.identities.keys()) if (!livePids.has(pid)) this.identities.delete(pid);
     for (const pid of this.lastRead.keys()) if (!livePids.has(pid)) this.lastRead.delete(pid);
@@ -120,6 +128,17 @@ export class ProcessScanner {
       swapBytes: p.swapBytes,
       untouchable: this.untouchable(p),
     };
+  }
+
+  /**
+   * The idle estimate, for the processes a policy may reclaim (previous and cached, not
+   * untouchable): their pages' referenced bits are cleared once a window, nobody else's.
+   */
+  private withIdle(s: ProcessSnapshot, now: number): ProcessSnapshot {
+    if (!this.idle || s.untouchable || (s.importance !== 'cached' && s.importance !== 'previous')) return s;
+    const idle = this.idle.estimate(s.pid, s.startTime, now);
+    if (!idle) return s;
+    return { ...s, idleAnonBytes: Math.min(idle.idleAnonBytes, s.rssAnonBytes), idleFileBytes: Math.min(idle.idleFileBytes, s.rssFileBytes) };
   }
 
   private band(p: ProcInfo, now: number, isForeground: boolean, lastActiveAt: number | null): ImportanceBand {

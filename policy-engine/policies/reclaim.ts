@@ -9,6 +9,14 @@ import { MiB, type KillAction, type KillReason, type PlannedAction, type Pressur
 
 export const RECLAIM_PARAMS = {
   cooldownMs: { type: 'integer', default: 10_000, min: 0, max: 3_600_000, unit: 'ms', description: 'Pause after reclaiming a process before it is reclaimed again (Android compaction throttles 0.5–10 s).' },
+  followUpMs: {
+    type: 'integer', default: 500, min: 0, max: 3_600_000, unit: 'ms',
+    description: "Pause before a process whose last reclaim left idle pages it did not ask for (file only, or one batch of its anon) is asked for the rest: that reclaim did not touch them (AOSP CachedAppOptimizer DEFAULT_COMPACT_THROTTLE_3: a full compaction 500 ms after a file-only one).",
+  },
+  fullDeltaRssBytes: {
+    type: 'integer', default: 8000 * 1024, min: 0, max: 1024 * MiB, unit: 'bytes',
+    description: "Skip a reclaim that includes anon of a process whose anon, file and swap changed by at most this much in all since its last such reclaim: there is nothing new to take (AOSP CachedAppOptimizer DEFAULT_COMPACT_FULL_DELTA_RSS_THROTTLE_KB = 8000).",
+  },
   minAnonBytes: { type: 'integer', default: 12 * MiB, min: 0, max: 1024 * MiB, unit: 'bytes', description: 'Skip anon reclaim of a process with less resident anon than this (Android: ~12 MB).' },
   minFileBytes: { type: 'integer', default: 8 * MiB, min: 0, max: 1024 * MiB, unit: 'bytes', description: 'Skip file reclaim of a process with less resident file cache than this.' },
   maxActionsPerSignal: { type: 'integer', default: 4, min: 1, max: 64, description: 'Most reclaim actions planned for one pressure signal.' },
@@ -21,7 +29,13 @@ export const RECLAIM_PARAMS = {
   demote: { type: 'boolean', default: true, description: 'Demote idle pages that would come back to a slower memory tier with room, where the device has one, instead of discarding them (tier-choice.ts); false always discards.' },
   allowKill: { type: 'boolean', default: true, description: 'Allow a kill as the last resort when reclaim can no longer relieve critical pressure.' },
   swapLowPct: { type: 'number', default: 5, min: 0, max: 100, unit: '%', description: 'Swap (zram) counts as exhausted below this share free: anon reclaim can no longer help.' },
-  killAfterMs: { type: 'integer', default: 3000, min: 0, max: 600_000, unit: 'ms', description: 'Critical pressure must last this long with reclaim exhausted before a kill.' },
+  killAfterMs: {
+    type: 'integer', default: 1000, min: 0, max: 600_000, unit: 'ms',
+    description:
+      "Critical pressure must last this long with reclaim exhausted before a kill: one PSI window, lmkd's (AOSP lmkd psi_window 1 s). " +
+      'Critical means the foreground stalled most of that window (PSI full ≥ 70 %), and with swap and cache exhausted only a kill (or the app freeing) ends it: ' +
+      "each further second of waiting costs the user most of a second, while the kill's cost (a cold start if the victim returns) is the same later.",
+  },
   killMinAdj: { type: 'integer', default: 200, min: 0, max: 3000, description: 'Never kill below this effective adj (foreground and visible apps are never killed).' },
   killIntervalMs: { type: 'integer', default: 2000, min: 0, max: 600_000, unit: 'ms', description: 'Wait at least this long after a kill before judging whether another is needed.' },
   growthWindowMs: { type: 'integer', default: 60_000, min: 1000, max: 3_600_000, unit: 'ms', description: 'Window over which memory growth marks a likely leaker as the kill victim.' },
@@ -33,6 +47,16 @@ export const RECLAIM_PARAMS = {
 } as const satisfies ParamSpecs;
 
 export type ReclaimParams = ParamValues<typeof RECLAIM_PARAMS>;
+
+/**
+ * Anon is paged out in batches of this share of the process's idle anon, re-estimated between
+ * batches: the kernel's proactive reclaim does the same (mm/memcontrol.c memory_reclaim, batch =
+ * a quarter of what is left, "mm: memcg: use larger batches for proactive reclaim", 2024) so
+ * that reclaim going on meanwhile does not make it overshoot. Here the overshoot is worse than
+ * extra work: pageout takes what it is asked for, and once kswapd has taken the cold pages of an
+ * app first (it runs through the same LRU order), the rest of a stale budget lands on its working set.
+ */
+export const ANON_BATCH_SHARE = 1 / 4;
 
 /** A gap this long between critical signals ends a critical episode. */
 const CRITICAL_EPISODE_GAP_MS = 5000;
@@ -88,9 +112,15 @@ export function refaultShare(rec: ReclaimRecord, now: { swapBytes: number; rssFi
 export class ReclaimPolicyImpl implements ReclaimPolicy {
   readonly name: string;
   private readonly lastReclaimAt = new Map<string, number>();
+  /** Per process: the last reclaim left idle pages it did not ask for (file only, or one batch of anon). */
+  private readonly lastPartial = new Set<string>();
+  /** The planned actions that leave idle pages of their process unasked (read when plan() commits them). */
+  private readonly partial = new WeakSet<PlannedAction>();
   /** Per process: the last reclaim's record (set when its outcome arrives), and its backoff factor. */
   private readonly records = new Map<string, ReclaimRecord>();
-  private readonly planned = new Map<string, { swapBefore: number; fileBefore: number }>();
+  private readonly planned = new Map<string, { swapBefore: number; fileBefore: number; anonBefore: number; hadAnon: boolean }>();
+  /** Per process: its anon, file and swap just after its last reclaim that included anon (CachedAppOptimizer's RSS-change throttle). */
+  private readonly afterFull = new Map<string, { anon: number; file: number; swap: number }>();
   private readonly backoff = new Map<string, number>();
   /** The last judgement's text, carried to the next decision on that process. */
   private readonly feedback = new Map<string, string>();
@@ -122,7 +152,9 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       const key = processKey(a);
       const proc = byKey.get(key)!;
       this.lastReclaimAt.set(key, now);
-      this.planned.set(key, { swapBefore: proc.swapBytes, fileBefore: proc.rssFileBytes });
+      if (this.partial.has(a)) this.lastPartial.add(key);
+      else this.lastPartial.delete(key);
+      this.planned.set(key, { swapBefore: proc.swapBytes, fileBefore: proc.rssFileBytes, anonBefore: proc.rssAnonBytes, hadAnon: (a as ReclaimAction).kind !== 'file' });
       this.feedback.delete(key);
     }
     if ((signal.level === 'critical' || signal.level === 'medium') && this.params.allowKill) {
@@ -169,7 +201,12 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       this.judgeLastReclaim(key, proc);
       const since = now - (this.lastReclaimAt.get(key) ?? -Infinity);
       const backoff = this.backoff.get(key) ?? 1;
-      if (since < p.cooldownMs * backoff) {
+      // The last reclaim left idle pages it did not ask for (a low signal's file-only one, or one
+      // batch of the anon): as Android lets a full compaction follow a file-only one after
+      // 500 ms, the rest may be asked for then rather than after the cooldown, while the kernel
+      // pages out blindly. The cooldown guards pages already taken; these were not.
+      const followUp = since < p.cooldownMs * backoff && this.lastPartial.has(key) && since >= p.followUpMs;
+      if (since < p.cooldownMs * backoff && !followUp) {
         r.skipped = `cooldown: reclaimed ${formatDuration(since)} ago (cooldown ${formatDuration(p.cooldownMs * backoff)}${backoff > 1 ? `, ×${backoff}: its last reclaims refaulted` : ''})`;
         continue;
       }
@@ -183,9 +220,15 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         planned += demote.requestedBytes;
         continue;
       }
-      const file = cold.fileBytes >= p.minFileBytes ? cold.fileBytes : 0;
+      const fileIdle = cold.fileBytes >= p.minFileBytes ? cold.fileBytes : 0;
       const anonWanted = signal.level !== 'low' && cold.anonBytes >= p.minAnonBytes ? cold.anonBytes : 0;
-      const anon = anonWanted > 0 && swapBudget >= p.minAnonBytes ? Math.min(anonWanted, swapBudget) : 0;
+      // File pages and anon pages are asked for apart: a host fills one budget cold pages first
+      // and then from the working set, so a file drop given the anon's budget too takes hot file
+      // pages. The file goes first (dropping clean pages is cheap, Android's "some" compaction);
+      // the anon follows in batches when the idle estimate is the host's (see ANON_BATCH_SHARE).
+      const file = fileIdle;
+      const anonBatch = cold.known ? Math.min(anonWanted, Math.max(p.minAnonBytes, Math.ceil(anonWanted * ANON_BATCH_SHARE))) : anonWanted;
+      const anon = (file === 0 || !cold.known) && anonWanted > 0 && swapBudget >= p.minAnonBytes ? Math.min(anonBatch, swapBudget) : 0;
       if (file === 0 && anon === 0) {
         r.skipped =
           anonWanted > 0
@@ -193,9 +236,27 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
             : `too small: ${cold.known ? 'idle ' : ''}${formatBytes(cold.fileBytes)} file${signal.level === 'low' ? '' : ` and ${formatBytes(cold.anonBytes)} anon`} under the minimums (${formatBytes(p.minFileBytes)} file${signal.level === 'low' ? '' : `, ${formatBytes(p.minAnonBytes)} anon`})`;
         continue;
       }
+      // Android's RSS-change throttle: a reclaim with anon, after one that left this process's
+      // memory as it is now (within fullDeltaRssBytes), would ask again for what was just taken
+      // or deactivated. A follow-up of a partial reclaim asks for pages it left, so it passes.
+      const after = this.afterFull.get(key);
+      if (anon > 0 && after && !followUp) {
+        const delta = Math.abs(proc.rssAnonBytes - after.anon) + Math.abs(proc.rssFileBytes - after.file) + Math.abs(proc.swapBytes - after.swap);
+        if (delta <= p.fullDeltaRssBytes) {
+          r.skipped = `unchanged: its anon, file and swap moved ${formatBytes(delta)} since its last reclaim with anon (at most ${formatBytes(p.fullDeltaRssBytes)}: nothing new to take, as Android's compaction throttle)`;
+          continue;
+        }
+      }
       swapBudget -= anon;
+      // Idle anon left unasked (a low signal takes file only; a batch takes a quarter): the
+      // next level's signal may ask for it after followUpMs.
+      const partial = cold.known && anon < (cold.anonBytes >= p.minAnonBytes ? cold.anonBytes : 0);
       const kind = file > 0 && anon > 0 ? 'all' : anon > 0 ? 'anon' : 'file';
-      const feedback = this.feedback.get(key) ?? '';
+      const feedback =
+        (this.feedback.get(key) ?? '') +
+        (followUp ? `; its last reclaim ${formatDuration(since)} ago left the rest (a follow-up after ${formatDuration(p.followUpMs)}, as Android's full compaction after a file-only one)` : '') +
+        (anon > 0 && anon < anonWanted ? `; anon batch ${formatBytes(anon)} of ${formatBytes(anonWanted)} idle (a quarter at a time, re-estimated between, as the kernel's memory.reclaim)` : '') +
+        (file > 0 && anon === 0 && anonWanted > 0 ? `; file first, its ${formatBytes(anonWanted)} idle anon next` : '');
       const estimate = cold.known
         ? `idle ${formatBytes(cold.anonBytes)} anon + ${formatBytes(cold.fileBytes)} file of ${formatBytes(proc.rssAnonBytes + proc.rssFileBytes)} resident (host's idle estimate)`
         : `no idle estimate: deactivating ${formatBytes(anon + file)} (MADV_COLD), the kernel's LRU keeps what is touched`;
@@ -211,6 +272,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         dryRun: false,
       };
       actions.push(action);
+      if (partial) this.partial.add(action);
       planned += anon + file;
     }
     return { actions, planned, target };
@@ -222,6 +284,8 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     this.planned.delete(key);
     if (outcome.result === 'gone') {
       this.lastReclaimAt.delete(key);
+      this.lastPartial.delete(key);
+      this.afterFull.delete(key);
       this.records.delete(key);
       this.backoff.delete(key);
       this.feedback.delete(key);
@@ -229,7 +293,14 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     }
     // A demote's pages stay mapped: nothing of it can refault, so it is not judged.
     if (outcome.action.type !== 'reclaim' || outcome.action.kind === 'demote' || outcome.result !== 'ok' || !before) return;
-    this.records.set(key, { ...before, movedAnon: outcome.reclaimedAnonBytes, movedFile: outcome.reclaimedFileBytes });
+    this.records.set(key, { swapBefore: before.swapBefore, fileBefore: before.fileBefore, movedAnon: outcome.reclaimedAnonBytes, movedFile: outcome.reclaimedFileBytes });
+    if (before.hadAnon) {
+      this.afterFull.set(key, {
+        anon: before.anonBefore - outcome.reclaimedAnonBytes,
+        file: before.fileBefore - outcome.reclaimedFileBytes,
+        swap: before.swapBefore + outcome.reclaimedAnonBytes,
+      });
+    }
   }
 
   /**
@@ -371,6 +442,8 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       for (const [key, at] of this.lastReclaimAt) {
         if (now - at < longest) continue;
         this.lastReclaimAt.delete(key);
+        this.lastPartial.delete(key);
+        this.afterFull.delete(key);
         this.records.delete(key);
         this.backoff.delete(key);
         this.feedback.delete(key);

@@ -12,15 +12,18 @@ export function migrate(db: Db, file: string, migrations: readonly Migration[] =
   if (current > latest) {
     throw new DatabaseError(file, `was written by a newer reclaimd (schema ${current}; this one knows up to ${latest}); upgrade reclaimd or use another --db file`, 'newer');
   }
-  const pending = migrations.filter((m) => m.version > current);
+  // Versions above the database's, and any below it that says it is missing: two migrations
+  // written on parallel branches (3 and 4) may land in either order, and a database that got
+  // 4 first must still get 3 (see Migration.isApplied).
+  const pending = migrations.filter((m) => m.version > current || (m.isApplied !== undefined && !m.isApplied(db)));
   if (pending.length === 0) return current;
   db.transaction(() => {
     for (const m of pending) {
       db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
+      if (m.version > current) db.pragma(`user_version = ${m.version}`);
     }
   }).immediate();
-  return latest;
+  return Math.max(current, latest);
 }
 
 export { SCHEMA_VERSION };

@@ -25,7 +25,7 @@ export interface RecorderOptions {
   scope: string | null;
   device: RecordedDevice;
   settings: RecordedSettings;
-  /** A process's command line; null when it cannot be read (gone, or not a real process). */
+  /** A process's command line; null when it cannot be read. Default: /proc on the linux host, none elsewhere (a simulated pid is no real process). */
   cmdline?: (pid: number) => string | null;
   log?: (line: string) => void;
 }
@@ -59,9 +59,11 @@ export class Recorder {
   private readonly seen = new Map<string, Seen>();
   private timer: NodeJS.Timeout | null = null;
   private readonly status_: RecordingStatus;
+  private readonly cmdline: (pid: number) => string | null;
 
   private constructor(private readonly options: RecorderOptions, id: number, startedAt: number) {
     this.status_ = { id, active: true, startedAt, endedAt: null, rows: 0, stopReason: null };
+    this.cmdline = options.cmdline ?? (options.host.name === 'linux' ? readCmdline : () => null);
     this.log = new RecordingLog(options.db, id, {
       flushIntervalMs: 1000,
       onStatus: (s) => {
@@ -140,7 +142,7 @@ export class Recorder {
       present.add(key);
       const before = this.seen.get(key);
       if (!before) {
-        this.log.appendRow({ ...this.processRow(p, now), kind: 'appear', appKey: p.appKey, name: p.name, cmdline: (this.options.cmdline ?? readCmdline)(p.pid) });
+        this.log.appendRow({ ...this.processRow(p, now), kind: 'appear', appKey: p.appKey, name: p.name, cmdline: this.cmdline(p.pid) });
         this.seen.set(key, { snapshot: p, storedAt: now, stored: { anon: p.rssAnonBytes, file: p.rssFileBytes, swap: p.swapBytes } });
         continue;
       }

@@ -103,7 +103,9 @@ describe('the recorder', () => {
     expect(status.stopReason).toBeNull();
     const rows = recordingRows(db, status.id);
     const kinds = new Set(rows.map((r) => r.kind));
-    for (const k of ['appear', 'pressure', 'change', 'rss', 'exit']) expect(kinds).toContain(k);
+    // b's growth lands in an 'rss' row or, when its band moved in the same tick, a 'change' row:
+    // which one depends on when the ticks fall; the allocate step below checks it either way.
+    for (const k of ['appear', 'pressure', 'change', 'exit']) expect(kinds).toContain(k);
     expect(rows.filter((r) => r.kind === 'appear').map((r) => r.appKey).sort()).toEqual(['a', 'b']);
     expect(rows.find((r) => r.kind === 'appear')!.cmdline).toBeNull(); // a simulated pid is no process to read
 

@@ -18,6 +18,7 @@ import type { RecordedDevice } from '../db/recordings';
 import { makeDecision } from './helpers/decisions';
 import { rawScenario, scenarioFrom } from './helpers/scenarios';
 import { Tmpfs } from './helpers/tmpfs';
+import { startServe } from './helpers/serve';
 
 const CLI = join(__dirname, '..', 'bin', 'reclaimd.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -249,4 +250,33 @@ describe('recording export and list (CLI)', () => {
     expect(recordingRows(db, id)).toEqual([]);
     db.close();
   });
+});
+
+describe('recordings through the API (real serve, real HTTP)', () => {
+  it('recordings.list and recordings.export (anonymized too); an unknown id is a 404 naming params.id; record on the sim host is a 409', async () => {
+    const file = join(dir, 'api.db');
+    const db = openDatabase(file);
+    const { recorder, sim } = await recordSim(db, 1500);
+    recorder.stop();
+    sim.stop();
+    db.close();
+    const d = await startServe(['--scenario', 'demo', '--db', file]);
+    try {
+      const list = await d.client.call('recordings.list', {});
+      expect(list).toEqual([expect.objectContaining({ id: 1, host: 'sim', policy: 'reclaim', processes: 2, stopReason: null })]);
+      const exported = await d.client.call('recordings.export', { id: 1 });
+      expect(exported.name).toBe('recording-1');
+      expect(validateScenario(JSON.parse(exported.text)).apps.map((a) => a.id).sort()).toEqual(['a', 'b']);
+      const anon = await d.client.call('recordings.export', { id: 1, anonymize: true });
+      expect(JSON.parse(anon.text).apps.map((a: { id: string }) => a.id)).toEqual(['app-1', 'app-2']);
+      await expect(d.client.call('recordings.export', { id: 99 })).rejects.toMatchObject({ status: 404, field: 'params.id' });
+      await expect(d.client.call('settings.set', { record: true })).rejects.toMatchObject({ status: 409, field: 'params.record' });
+      expect((await d.client.call('status', {})).recording).toBeNull();
+      // The replay of the exported text carries the recorded outcome.
+      const report = await d.client.call('replay.run', { scenario: { text: exported.text }, policies: ['reclaim'], store: false });
+      expect(report.recorded).toEqual(JSON.parse(exported.text).recorded);
+    } finally {
+      await d.dispose();
+    }
+  }, 60_000);
 });

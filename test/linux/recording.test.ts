@@ -5,6 +5,7 @@ import { openDatabase } from '../../db/open';
 import { recordingRows } from '../../db/recordings';
 import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
 import { useKernelFixture } from '../helpers/kernel-fixture';
+import { startServe } from '../helpers/serve';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'reclaimd.js');
 const unavailable = kernelTestsUnavailable();
@@ -90,4 +91,34 @@ d('a real recording on this machine', () => {
     expect(JSON.parse(anonText).apps.map((a: { id: string }) => a.id)).toEqual(['app-1', 'app-2', 'app-3']);
     expect(cli('scenario', 'validate', anon).status).toBe(0);
   }, 180_000);
+
+  it("serve --host linux: the Record setting starts and stops a recording, is saved, and starts it again at the next start", async () => {
+    const memcg = k.memcg(`reclaimd-rec-serve-${process.pid}`, MEMCG_BYTES);
+    await k.hogs.start(40, 10, memcg.wrap());
+    const db = join(k.dir, 'serve.db');
+    const first = await startServe(['--host', 'linux', '--memcg', memcg.path, '--db', db]);
+    try {
+      expect((await first.client.call('status', {})).recording).toBeNull();
+      await first.client.call('settings.set', { record: true });
+      expect((await first.client.call('status', {})).recording).toMatchObject({ id: 1, active: true, stopReason: null });
+      await new Promise((r) => setTimeout(r, 2500));
+      expect((await first.client.call('settings.set', { record: false })).record).toBe(false);
+      const stopped = (await first.client.call('status', {})).recording!;
+      expect(stopped).toMatchObject({ id: 1, active: false, stopReason: null });
+      expect(stopped.rows).toBeGreaterThan(2);
+      expect(await first.client.call('recordings.list', {})).toEqual([expect.objectContaining({ id: 1, host: 'linux', scope: memcg.path, processes: 1 })]);
+      await first.client.call('settings.set', { record: true }); // saved: the next start records
+    } finally {
+      await first.dispose();
+    }
+    const second = await startServe(['--host', 'linux', '--memcg', memcg.path, '--db', db]);
+    try {
+      expect((await second.client.call('status', {})).recording).toMatchObject({ id: 3, active: true });
+      expect(second.stderr.join('\n')).toContain('recording 3 started');
+    } finally {
+      await second.dispose();
+    }
+    const ended = JSON.parse(cli('recording', 'list', '--db', db, '--json').stdout) as { id: number; endedAt: number | null; stopReason: string | null }[];
+    expect(ended.map((r) => [r.id, r.endedAt !== null, r.stopReason])).toEqual([[3, true, null], [2, true, null], [1, true, null]]);
+  }, 120_000);
 });

@@ -280,3 +280,26 @@ describe('recordings through the API (real serve, real HTTP)', () => {
     }
   }, 60_000);
 });
+
+describe('run --record refusals', () => {
+  it('--record needs a database', () => {
+    const r = cli('run', '--record', '--no-db', '--duration', '1s');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--record needs a database: it cannot go with --no-db');
+  });
+
+  const root = process.getuid?.() === 0;
+  (root ? it : it.skip)('on the observe-only host (no CAP_SYS_NICE) it is refused with the reason, and nothing keeps running', () => {
+    const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+    // /var/tmp: the run's tmpdir() is not open to nobody; named after its owner (see machine-state).
+    const open = mkdtempSync(join('/var/tmp', `reclaimd-rec-${process.pid}-`));
+    try {
+      spawnSync('chmod', ['0777', open]);
+      const r = spawnSync(nobody[0], [...nobody.slice(1), process.execPath, CLI, 'run', '--record', '--db', join(open, 'r.db'), '--duration', '30s'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toMatch(/--record: recording needs the linux host; this agent runs on this machine, observe-only/);
+      expect(r.status).toBe(2);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

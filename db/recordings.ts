@@ -53,6 +53,8 @@ export interface RecordingRow {
   rssAnonBytes: number | null;
   rssFileBytes: number | null;
   swapBytes: number | null;
+  /** The process's cumulative major faults (/proc/PID/stat majflt), where the host has them. */
+  majorFaults: number | null;
   level: string | null;
   source: string | null;
   psiSomeAvg10: number | null;
@@ -84,6 +86,7 @@ const COLUMNS: readonly [keyof RecordingRow, string][] = [
   ['rssAnonBytes', 'rss_anon_bytes'],
   ['rssFileBytes', 'rss_file_bytes'],
   ['swapBytes', 'swap_bytes'],
+  ['majorFaults', 'major_faults'],
   ['level', 'level'],
   ['source', 'source'],
   ['psiSomeAvg10', 'psi_some_avg10'],

@@ -5,6 +5,7 @@ import type { RecordedOutcome } from '../common/recorded';
 import { validateScenario } from '../scenario/validate';
 
 const MiB = 1024 * 1024;
+const PAGE_BYTES = 4096;
 /** A move of a process's anon + swap below this between two samples is noise, not an allocation (the recorder stores moves of 1 MiB). */
 export const ALLOCATION_STEP_BYTES = 1 * MiB;
 /**
@@ -150,20 +151,22 @@ function appIds(procs: readonly Proc[], anonymize: boolean): string[] {
 
 /**
  * The fraction of its working set (the simulator's default 0.3) an app touched per second in
- * the background, from what came back from swap (VmSwap falling while it lived). Null when
- * nothing came back: the band's default rate stands, and the description says so.
+ * the background, from what it faulted back in meanwhile: its major faults (swap-ins from zram
+ * and file reads, /proc/PID/stat majflt) where recorded, else what came back from swap (VmSwap
+ * falling). Null when nothing came back: the band's default rate stands, and the description says so.
  */
 function backgroundTouch(p: Proc, size: number): number | null {
-  let swapIn = 0;
+  let back = 0;
   let backgroundMs = 0;
   for (let k = 1; k < p.samples.length; k++) {
     const a = p.samples[k - 1];
     const b = p.samples[k];
-    if (!a.foreground) backgroundMs += b.ts - a.ts;
-    if (!a.foreground) swapIn += Math.max(0, (a.swapBytes ?? 0) - (b.swapBytes ?? 0));
+    if (a.foreground) continue;
+    backgroundMs += b.ts - a.ts;
+    back += a.majorFaults !== null && b.majorFaults !== null ? Math.max(0, b.majorFaults - a.majorFaults) * PAGE_BYTES : Math.max(0, (a.swapBytes ?? 0) - (b.swapBytes ?? 0));
   }
-  if (swapIn === 0 || backgroundMs === 0 || size === 0) return null;
-  const perSec = swapIn / (backgroundMs / 1000) / (DEFAULT_WORKING_SET * size);
+  if (back === 0 || backgroundMs === 0 || size === 0) return null;
+  const perSec = back / (backgroundMs / 1000) / (DEFAULT_WORKING_SET * size);
   return Math.min(10, Math.round(perSec * 10_000) / 10_000);
 }
 
@@ -227,7 +230,7 @@ function describeRecording(
   return [
     `Recorded by the live agent (${header.settings.policy}${header.settings.dryRun ? ', dry run' : ''}) on ${where}, kernel ${header.device.kernel}, ${new Date(header.startedAt).toISOString()} for ${Math.round(n.durationMs / 1000)} s: ${n.apps} processes as apps, ${decisions.length} decisions.`,
     header.stopReason ? `The recording stopped early: ${header.stopReason}.` : '',
-    `Inferred: each app's size when first seen (anon + swap, the largest file RSS), allocations and frees from its anon + swap moves of ${ALLOCATION_STEP_BYTES / MiB} MiB or more, foreground switches and exits; background touch rates from swap-ins for ${n.withTouch} of ${n.apps} apps.`,
+    `Inferred: each app's size when first seen (anon + swap, the largest file RSS), allocations and frees from its anon + swap moves of ${ALLOCATION_STEP_BYTES / MiB} MiB or more, foreground switches and exits; background touch rates from major faults (else swap-ins) for ${n.withTouch} of ${n.apps} apps.`,
     `Not inferred (the simulator's defaults stand): working sets (0.3), whether an app holds user state (none marked stateful), cold-start and warm-resume costs, touch rates of apps that swapped nothing back in (by band), per-app file refaults (${filePages === null ? 'not read' : `${filePages} pages machine-wide`}, not attributed), adj changes other than foreground switches.`,
     header.scope !== null ? `A memcg has no watermarks or kswapd: the device has the lab's proportions and no kswapd.` : '',
     z && z.disksizeBytes > 0 ? `zram: ${z.algorithm ?? 'unknown algorithm'}${z.comprDataBytes > 0 ? '' : ', no compression ratio measured (the profile\u2019s stands)'}.` : 'No zram was configured while recording: the profile\u2019s zram stands.',

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS recording_rows (
   rss_anon_bytes INTEGER,
   rss_file_bytes INTEGER,
   swap_bytes INTEGER,
+  major_faults INTEGER,
   level TEXT,
   source TEXT,
   psi_some_avg10 REAL,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { errorText } from '../../db/errors';
+import { readStat } from '../../host/linux/procfs';
 import type { Db } from '../../db/open';
 import { createRecording, endRecording, RecordingLog, type RecordedDevice, type RecordedSettings } from '../../db/recordings';
 import type { Host } from '../../policy-engine/host-contract';
@@ -27,6 +28,8 @@ export interface RecorderOptions {
   settings: RecordedSettings;
   /** A process's command line; null when it cannot be read. Default: /proc on the linux host, none elsewhere (a simulated pid is no real process). */
   cmdline?: (pid: number) => string | null;
+  /** A process's cumulative major faults (its refaults); default /proc on the linux host, none elsewhere. */
+  majorFaults?: (p: ProcessSnapshot) => number | null;
   log?: (line: string) => void;
 }
 
@@ -45,6 +48,12 @@ function readCmdline(pid: number): string | null {
   }
 }
 
+/** majflt of this process — not of another that took its pid since (start time checked). */
+function readMajorFaults(p: ProcessSnapshot): number | null {
+  const stat = readStat(p.pid);
+  return stat && stat.startTime === p.startTime ? stat.majorFaults : null;
+}
+
 const keyOf = (p: ProcessSnapshot) => `${p.pid}:${p.startTime}`;
 
 /**
@@ -60,10 +69,12 @@ export class Recorder {
   private timer: NodeJS.Timeout | null = null;
   private readonly status_: RecordingStatus;
   private readonly cmdline: (pid: number) => string | null;
+  private readonly majorFaults: (p: ProcessSnapshot) => number | null;
 
   private constructor(private readonly options: RecorderOptions, id: number, startedAt: number) {
     this.status_ = { id, active: true, startedAt, endedAt: null, rows: 0, stopReason: null };
     this.cmdline = options.cmdline ?? (options.host.name === 'linux' ? readCmdline : () => null);
+    this.majorFaults = options.majorFaults ?? (options.host.name === 'linux' ? readMajorFaults : () => null);
     this.log = new RecordingLog(options.db, id, {
       flushIntervalMs: 1000,
       onStatus: (s) => {
@@ -170,7 +181,9 @@ export class Recorder {
   }
 
   private processRow(p: ProcessSnapshot, ts: number) {
+    // Read only for the rows stored: a refault count beside each size the export uses.
     return {
+      majorFaults: this.majorFaults(p),
       ts,
       pid: p.pid,
       startTime: p.startTime,

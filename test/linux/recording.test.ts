@@ -68,6 +68,9 @@ d('a real recording on this machine', () => {
     const scenario = JSON.parse(readFileSync(out, 'utf8'));
     expect(scenario.recorded.policy).toBe('reclaim');
     expect(scenario.apps.map((a: { id: string }) => a.id)).toEqual(['memhog', 'memhog-2', 'memhog-3']);
+    // The allocator is larger than its memcg: it faulted its own pages back all along (majflt), a touch rate the export keeps.
+    expect(scenario.apps[2].backgroundTouch).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.kind === 'rss').every((r) => r.majorFaults !== null)).toBe(true);
     expect(scenario.timeline).toEqual(expect.arrayContaining([expect.objectContaining({ do: 'close', app: 'memhog-3' }), expect.objectContaining({ do: 'foreground', app: 'memhog-2' })]));
 
     const text = cli('replay', out, '--policy', 'reclaim', '--compare', 'lmkd,none');

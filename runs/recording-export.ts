@@ -198,6 +198,8 @@ function deviceOf(header: RecordingHeader, rows: readonly RecordingRow[], procs:
     device.reserved = kib(MEMCG_RESERVED_BYTES);
     device.watermarks = { min: kib(limit * MEMCG_WATERMARKS.min), low: kib(limit * MEMCG_WATERMARKS.low), high: kib(limit * MEMCG_WATERMARKS.high) };
     device.kswapdPagesPerSec = 1;
+    // The machine around the memcg, for the reader: what the simulated device leaves out.
+    device._machine = { memTotal: kib(d.memTotalBytes), ...(d.watermarks ? { watermarks: { min: kib(d.watermarks.minBytes), low: kib(d.watermarks.lowBytes), high: kib(d.watermarks.highBytes) } } : {}) };
   } else {
     device.ram = kib(d.memTotalBytes);
     // Memory that was neither available nor in a recorded process at the start: the system's.
@@ -228,7 +230,7 @@ function describeRecording(
   const where = header.scope === null ? 'the whole machine' : n.anonymize ? 'one memcg' : `memcg ${header.scope}`;
   const z = header.device.zram;
   return [
-    `Recorded by the live agent (${header.settings.policy}${header.settings.dryRun ? ', dry run' : ''}) on ${where}, kernel ${header.device.kernel}, ${new Date(header.startedAt).toISOString()} for ${Math.round(n.durationMs / 1000)} s: ${n.apps} processes as apps, ${decisions.length} decisions.`,
+    `Recorded by the live agent (${header.settings.policy}${header.settings.dryRun ? ', dry run' : ''}) on ${where}, kernel ${header.device.kernel}, ${new Date(header.startedAt).toISOString()} for ${Math.round(n.durationMs / 1000)} s: ${n.apps} process${n.apps === 1 ? '' : 'es'} as apps, ${decisions.length} decision${decisions.length === 1 ? '' : 's'}.`,
     header.stopReason ? `The recording stopped early: ${header.stopReason}.` : '',
     `Inferred: each app's size when first seen (anon + swap, the largest file RSS), allocations and frees from its anon + swap moves of ${ALLOCATION_STEP_BYTES / MiB} MiB or more, foreground switches and exits; background touch rates from major faults (else swap-ins) for ${n.withTouch} of ${n.apps} apps.`,
     `Not inferred (the simulator's defaults stand): working sets (0.3), whether an app holds user state (none marked stateful), cold-start and warm-resume costs, touch rates of apps that swapped nothing back in (by band), per-app file refaults (${filePages === null ? 'not read' : `${filePages} pages machine-wide`}, not attributed), adj changes other than foreground switches.`,

@@ -4,7 +4,7 @@ import type { Db } from './open';
 export interface RetentionPolicy {
   /** Delete rows older than this (ms); 0 keeps everything by age. */
   maxAgeMs: number;
-  /** Keep at most this many decision rows; 0 means no limit. */
+  /** Keep at most this many decision rows (and as many recording rows); 0 means no limit. */
   maxRows: number;
 }
 
@@ -20,11 +20,23 @@ export function pruneChunk(db: Db, policy: RetentionPolicy, now: number, chunkRo
     const cutoff = now - policy.maxAgeMs;
     deleted += db.prepare('DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE ts < ? ORDER BY ts LIMIT ?)').run(cutoff, chunkRows).changes;
     deleted += db.prepare('DELETE FROM pressure_samples WHERE id IN (SELECT id FROM pressure_samples WHERE ts < ? ORDER BY ts LIMIT ?)').run(cutoff, chunkRows).changes;
+    // Recordings age like the decisions they refer to: their rows by time, then a finished
+    // recording whose end is past the cutoff (its few remaining rows go with it, by cascade).
+    deleted += db.prepare('DELETE FROM recording_rows WHERE id IN (SELECT id FROM recording_rows WHERE ts < ? ORDER BY ts LIMIT ?)').run(cutoff, chunkRows).changes;
+    deleted += db.prepare('DELETE FROM recordings WHERE ended_at IS NOT NULL AND ended_at < ?').run(cutoff).changes;
   }
   if (policy.maxRows > 0 && deleted < chunkRows) {
     const boundary = db.prepare('SELECT id FROM decisions ORDER BY id DESC LIMIT 1 OFFSET ?').get(policy.maxRows) as { id: number } | undefined;
     if (boundary) {
       deleted += db.prepare('DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE id <= ? ORDER BY id LIMIT ?)').run(boundary.id, chunkRows - deleted).changes;
+    }
+  }
+  // The same row bound holds for recording rows on their own: a long recording of a busy
+  // machine must not grow the file past what the decision log may.
+  if (policy.maxRows > 0 && deleted < chunkRows) {
+    const boundary = db.prepare('SELECT id FROM recording_rows ORDER BY id DESC LIMIT 1 OFFSET ?').get(policy.maxRows) as { id: number } | undefined;
+    if (boundary) {
+      deleted += db.prepare('DELETE FROM recording_rows WHERE id IN (SELECT id FROM recording_rows WHERE id <= ? ORDER BY id LIMIT ?)').run(boundary.id, chunkRows - deleted).changes;
     }
   }
   return deleted;

@@ -53,7 +53,7 @@ export function replayWithTimelines(req: ReplayRequest, registry: PolicyRegistry
       events: result.events.map((e) => ({ ...e })),
     };
   });
-  return { scenario: req.scenario.name, description: req.scenario.description, device: req.scenario.device.name, durationMs: req.scenario.durationMs, runs, verdict: verdict({ runs }) };
+  return { scenario: req.scenario.name, description: req.scenario.description, device: req.scenario.device.name, durationMs: req.scenario.durationMs, runs, verdict: verdict({ runs }), recorded: req.scenario.recorded ?? null };
 }
 
 function emptyTimeline(): ReplayTimeline {

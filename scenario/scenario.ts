@@ -1,5 +1,6 @@
 import type { ImportanceBand, UserPriority } from '../policy-engine/types';
 import type { DeviceProfile } from './device-profiles';
+import type { RecordedOutcome } from '../common/recorded';
 
 /** A scenario after validation: sizes in bytes, times in ms, the device resolved. */
 export interface Scenario {
@@ -13,6 +14,8 @@ export interface Scenario {
   timeline: TimelineStep[];
   /** The file it was loaded from, when it came from one. */
   sourcePath?: string;
+  /** What really happened, when the scenario was exported from a recording (`reclaimd recording export`). */
+  recorded?: RecordedOutcome;
 }
 
 export interface AppSpec {

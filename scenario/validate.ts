@@ -12,6 +12,7 @@ import {
   type TimelineStep,
 } from './scenario';
 import { parseDuration, parseSize } from './units';
+import type { RecordedOutcome } from '../common/recorded';
 
 // Bounds that keep a replay finite and the page arithmetic exact.
 const MAX_DURATION_MS = 7 * 24 * 3_600_000;
@@ -110,7 +111,7 @@ export function validateScenario(input: unknown, source = 'scenario'): Scenario 
   const c = new Checker();
   const root = c.object(input, '(root)');
   if (!root) throw new ScenarioError(source, c.issues);
-  c.knownKeys(root, '', ['name', 'description', 'device', 'duration', 'seed', 'apps', 'timeline']);
+  c.knownKeys(root, '', ['name', 'description', 'device', 'duration', 'seed', 'apps', 'timeline', 'recorded']);
 
   const name = c.string(root.name, 'name');
   const description = root.description === undefined ? '' : c.string(root.description, 'description');
@@ -127,11 +128,37 @@ export function validateScenario(input: unknown, source = 'scenario'): Scenario 
   const apps = checkApps(c, root.apps);
   const appIds = new Set(apps.map((a) => a.id));
   const timeline = checkTimeline(c, root.timeline, appIds, durationMs);
+  const recorded = root.recorded === undefined ? undefined : checkRecorded(c, root.recorded);
 
   if (c.issues.length > 0 || name === null || description === null || device === null || durationMs === null) {
     throw new ScenarioError(source, c.issues);
   }
-  return { name, description, device, durationMs, seed, apps, timeline };
+  return { name, description, device, durationMs, seed, apps, timeline, ...(recorded ? { recorded } : {}) };
+}
+
+/** The optional outcome of a recording (common/recorded.ts): what the replay's "recorded" column shows. */
+function checkRecorded(c: Checker, value: unknown): RecordedOutcome | undefined {
+  const obj = c.object(value, 'recorded');
+  if (!obj) return undefined;
+  c.knownKeys(obj, 'recorded', ['policy', 'dryRun', 'agentKills', 'reclaimedBytes', 'timeAtLevelMs', 'decisions']);
+  const policy = c.string(obj.policy, 'recorded.policy');
+  let dryRun = false;
+  if (obj.dryRun !== undefined) {
+    if (typeof obj.dryRun === 'boolean') dryRun = obj.dryRun;
+    else c.fail('recorded.dryRun', `expected true or false, got ${describe(obj.dryRun)}`);
+  }
+  const agentKills = c.integer(obj.agentKills, 'recorded.agentKills', 0, MAX_STEPS);
+  const reclaimedBytes = c.size(obj.reclaimedBytes, 'recorded.reclaimedBytes', MAX_DEVICE_BYTES * 1024);
+  const decisions = c.integer(obj.decisions, 'recorded.decisions', 0, Number.MAX_SAFE_INTEGER);
+  const t = c.object(obj.timeAtLevelMs, 'recorded.timeAtLevelMs');
+  let timeAtLevelMs: RecordedOutcome['timeAtLevelMs'] | null = null;
+  if (t) {
+    c.knownKeys(t, 'recorded.timeAtLevelMs', ['low', 'medium', 'critical']);
+    const [low, medium, critical] = (['low', 'medium', 'critical'] as const).map((k) => c.integer(t[k], `recorded.timeAtLevelMs.${k}`, 0, MAX_DURATION_MS));
+    if (low !== null && medium !== null && critical !== null) timeAtLevelMs = { low, medium, critical };
+  }
+  if (policy === null || agentKills === null || reclaimedBytes === null || decisions === null || timeAtLevelMs === null) return undefined;
+  return { policy, dryRun, agentKills, reclaimedBytes, timeAtLevelMs, decisions };
 }
 
 function checkDevice(c: Checker, value: unknown): DeviceProfile | null {

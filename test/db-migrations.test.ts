@@ -22,7 +22,7 @@ describe('database file and migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(tables(db)).toEqual(['decisions', 'pressure_samples', 'priorities', 'runs', 'schema_migrations', 'settings']);
+    expect(tables(db)).toEqual(['decisions', 'pressure_samples', 'priorities', 'recording_rows', 'recordings', 'runs', 'schema_migrations', 'settings']);
     db.close();
     // Reopening applies nothing new.
     const again = openDatabase(file);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { bundledScenarioFiles } from '../scenario/load';
 import { ScenarioError } from '../scenario/scenario';
 import { validateScenario } from '../scenario/validate';
-import type { TickStats } from '../host/sim/memory-model';
+import { emptyTick, type TickStats } from '../host/sim/memory-model';
 import { PressureModel } from '../host/sim/pressure-model';
 import { SimApp } from '../host/sim/sim-app';
 import { PAGE_SIZE } from '../policy-engine/types';
@@ -131,21 +131,7 @@ describe('proactive acts on every device size', () => {
 });
 
 describe('simulator fidelity: PSI some/full as psi.c defines them', () => {
-  const tick = (over: Partial<TickStats>): TickStats => ({
-    scanned: 0,
-    reclaimed: 0,
-    exhausted: false,
-    foregroundStallUs: 0,
-    backgroundStallUs: 0,
-    visibleStallUs: 0,
-    perceptibleStallUs: 0,
-    directReclaimStallUs: 0,
-    kswapdCpuUs: 0,
-    fileDropped: 0,
-    foregroundPresent: true,
-    agentBusy: 0,
-    ...over,
-  });
+  const tick = (over: Partial<TickStats>): TickStats => ({ ...emptyTick(), foregroundPresent: true, ...over });
   const window = (t: TickStats) => {
     const m = new PressureModel(100);
     const r = m.update(0, t).psi;
@@ -167,20 +153,7 @@ describe('simulator fidelity: PSI some/full as psi.c defines them', () => {
 });
 
 describe('simulator fidelity: vmpressure as mm/vmpressure.c computes it', () => {
-  const tick = (scanned: number, reclaimed: number, exhausted = false): TickStats => ({
-    scanned,
-    reclaimed,
-    exhausted,
-    foregroundStallUs: 0,
-    backgroundStallUs: 0,
-    visibleStallUs: 0,
-    perceptibleStallUs: 0,
-    directReclaimStallUs: 0,
-    kswapdCpuUs: 0,
-    fileDropped: 0,
-    foregroundPresent: true,
-    agentBusy: 0,
-  });
+  const tick = (scanned: number, reclaimed: number, exhausted = false): TickStats => ({ ...emptyTick(), foregroundPresent: true, scanned, reclaimed, exhausted });
 
   it('reports once 512 pages were scanned, over the whole window, then starts over', () => {
     const m = new PressureModel(100);

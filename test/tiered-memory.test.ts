@@ -101,7 +101,7 @@ describe('simulator: a demoted page stays mapped, out of RAM, and costs a slower
     // A manual demote names no tier: the outcome says where the pages went, and the record takes it from there.
     expect(outcome.action).toMatchObject({ kind: 'demote', tier: 'cxl' });
     const planned = demoteAction(host, 'editor', 1);
-    const record = toDecisionRecord({ seq: 1, batch: 1, at: 0, policy: 'manual', host: 'sim', signal: host.sample(), candidates: [], action: planned, outcome, latencyUs: null }, 0, null);
+    const record = toDecisionRecord({ seq: 1, batch: 1, at: 0, policy: 'manual', host: 'sim', signal: { ...host.sample(), source: 'manual', level: 'none' }, candidates: [], action: planned, outcome, latencyUs: null }, 0, null);
     expect([planned.tier, record.kind, record.tier]).toEqual([undefined, 'demote', 'cxl']);
     const after = host.snapshot().find((p) => p.appKey === 'editor')!;
     expect(after.rssAnonBytes + after.rssFileBytes).toBe(before.rssAnonBytes + before.rssFileBytes);

@@ -5,9 +5,10 @@
 import type { AppTotalsRecord, DecisionRecord, HourlyReclaimRecord } from '../decision-record';
 import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS, USER_PRIORITIES, type ActionResult, type ActionType, type ReclaimKind, type ImportanceBand, type PressureLevel, type UserPriority } from '../vocabulary';
 import type { ReplayMetrics } from '../../host/sim/sim-metrics';
+import type { RecordedOutcome } from '../recorded';
 import { arrayOf, bool, int, json, nullable, num, obj, oneOf, optional, str, type Infer, type Schema } from './schema';
 
-export type { DecisionRecord, ReplayMetrics };
+export type { DecisionRecord, ReplayMetrics, RecordedOutcome };
 
 export const HOST_KINDS = ['sim', 'linux', 'observe'] as const;
 export type HostKind = (typeof HOST_KINDS)[number];
@@ -34,6 +35,39 @@ export interface StatusInfo {
   kills: number;
   reclaimedBytes: number;
   db: { path: string | null; written: number; buffered: number; lastError: string | null };
+  /** The recording in progress or the last one this daemon made (stopped, with why), or null. */
+  recording: RecordingStatus | null;
+}
+
+/** A recording as the agent runs it: rows stored so far, and why it stopped early (full disk…). */
+export interface RecordingStatus {
+  id: number;
+  active: boolean;
+  startedAt: number;
+  endedAt: number | null;
+  rows: number;
+  stopReason: string | null;
+}
+
+/** A stored recording, as History lists it. */
+export interface RecordingInfo {
+  id: number;
+  startedAt: number;
+  endedAt: number | null;
+  host: string;
+  scope: string | null;
+  policy: string;
+  rows: number;
+  processes: number;
+  decisions: number;
+  stopReason: string | null;
+}
+
+/** A recording exported as scenario text (the Replay page loads it as a file). */
+export interface RecordingExportInfo {
+  id: number;
+  name: string;
+  text: string;
 }
 
 export interface ProcessRow {
@@ -155,6 +189,8 @@ export interface ReplayReportInfo {
   runs: ReplayRunInfo[];
   /** How the first policy did against the others, the line `reclaimd replay` prints. */
   verdict: string;
+  /** What really happened, when the scenario was exported from a recording (its "recorded" column); else null. */
+  recorded: RecordedOutcome | null;
 }
 
 export interface RunInfo {
@@ -175,6 +211,8 @@ export interface Settings {
   retention: { maxAgeDays: number; maxRows: number };
   /** The host the daemon uses at its next start ("sim" or "linux"); the running one is in status. */
   host: HostKind;
+  /** Record what the live agent sees (the linux host only; refused on sim and observe-only). */
+  record: boolean;
 }
 
 export interface CsvExport {
@@ -244,6 +282,8 @@ export const METHODS = {
   'scenarios.validate': { params: obj({ text: str({ max: 5_000_000, what: 'scenario JSON text of at most 5,000,000 characters' }) }), result: null as unknown as ValidationInfo },
   'runs.list': { params: obj({ limit: optional(int(1, 1000)) }), result: null as unknown as RunInfo[] },
   'policies.list': { params: noParams, result: null as unknown as PolicyInfo[] },
+  'recordings.list': { params: obj({ limit: optional(int(1, 1000)) }), result: null as unknown as RecordingInfo[] },
+  'recordings.export': { params: obj({ id: int(1, Number.MAX_SAFE_INTEGER), anonymize: optional(bool) }), result: null as unknown as RecordingExportInfo },
   'settings.get': { params: noParams, result: null as unknown as Settings },
   'settings.set': {
     params: obj({
@@ -253,6 +293,7 @@ export const METHODS = {
       allowKill: optional(bool),
       retention: optional(obj({ maxAgeDays: num(0.01, 3650), maxRows: int(1000, 100_000_000) })),
       host: optional(oneOf(['sim', 'linux'] as const)),
+      record: optional(bool),
     }),
     result: null as unknown as Settings,
   },

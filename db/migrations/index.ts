@@ -1,7 +1,8 @@
+import type { Db } from '../db';
 import * as m0001 from './0001-initial';
 import * as m0002 from './0002-kill-reason';
+import * as m0003 from './0003-recordings';
 import * as m0004 from './0004-demote';
-import type { Db } from '../db';
 
 export interface Migration {
   version: number;
@@ -14,5 +15,5 @@ export interface Migration {
  * Every migration in order; the last one's version is the schema this code writes. Numbers
  * may have gaps (a parallel branch's migration not merged yet): db/migrate.ts tracks each.
  */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0004];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -33,7 +33,7 @@ function read(path: string): string | null {
 }
 
 /** pid, ppid, start time, comm and flags from /proc/PID/stat (comm may hold spaces and parens). */
-export type Stat = { state: string; ppid: number; startTime: number; comm: string; flags: number; cpuTicks: number; rssPages: number };
+export type Stat = { state: string; ppid: number; startTime: number; comm: string; flags: number; cpuTicks: number; rssPages: number; majorFaults: number };
 
 export function readStat(pid: number): Stat | null {
   const text = read(`/proc/${pid}/stat`);
@@ -50,6 +50,7 @@ export function readStat(pid: number): Stat | null {
     cpuTicks: Number(fields[11]) + Number(fields[12]), // utime + stime
     startTime: Number(fields[19]),
     rssPages: Number(fields[21]), // field 24: resident pages, anon + file + shmem
+    majorFaults: Number(fields[9]), // field 12 majflt: pages read back (swap-ins from zram, file reads) — a recording's refaults
   };
 }
 

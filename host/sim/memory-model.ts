@@ -401,6 +401,7 @@ export class MemoryModel {
   }
 }
 
-function emptyTick(): TickStats {
+/** A tick before anything happened in it. */
+export function emptyTick(): TickStats {
   return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, visibleStallUs: 0, perceptibleStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0, foregroundPresent: false, agentBusy: 0, demoted: 0, demoteUs: 0, slowForegroundUs: 0, slowVisibleUs: 0, slowPerceptibleUs: 0 };
 }

@@ -12,20 +12,20 @@ import { intFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './a
 import type { CommandIO } from './io';
 import { termSafe } from './terminal-text';
 
-const DB_FLAG = { db: { value: true, description: 'database file (default $XDG_DATA_HOME/reclaimd/reclaimd.db)' } };
+export const DB_FLAG = { db: { value: true, description: 'database file (default $XDG_DATA_HOME/reclaimd/reclaimd.db)' } };
 
 /**
  * Open the log for reading commands, read-only (they work on a read-only mount and cannot
  * change the file): a missing file is a clear error, not a new empty log.
  */
-function openExisting(args: ParsedArgs): Db {
+export function openExisting(args: ParsedArgs): Db {
   const file = dbFile(args);
   if (!existsSync(file)) throw new UsageError(`no database at ${file} (create one with "reclaimd replay <scenario> --db ${file}", or pass --db)`);
   return openDatabase(file, { readonly: true });
 }
 
 /** Run f on the open log and close it; an SQLite error (a damaged page…) says which file and what to do. */
-function using<T>(db: Db, file: string, f: (db: Db) => T): T {
+export function using<T>(db: Db, file: string, f: (db: Db) => T): T {
   try {
     return f(db);
   } catch (err) {
@@ -36,7 +36,7 @@ function using<T>(db: Db, file: string, f: (db: Db) => T): T {
   }
 }
 
-function dbFile(args: ParsedArgs): string {
+export function dbFile(args: ParsedArgs): string {
   return stringFlag(args, 'db') ?? defaultDatabasePath();
 }
 

@@ -89,7 +89,9 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
     foreground: { value: true, description: 'pid(s) to treat as foreground, comma-separated' },
     duration: { value: true, description: 'stop after this long (e.g. 30s); default: until Ctrl-C' },
     json: { value: false, description: 'print each decision as a JSON line' },
+    record: { value: false, description: 'record what the agent sees into the database, to export as a scenario (reclaimd recording)' },
   });
+  if (args.flags.has('record') && args.flags.has('no-db')) throw new UsageError('--record needs a database: it cannot go with --no-db');
   const registry = createBuiltinRegistry();
   const policyName = stringFlag(args, 'policy') ?? DEFAULT_POLICY;
   const params = jsonFlag(args, 'params');
@@ -119,6 +121,20 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
     else io.out(termSafe(`${new Date(d.ts).toISOString()} ${d.source}/${d.level}: ${describeAction({ type: d.action, appKey: d.app, pid: d.pid, kind: d.kind, mode: d.mode })} → ${d.result}: ${d.message}`));
   });
   agent.start();
+  if (args.flags.has('record')) {
+    // Refused on the observe-only host (its readings are guesses) and without a database: said, and the agent stops.
+    try {
+      if (!db) throw new Error(`there is no database (${store.problem ?? 'none'})`);
+      const r = agent.startRecording(db, (line) => io.err(`reclaimd: ${line}`));
+      io.err(`reclaimd: recording #${r.id}`);
+    } catch (err) {
+      sub.unsubscribe();
+      await agent.stop();
+      store.close();
+      io.err(`reclaimd: --record: ${termSafe((err as Error).message)}`);
+      return 2;
+    }
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -126,8 +142,13 @@ export async function runCommand(argv: readonly string[], io: CommandIO, stop?: 
     void stop?.then(resolve);
   });
   sub.unsubscribe();
+  const recording = agent.recording;
   await agent.stop();
   const status = store.close();
+  if (recording) {
+    const r = agent.recording ?? recording;
+    io.err(`reclaimd: recording #${r.id}: ${r.rows} rows${r.stopReason ? `; it stopped early: ${termSafe(r.stopReason)}` : ''} (export: reclaimd recording export ${r.id} --out FILE)`);
+  }
   io.err(`reclaimd: stopped after ${agent.counters.decisions} decisions${db ? `; ${status.written} logged${status.lastError ? `, logging failed: ${status.lastError}` : ''}` : ''}`);
   return 0;
 }

@@ -16,6 +16,7 @@ import { benchCommand } from './bench-command';
 import { replayCommand } from './replay-command';
 import { scenarioCommand, scenariosCommand } from './scenario-commands';
 import { serveCommand } from './serve-command';
+import { recordingCommand } from './recording-commands';
 
 const USAGE = `usage: reclaimd <command> [options]
 
@@ -34,6 +35,10 @@ commands:
                          the decision log, newest first
   priorities list | set <app> <protected|high|normal|low|expendable> [--note T] | clear <app>  [--db FILE]
   runs [--db FILE] [--json]  stored replay runs
+  recording list [--db FILE] [--json]
+  recording export <id> --out FILE [--anonymize] [--force] [--db FILE]
+                         a recording of the live agent (run --record) as a scenario file to replay;
+                         --anonymize keeps only app labels; --out is never overwritten without --force
 
 the app:
   serve [--host sim|linux] [--scenario FILE] [--policy P] [--dry-run] [--port N] [--db FILE | --no-db]
@@ -41,7 +46,7 @@ the app:
                          the agent + the local API + the UI; prints "reclaimd: UI at http://127.0.0.1:<port>/?token=…"
 
 live (Linux):
-  run [--policy reclaim] [--dry-run] [--memcg PATH] [--db FILE | --no-db] [--foreground PID,...] [--duration 30s] [--json]
+  run [--policy reclaim] [--dry-run] [--memcg PATH] [--db FILE | --no-db] [--foreground PID,...] [--duration 30s] [--record] [--json]
                          the live agent: kernel pressure events → per-process reclaim; Ctrl-C stops
   doctor [--json]        what this machine offers (PSI, vmpressure, process_madvise, swap, privileges)
   reclaim <pid> file|anon|all|demote [--cold] [--json]
@@ -82,6 +87,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
         return prioritiesCommand(rest, io);
       case 'runs':
         return runsCommand(rest, io);
+      case 'recording':
+        return recordingCommand(rest, io);
       case 'run':
         return await runCommand(rest, io);
       case 'doctor':

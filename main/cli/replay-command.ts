@@ -12,6 +12,7 @@ import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './arg
 import { paramsByPolicy, policiesFromArgs, POLICY_FLAGS } from './policy-args';
 import type { CommandIO } from './io';
 import { termSafe } from './terminal-text';
+import { RECORDED_METRIC_KEYS, type RecordedOutcome } from '../../common/recorded';
 
 export const REPLAY_FLAGS: Record<string, FlagSpec> = {
   ...POLICY_FLAGS,
@@ -23,6 +24,8 @@ export const REPLAY_FLAGS: Record<string, FlagSpec> = {
 export interface ReplayReport {
   scenario: string;
   runs: { policy: string; seed: number; metrics: ReplayMetrics; runId?: number | null; notStored?: string | null; reused?: boolean }[];
+  /** What really happened, for a scenario exported from a recording: the "recorded" column. */
+  recorded?: RecordedOutcome;
 }
 
 /**
@@ -68,6 +71,7 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
       metrics: r.metrics,
       ...(dbFile === undefined ? {} : { runId: stored[i]?.runId ?? null, notStored: db ? (stored[i]?.notStored ?? null) : (opened as string), reused: stored[i]?.reused ?? false }),
     })),
+    ...(scenario.recorded ? { recorded: scenario.recorded } : {}),
   };
   const code = report.runs.some((r) => r.notStored) ? EXIT_NOT_STORED : 0;
   if (args.flags.has('json')) {
@@ -75,6 +79,7 @@ export function replayCommand(argv: readonly string[], io: CommandIO, registry: 
     return code;
   }
   io.out(`scenario ${termSafe(scenario.name)} on ${termSafe(scenario.device.name)}, ${Math.round(scenario.durationMs / 1000)} s, seed ${results[0].seed}`);
+  if (scenario.recorded) io.out(termSafe(`recorded: the live agent ran ${scenario.recorded.policy}${scenario.recorded.dryRun ? ' as a dry run' : ''}; "-" where a recording has no such metric`));
   io.out(formatMetricsTable(report));
   io.out(verdict(report));
   return code;
@@ -117,7 +122,13 @@ function cell(metrics: ReplayMetrics, key: keyof ReplayMetrics): string {
 
 export function formatMetricsTable(report: ReplayReport): string {
   const label = (k: string) => (k === 'timeAtLevelMs' ? 'timeAtLevelMs (l/m/c)' : k === 'decisionLatencyUs' ? 'decisionLatencyUs (p50/p99)' : k === 'cpuMsBy' ? 'cpuMsBy (agent/kswapd/apps)' : k === 'userWaitByBandMs' ? 'userWaitByBandMs (fg/vis/perc/cold/warm)' : k);
-  const rows = [['metric', ...report.runs.map((r) => r.policy)], ...METRIC_KEYS.map((k) => [label(k), ...report.runs.map((r) => cell(r.metrics, k))])];
+  const recorded = report.recorded;
+  // The recorded column has only the metrics a recording measures (common/recorded.ts); "-" for the rest.
+  const recordedCell = (k: keyof ReplayMetrics) => (recorded && (RECORDED_METRIC_KEYS as readonly string[]).includes(k) ? cell(recorded as unknown as ReplayMetrics, k) : '-');
+  const rows = [
+    ['metric', ...report.runs.map((r) => r.policy), ...(recorded ? ['recorded'] : [])],
+    ...METRIC_KEYS.map((k) => [label(k), ...report.runs.map((r) => cell(r.metrics, k)), ...(recorded ? [recordedCell(k)] : [])]),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }

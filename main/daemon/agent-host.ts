@@ -23,6 +23,8 @@ export interface AgentHost {
   limits: string[];
   /** Decisions on this host are dry runs whatever the settings say (observe-only). */
   forcedDryRun: boolean;
+  /** The memcg v1 directory the linux host is limited to, else null (what a recording is scoped to). */
+  scope: string | null;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       detail: `simulated ${options.scenario.device.name} playing ${options.scenario.name} in real time (looping)`,
       limits: [],
       forcedDryRun: false,
+      scope: null,
       close: async () => sim.stop(),
     };
   }
@@ -67,6 +70,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       detail: 'this machine, observe-only (memory and processes from systeminformation)',
       limits: [`observe-only: ${cannot}; decisions are logged as dry runs`],
       forcedDryRun: true,
+      scope: null,
       close: () => observe.close(),
     };
   }
@@ -99,6 +103,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     detail: options.memcg ? `this machine, memcg ${options.memcg}` : 'this machine',
     limits,
     forcedDryRun: false,
+    scope: options.memcg ?? null,
     close: () => linux.close(),
   };
 }

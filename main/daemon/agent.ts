@@ -9,12 +9,15 @@ import type { ReclaimPolicy } from '../../policy-engine/policy';
 import type { PolicyRegistry } from '../../policy-engine/registry';
 import { DEFAULT_POLICY } from '../../policy-engine/policies/index';
 import type { ManualRequest, PressureSignal, ReclaimKind } from '../../policy-engine/types';
-import type { AgentMode, PressureSample, ProcessList, ProcessRow } from '../../common/api/contract';
+import type { AgentMode, PressureSample, ProcessList, ProcessRow, RecordingStatus } from '../../common/api/contract';
+import type { Db } from '../../db/open';
 import { ApiError } from '../../common/api/api-error';
 import type { AgentHost } from './agent-host';
 import type { AgentCounters } from './agent-counters';
 import { DecisionSink } from './decision-sink';
 import { PressureSampler } from './pressure-sampler';
+import { readDeviceFacts } from './device-facts';
+import { Recorder } from './recorder';
 
 export interface AgentSettings {
   policy: string;
@@ -49,6 +52,7 @@ export class Agent {
   /** Manual requests, fed to whichever engine runs (a settings change replaces the engine, not this). */
   private readonly requests$ = new Subject<ManualRequest>();
   private requestSeq = 0;
+  private recorder: Recorder | null = null;
 
   constructor(
     readonly host: AgentHost,
@@ -171,7 +175,38 @@ export class Agent {
     return record;
   }
 
+  /**
+   * Record what this agent sees into `db` (main/daemon/recorder.ts). Only the linux host: a
+   * recording of the simulator or of observe-only guesses would be replayed as if real.
+   * Throws with the reason when refused or when the database refuses it.
+   */
+  startRecording(db: Db, log?: (line: string) => void): RecordingStatus {
+    if (this.host.kind !== 'linux') throw new ApiError(409, `recording needs the linux host; this agent runs on ${this.host.detail}`, 'params.record');
+    if (this.recorder?.status.active) return this.recorder.status;
+    const s = this.settings;
+    this.recorder = Recorder.start({
+      db,
+      host: this.host.host,
+      detector: this.host.detector,
+      scope: this.host.scope,
+      device: readDeviceFacts(this.host.scope),
+      settings: { policy: s.policy, params: s.params, dryRun: this.mode !== 'active', allowKill: s.allowKill },
+      log,
+    });
+    return this.recorder.status;
+  }
+
+  stopRecording(): void {
+    this.recorder?.stop();
+  }
+
+  /** The recording in progress, or the last one (stopped, with why), or null. */
+  get recording(): RecordingStatus | null {
+    return this.recorder?.status ?? null;
+  }
+
   async stop(): Promise<void> {
+    this.recorder?.stop();
     this.engineSub?.unsubscribe();
     if (this.restart) clearTimeout(this.restart);
     this.sampler.stop();
@@ -196,7 +231,10 @@ export class Agent {
       wallClock: () => performance.now(),
       requests$: this.requests$,
       // One subscription to the host's events, the engine's: the sampler logs what it heard.
-      heard: (s) => this.sampler.heard(s),
+      heard: (s) => {
+        this.sampler.heard(s);
+        this.recorder?.heard(s);
+      },
       // A policy that keeps throwing gives way to the default, with the same dry-run and kill settings.
       fallback: () => this.buildPolicy({ ...this.settings, policy: DEFAULT_POLICY }),
     });

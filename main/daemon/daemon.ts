@@ -80,6 +80,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     host = createAgentHost({ kind: hostKind, scenario: options.scenario, memcg: options.memcg, priorities: currentPriorities, log: options.log });
     agent = new Agent(host, { policy: settings.policy, params: settings.params, dryRun: settings.dryRun, allowKill: settings.allowKill }, registry, store.logs);
     agent.start();
+    // The saved "record" setting (Settings): the live machine only; elsewhere said, not fatal.
+    if (settings.record) {
+      try {
+        if (!db) throw new Error(`there is no database (${dbProblem ?? 'no --db'})`);
+        const r = agent.startRecording(db, options.log);
+        options.log(`recording ${r.id} started`);
+      } catch (err) {
+        options.log(`recording not started: ${(err as Error).message}`);
+      }
+    }
   } catch (err) {
     // A started host (the sim's timers, the kernel's event sources) or the open log (its
     // flush timer) would keep the process alive after the error: serve would hang, not exit.

@@ -7,7 +7,7 @@ import type { PressureReading, PressureSignal } from '../../policy-engine/types'
 import type { PressureSample } from '../../common/api/contract';
 import type { AgentCounters } from './agent-counters';
 
-const SAMPLE_EVERY_MS = 1000;
+export const SAMPLE_EVERY_MS = 1000;
 const SAMPLES_KEPT = 3600;
 const PRESSURE_LOG_EVERY_MS = 10_000;
 

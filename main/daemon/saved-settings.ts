@@ -19,6 +19,7 @@ export const DEFAULT_SETTINGS: Settings = {
   allowKill: true,
   retention: { maxAgeDays: DEFAULT_RETENTION.maxAgeMs / 86_400_000, maxRows: DEFAULT_RETENTION.maxRows },
   host: 'sim',
+  record: false,
 };
 
 /** Settings' retention (days, rows) as the database's retention policy. */

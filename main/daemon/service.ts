@@ -6,6 +6,8 @@ import { assertWritable, isDamage, isDiskFull, noteWriteFailure, writeStopped } 
 import { clearPriority, listPriorities, PriorityError, setPriority } from '../../db/priorities';
 import { pruneInBackground } from '../../db/retention';
 import { listRuns } from '../../db/runs';
+import { listRecordings } from '../../db/recordings';
+import { exportRecording, RecordingExportError } from '../../runs/recording-export';
 import { setSetting } from '../../db/settings';
 import { readFileSync } from 'node:fs';
 import { bundledScenarios } from '../../scenario/load';
@@ -132,6 +134,7 @@ export function createService(ctx: ServiceContext): Handlers {
         reclaimedBytes: agent.counters.reclaimedBytes,
         // writeStopped: a file moved away shows here at once, not only at the next batch of decisions.
         db: { path: ctx.dbPath, written: log?.written ?? 0, buffered: log?.buffered ?? 0, lastError: log?.lastError ?? (ctx.db ? writeStopped(ctx.db) : null) ?? ctx.dbProblem },
+        recording: agent.recording,
       };
     },
     processes: (p) => agent.processes(p.limit),
@@ -204,6 +207,28 @@ export function createService(ctx: ServiceContext): Handlers {
       }
     },
     'runs.list': (p) => listRuns(db(), p.limit ?? 100).map(({ id, createdAt, scenario, policy, seed, host, metrics }) => ({ id, createdAt, scenario, policy, seed, host, metrics })),
+    'recordings.list': (p) =>
+      listRecordings(db(), p.limit ?? 100).map((r) => ({
+        id: r.id,
+        startedAt: r.startedAt,
+        endedAt: r.endedAt,
+        host: r.host,
+        scope: r.scope,
+        policy: r.settings.policy,
+        rows: r.rows,
+        processes: r.processes,
+        decisions: r.decisions,
+        stopReason: r.stopReason,
+      })),
+    'recordings.export': (p) => {
+      try {
+        const scenario = exportRecording(db(), p.id, { anonymize: p.anonymize ?? false });
+        return { id: p.id, name: scenario.name as string, text: JSON.stringify(scenario, null, 2) };
+      } catch (err) {
+        if (err instanceof RecordingExportError) throw new ApiError(404, err.message, 'params.id');
+        throw err;
+      }
+    },
     'policies.list': () =>
       registry.list().map((f) => ({
         name: f.name,
@@ -215,10 +240,20 @@ export function createService(ctx: ServiceContext): Handlers {
       if (dryRunForcedBy && p.dryRun === false) {
         throw new ApiError(409, `params.dryRun: dry run is forced by ${dryRunForcedBy}; restart reclaimd without it to turn dry run off`, 'params.dryRun');
       }
+      // Recording is the live machine's only: refused before anything is applied or saved.
+      if (p.record === true && agent.host.kind !== 'linux') throw new ApiError(409, `params.record: recording needs the linux host; this agent runs on ${agent.host.detail}`, 'params.record');
       const current = settings();
       const params = p.params === undefined ? current.params : checkedParams(p.params);
       const next: Settings = { ...current, ...p, params, retention: p.retention ?? current.retention };
       policyErrors(() => agent.configure({ policy: next.policy, params: next.params, dryRun: dryRunForcedBy ? true : next.dryRun, allowKill: next.allowKill }));
+      if (p.record === true) {
+        try {
+          agent.startRecording(db());
+        } catch (err) {
+          if (err instanceof ApiError) throw err;
+          throw new ApiError(503, `params.record: ${(err as Error).message}`, 'params.record');
+        }
+      } else if (p.record === false) agent.stopRecording();
       if (ctx.db) {
         // What the command line forces is not the user's choice: the saved dry run stays as it was.
         const toSave = dryRunForcedBy ? { ...next, dryRun: p.dryRun ?? saved().dryRun } : next;

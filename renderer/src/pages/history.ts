@@ -1,7 +1,7 @@
 // History: the decision log with filters, paged by keyset as the list scrolls (smooth at a
 // million rows: only visible rows exist in the DOM, each page is an index walk), per-app
 // totals, reclaimed over time, CSV export, and any row in full.
-import type { AppTotalsInfo, DecisionRecord, MethodParams } from '../../../common/api/contract';
+import type { AppTotalsInfo, DecisionRecord, MethodParams, RecordingInfo } from '../../../common/api/contract';
 import { ACTION_RESULTS, ACTION_TYPES, KILL_REASONS, PRESSURE_LEVELS, RECLAIM_KINDS } from '../../../common/vocabulary.js';
 import { formatReclaimKind } from '../../../common/format.js';
 import type { AppContext, Page } from '../page';
@@ -9,7 +9,7 @@ import { Chart } from '../components/chart.js';
 import { resultText, showDecision, whyText } from '../components/decision-details.js';
 import { setText, VirtualTable, type Column } from '../components/virtual-table.js';
 import { h, toast } from '../dom.js';
-import { bytes, dateTime, fromLocalInput } from '../format.js';
+import { bytes, dateTime, duration, fromLocalInput } from '../format.js';
 
 type Filter = MethodParams<'history.query'>;
 const PAGE = 500;
@@ -26,6 +26,28 @@ export function createHistoryPage(ctx: AppContext): Page {
   const chartBox = h('div');
   let chart: Chart | null = null;
   let hourly: { hour: number; reclaimedAnonBytes: number; reclaimedFileBytes: number; kills: number }[] = [];
+  const recordingsBox = h('div');
+
+  /** What the live agent recorded (issue 17): one click replays a recording on the Replay page. */
+  const loadRecordings = async () => {
+    try {
+      const list: RecordingInfo[] = await ctx.api.call('recordings.list', { limit: 50 });
+      recordingsBox.replaceChildren(
+        list.length === 0
+          ? h('p', { class: 'muted' }, 'No recordings yet. The live agent records with "reclaimd run --record", or with Record on in Settings when it runs on this machine (serve --host linux).')
+          : h('table', { class: 'simple', 'aria-label': 'Recordings' },
+              h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, 'Started'), h('th', { scope: 'col' }, 'Length'), h('th', { scope: 'col' }, 'Where'),
+                h('th', { scope: 'col' }, 'Policy'), h('th', { scope: 'col', class: 'num' }, 'Processes'), h('th', { scope: 'col', class: 'num' }, 'Decisions'), h('th', { scope: 'col' }, 'Replay'))),
+              h('tbody', {}, ...list.map((r) =>
+                h('tr', {}, h('td', {}, r.id), h('td', {}, dateTime(r.startedAt)), h('td', {}, r.endedAt === null ? 'recording…' : duration(r.endedAt - r.startedAt)),
+                  h('td', { title: r.stopReason ? `stopped early: ${r.stopReason}` : '' }, `${r.host}${r.scope ? ` ${r.scope}` : ''}${r.stopReason ? ' (stopped early)' : ''}`),
+                  h('td', {}, r.policy), h('td', { class: 'num' }, r.processes), h('td', { class: 'num' }, r.decisions),
+                  h('td', {}, h('a', { href: `#replay?recording=${r.id}`, class: 'button', 'aria-label': `Replay recording ${r.id} under chosen policies` }, 'Replay…')))))),
+      );
+    } catch (err) {
+      recordingsBox.replaceChildren(h('p', { class: 'bad' }, `Recordings: ${(err as Error).message}`));
+    }
+  };
 
   const columns: Column<DecisionRecord>[] = [
     { key: 'ts', label: 'Time', width: '170px', render: (r, c) => setText(c, dateTime(r.ts)) },
@@ -181,7 +203,9 @@ export function createHistoryPage(ctx: AppContext): Page {
         h('div', { class: 'grid', style: 'margin-top:16px' },
           h('section', { class: 'panel' }, h('h2', {}, 'Per app'), totals),
           h('section', { class: 'panel' }, chartBox)),
+        h('section', { class: 'panel', style: 'margin-top:16px' }, h('h2', {}, 'Recordings'), recordingsBox),
       );
+      void loadRecordings();
       chart = new Chart(chartBox, {
         title: 'Reclaimed per hour',
         series: [

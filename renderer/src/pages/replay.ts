@@ -1,7 +1,8 @@
 // Replay: a bundled scenario or a file (its validation errors shown at the field), the
 // policies to compare, the metrics side by side with the better value marked, and the
 // timelines on shared time axes; stored runs below.
-import type { PolicyInfo, ReplayMetrics, ReplayReportInfo, RunInfo, ScenarioInfo, ScenarioIssueInfo } from '../../../common/api/contract';
+import type { PolicyInfo, RecordedOutcome, ReplayMetrics, ReplayReportInfo, RunInfo, ScenarioInfo, ScenarioIssueInfo } from '../../../common/api/contract';
+import { RECORDED_METRIC_KEYS } from '../../../common/recorded.js';
 import { PRESSURE_LEVELS } from '../../../common/vocabulary.js';
 import { ApiError } from '../api-client.js';
 import type { AppContext, Page } from '../page';
@@ -99,6 +100,19 @@ export function createReplayPage(ctx: AppContext): Page {
     }
   });
 
+  const loadRecording = async (id: number, form: HTMLFormElement) => {
+    try {
+      const exported = await ctx.api.call('recordings.export', { id });
+      fileText = exported.text;
+      (form.querySelector('input[value="file"]') as HTMLInputElement).checked = true;
+      fileInput.setAttribute('aria-invalid', 'false');
+      const recorded = (JSON.parse(exported.text) as { recorded?: RecordedOutcome }).recorded;
+      issuesBox.replaceChildren(h('p', { class: 'ok recording-loaded' }, `Recording #${id} loaded as "${exported.name}"${recorded ? `: the live agent ran ${recorded.policy}` : ''}. Choose the policies and Run.`));
+    } catch (err) {
+      showIssues([{ path: `recording #${id}`, message: (err as Error).message }]);
+    }
+  };
+
   const run = async () => {
     const policies = [...policyBox.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
     if (policies.length === 0) return toast('Pick at least one policy.', 'error');
@@ -134,12 +148,13 @@ export function createReplayPage(ctx: AppContext): Page {
   const showReport = (report: ReplayReportInfo) => {
     for (const c of charts) c.destroy();
     charts = [];
-    const table = metricsTable(report.runs.map((r) => ({ name: r.policy, metrics: r.metrics })));
+    const table = metricsTable(report.runs.map((r) => ({ name: r.policy, metrics: r.metrics })), report.recorded);
     const boxes = [h('div'), h('div'), h('div'), h('div')];
     results.replaceChildren(
       h('h2', {}, `${report.scenario} on ${report.device}, ${duration(report.durationMs)}`),
       h('p', { class: 'muted' }, report.description ?? ''),
       h('p', { class: 'verdict', role: 'status' }, report.verdict),
+      report.recorded ? h('p', { class: 'muted recorded-note' }, `"recorded": what really happened while the live agent ran ${report.recorded.policy}${report.recorded.dryRun ? ' as a dry run' : ''}; "–" where a recording has no such metric.`) : '',
       storedNote(report),
       h('ul', { class: 'policy-descriptions' }, ...report.runs.map((r) => h('li', {}, h('strong', {}, r.policy), ': ', policyInfo.find((p) => p.name === r.policy)?.description ?? ''))),
       h('div', { class: 'panel' }, table),
@@ -242,6 +257,9 @@ export function createReplayPage(ctx: AppContext): Page {
         }
       });
       void loadRuns();
+      // #replay?recording=ID (History's Recordings): that recording, exported as a scenario, loaded as the file.
+      const recording = Number(new URLSearchParams(location.hash.split('?')[1] ?? '').get('recording'));
+      if (Number.isInteger(recording) && recording > 0) void loadRecording(recording, form);
     },
     unmount() {
       for (const c of charts) c.destroy();
@@ -343,8 +361,11 @@ function jsonErrorOffset(text: string): number {
 }
 
 /** The metrics side by side, the better value of each row marked; kills, state lost and user wait first. */
-function metricsTable(runs: { name: string; metrics: ReplayMetrics }[]): HTMLTableElement {
-  const head = h('tr', {}, h('th', { scope: 'col' }, 'metric'), ...runs.map((r) => h('th', { class: 'num', scope: 'col' }, r.name)));
+function metricsTable(runs: { name: string; metrics: ReplayMetrics }[], recorded: RecordedOutcome | null = null): HTMLTableElement {
+  const head = h('tr', {}, h('th', { scope: 'col' }, 'metric'), ...runs.map((r) => h('th', { class: 'num', scope: 'col' }, r.name)), ...(recorded ? [h('th', { class: 'num recorded', scope: 'col' }, 'recorded')] : []));
+  // The recorded column: only the metrics a recording measures (common/recorded.ts); never marked better, it is what happened.
+  const recordedCell = (m: (typeof METRICS)[number]) =>
+    recorded ? [h('td', { class: 'num recorded' }, (RECORDED_METRIC_KEYS as readonly string[]).includes(m.key) ? m.show(recorded as unknown as ReplayMetrics) : '–')] : [];
   const body = METRICS.map((m) => {
     const values = runs.map((r) => m.value(r.metrics));
     const best = m.better === 'lower' ? Math.min(...values) : m.better === 'higher' ? Math.max(...values) : null;
@@ -353,7 +374,8 @@ function metricsTable(runs: { name: string; metrics: ReplayMetrics }[]): HTMLTab
       ...runs.map((r, i) => {
         const isBest = best !== null && distinct && values[i] === best;
         return h('td', { class: `num${isBest ? ' better' : ''}`, title: isBest ? 'better' : undefined }, m.show(r.metrics), isBest ? ' ✓' : '');
-      }));
+      }),
+      ...recordedCell(m));
   });
   return h('table', { class: 'simple metrics', 'aria-label': 'Metrics by policy' }, h('thead', {}, head),
     h('tbody', { class: 'headline' }, ...body.slice(0, HEADLINE_METRICS)), h('tbody', {}, ...body.slice(HEADLINE_METRICS)));

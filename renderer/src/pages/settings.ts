@@ -146,6 +146,7 @@ export function createSettingsPage(ctx: AppContext): Page {
         // Forced on by the daemon's command line: not the user's choice to save (the daemon would refuse "off").
         ...(forcedBy ? {} : { dryRun: (get('dryRun') as HTMLInputElement).checked }),
         allowKill: (get('allowKill') as HTMLInputElement).checked,
+        ...(runningHost === 'linux' ? { record: (get('record') as HTMLInputElement).checked } : {}),
         host: get('host').value as 'sim' | 'linux',
         retention: { maxAgeDays: Number(get('retention.maxAgeDays').value), maxRows: Number(get('retention.maxRows').value) },
       });
@@ -163,6 +164,7 @@ export function createSettingsPage(ctx: AppContext): Page {
 
   /** What forces dry run on (the command line's --dry-run), read with the settings: the switch is drawn forced. */
   let forcedBy: string | null = null;
+  let runningHost: string | null = null;
 
   const render = () => {
     if (!settings) return;
@@ -178,7 +180,10 @@ export function createSettingsPage(ctx: AppContext): Page {
           field('host', 'Host', host, `Applies when the daemon next starts (running: ${ctx.status()?.hostDetail ?? '…'}).`),
           field('policy', 'Policy', policySelect),
           field('dryRun', 'Dry run (decide and log, touch nothing)', h('input', { type: 'checkbox', name: 'dryRun', checked: s.dryRun, disabled: forcedBy !== null }), forcedBy ? `Forced on by ${forcedBy}; restart reclaimd without it to turn it off.` : undefined),
-          field('allowKill', 'Allow kill as the last resort', h('input', { type: 'checkbox', name: 'allowKill', checked: s.allowKill })))),
+          field('allowKill', 'Allow kill as the last resort', h('input', { type: 'checkbox', name: 'allowKill', checked: s.allowKill })),
+          // Recording is the live machine's only (its replays would otherwise replay a guess): off elsewhere, saying why.
+          field('record', 'Record what the agent sees (History lists recordings to replay)', h('input', { type: 'checkbox', name: 'record', checked: s.record, disabled: runningHost !== 'linux' }),
+            runningHost !== 'linux' ? `Only when the agent runs on this machine (serve --host linux); it runs on ${ctx.status()?.hostDetail ?? runningHost}.` : undefined))),
       h('section', { class: 'panel', style: 'margin-top:16px' }, h('h2', {}, 'Policy parameters'), paramsBox),
       h('section', { class: 'panel', style: 'margin-top:16px' }, h('h2', {}, 'Retention of the decision log'),
         h('div', { class: 'form' },
@@ -203,6 +208,7 @@ export function createSettingsPage(ctx: AppContext): Page {
         policies = p;
         settings = s;
         forcedBy = st.dryRunForcedBy ?? null;
+        runningHost = st.host;
         render();
       }, (err: Error) => form.replaceChildren(h('p', { class: 'bad' }, err.message)));
     },

@@ -16,8 +16,8 @@ import type { ThreadPriority } from './realtime';
 import { ReclaimRunner } from './reclaim-runner';
 import { DEFAULT_SCAN_RATES, type ScanRates } from './scan-rate';
 import { compiledScript } from '../worker-script';
-import type { ScanWorkerMessage } from './scan-worker';
-import { Worker } from 'node:worker_threads';
+import type { ScanProtocol, ScanWorkerData } from './scan-worker';
+import { Channel } from '../worker-channel';
 
 /** Plans kept to map a reaction back to its full action (a reaction reads at most the newest, or the one before). */
 const PLANS_KEPT = 8;
@@ -84,7 +84,7 @@ export class LinuxHost implements Host {
   private readonly memcgScope: string | undefined;
   private cached: { at: number; procs: ProcessSnapshot[] } | null = null;
   private lastEvent: KernelEvent | null = null;
-  private scanWorker: Worker | null = null;
+  private scanWorker: Channel<ScanProtocol> | null = null;
 
   constructor(private readonly options: LinuxHostOptions = {}) {
     this.memcgScope = options.memcg ? memcgPath(options.memcg) : undefined;
@@ -149,7 +149,7 @@ export class LinuxHost implements Host {
 
   private onKernelEvent(msg: Extract<ReactionMessage, { type: 'event' }>, emit: (signal: PressureSignal) => void): void {
     const e = msg.event;
-    this.scanWorker?.postMessage({ type: 'pressure' } satisfies ScanWorkerMessage);
+    this.scanWorker?.send('pressure');
     const signal = this.signalFor(e);
     if (!msg.reaction) {
       // The engine answers this one: the first action it executes while handling it (synchronously,
@@ -234,20 +234,21 @@ export class LinuxHost implements Host {
   startBackgroundScan(rates: Partial<ScanRates> | number = {}): void {
     if (this.scanWorker) return;
     const r: ScanRates = typeof rates === 'number' ? { ...DEFAULT_SCAN_RATES, calmMs: rates, pressureMs: rates } : { ...DEFAULT_SCAN_RATES, ...rates };
-    const worker = new Worker(compiledScript(__dirname, 'scan-worker.js'), {
-      workerData: { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, rates: r, memcg: this.options.memcg ? { dir: this.options.memcg, watermarks: this.options.memcgWatermarks } : null },
-    });
-    worker.unref();
-    worker.on('message', (msg: { at: number; procs: ProcessSnapshot[]; counts: ScanCounts; memory: PressureSignal['memory'] }) => {
+    const workerData: ScanWorkerData = { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, rates: r, memcg: this.options.memcg ? { dir: this.options.memcg, watermarks: this.options.memcgWatermarks } : null };
+    const worker = Channel.thread<ScanProtocol>('scan worker', compiledScript(__dirname, 'scan-worker.js'), { workerData });
+    worker.on('scan', (msg) => {
       this.cached = { at: msg.at, procs: msg.procs };
       this.scannedMemory = { at: msg.at, memory: msg.memory };
       this.lastScanCounts = msg.counts;
       this.rearm();
       // What the scanner must know comes from the main thread: the user's marks and priorities.
-      worker.postMessage({ type: 'foreground', pids: [...this.foreground.foregroundPids()] } satisfies ScanWorkerMessage);
-      worker.postMessage({ type: 'priorities', entries: [...(this.options.priorities?.() ?? new Map())] } satisfies ScanWorkerMessage);
+      worker.send('foreground', [...this.foreground.foregroundPids()]);
+      worker.send('priorities', [...(this.options.priorities?.() ?? new Map())]);
     });
-    worker.on('error', () => (this.scanWorker = null)); // fall back to scanning here
+    // A scan worker that failed: fall back to scanning here.
+    void worker.exited.then(() => {
+      if (this.scanWorker === worker) this.scanWorker = null;
+    });
     this.scanWorker = worker;
   }
 
@@ -307,7 +308,7 @@ export class LinuxHost implements Host {
   async close(): Promise<void> {
     await this.reaction?.stop();
     this.reaction = null;
-    await this.scanWorker?.terminate();
+    await this.scanWorker?.close();
     this.scanWorker = null;
     await this.runner.close();
   }

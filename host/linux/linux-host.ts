@@ -11,7 +11,7 @@ import { ProcessScanner, type ScanCounts } from './process-scanner';
 import type { ReclaimResult } from './process-reclaim';
 import { CANDIDATES_PER_SLOT, REACTION_SLOTS } from './reaction-plan';
 import { ReactionThread } from './reaction-thread';
-import type { ReactionMessage } from './reaction-worker';
+import type { ReactionProtocol } from './reaction-worker';
 import type { ThreadPriority } from './realtime';
 import { ReclaimRunner } from './reclaim-runner';
 import { DEFAULT_SCAN_RATES, type ScanRates } from './scan-rate';
@@ -147,7 +147,7 @@ export class LinuxHost implements Host {
     for (const old of this.plans.keys()) if (this.plans.size > PLANS_KEPT) this.plans.delete(old);
   }
 
-  private onKernelEvent(msg: Extract<ReactionMessage, { type: 'event' }>, emit: (signal: PressureSignal) => void): void {
+  private onKernelEvent(msg: ReactionProtocol['events']['event'], emit: (signal: PressureSignal) => void): void {
     const e = msg.event;
     this.scanWorker?.send('pressure');
     const signal = this.signalFor(e);

@@ -235,7 +235,8 @@ export class LinuxHost implements Host {
     if (this.scanWorker) return;
     const r: ScanRates = typeof rates === 'number' ? { ...DEFAULT_SCAN_RATES, calmMs: rates, pressureMs: rates } : { ...DEFAULT_SCAN_RATES, ...rates };
     const workerData: ScanWorkerData = { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, rates: r, memcg: this.options.memcg ? { dir: this.options.memcg, watermarks: this.options.memcgWatermarks } : null };
-    const worker = Channel.thread<ScanProtocol>('scan worker', compiledScript(__dirname, 'scan-worker.js'), { workerData });
+    // Alive until the host closes, as it was (its unref() was undone by the 'message' listener added after it).
+    const worker = Channel.thread<ScanProtocol>('scan worker', compiledScript(__dirname, 'scan-worker.js'), { workerData }, true);
     worker.on('scan', (msg) => {
       this.cached = { at: msg.at, procs: msg.procs };
       this.scannedMemory = { at: msg.at, memory: msg.memory };

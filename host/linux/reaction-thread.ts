@@ -33,8 +33,10 @@ export class ReactionThread {
     if (fd < 0) throw new Error(`eventfd for the reaction thread failed: ${errnoName(errno)}`);
     this.wakeFd = fd;
     const { onInfo, onEvent, onReacted, onFatal, ...rest } = options;
-    // The channel lets the process exit: the agent's server and timers keep it alive; a forgotten host must not keep a test run alive.
-    this.worker = Channel.thread<ReactionProtocol>('reaction thread', compiledScript(__dirname, 'reaction-worker.js'), { workerData: { ...rest, plan: this.plan.buffer, wakeFd: fd } satisfies ReactionWorkerData });
+    // It keeps the process alive until stopped: `reclaimd run` has nothing else to wait on but
+    // the kernel's events. (Before the channel the Worker was unref()'d, but the 'message'
+    // listener added after it ref'd it again — so this was already what it did.)
+    this.worker = Channel.thread<ReactionProtocol>('reaction thread', compiledScript(__dirname, 'reaction-worker.js'), { workerData: { ...rest, plan: this.plan.buffer, wakeFd: fd } satisfies ReactionWorkerData }, true);
     this.worker.on('info', onInfo).on('event', onEvent).on('reacted', (msg) => onReacted(msg.id, msg.result)).on('fatal', onFatal);
     // It ends on its own only after a stop or a fatal report (exit code 0); otherwise it failed.
     void this.worker.exited.then((how) => {

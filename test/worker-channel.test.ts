@@ -1,6 +1,8 @@
 // The one worker channel, over its three transports, with real threads and real processes:
 // replies, errors carried across, a worker dying mid-request, and a close that leaves nothing.
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Channel, WorkerError, WorkerGoneError } from '../host/worker-channel';
 import { compiledScript } from '../host/worker-script';
 import type { TestProtocol } from './helpers/channel-worker';
@@ -98,6 +100,29 @@ describe('what a close leaves behind', () => {
   it('a worker killed by a signal is named with the signal', async () => {
     const channel = Channel.fork<TestProtocol>('test worker', [process.execPath, script]);
     await expect(channel.request('crash', { signal: 'SIGKILL' })).rejects.toThrow('test worker was killed by SIGKILL before answering crash');
+  });
+});
+
+describe('what keeps the owner alive', () => {
+  // A Node process that opens a channel to the test worker, then does `then` with it.
+  const owner = (keepAlive: boolean, then: string) => {
+    const channelModule = compiledScript(join(__dirname, '..', 'host'), 'worker-channel.js');
+    const code = `const { Channel } = require(${JSON.stringify(channelModule)}); const ch = Channel.thread('w', ${JSON.stringify(script)}, {}, ${keepAlive}); ${then}`;
+    return spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
+  };
+  // An unref()'d timer runs only if something else keeps the process alive.
+  const later = "setTimeout(() => { console.log('still here'); void ch.close(); }, 300).unref();";
+
+  it('an idle worker does not (a forgotten one must not keep a run alive)', () => {
+    expect(owner(false, later)).toMatchObject({ status: 0, stdout: '' });
+  });
+
+  it('a pending request does, until it is answered', () => {
+    expect(owner(false, "ch.request('later', 2).then((v) => { console.log('answer', v); return ch.close(); });")).toMatchObject({ status: 0, stdout: 'answer 4\n' });
+  });
+
+  it('a worker opened to keep it alive does, until closed', () => {
+    expect(owner(true, later)).toMatchObject({ status: 0, stdout: 'still here\n' });
   });
 });
 

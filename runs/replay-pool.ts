@@ -1,8 +1,8 @@
-import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../host/worker-script';
+import { Channel } from '../host/worker-channel';
 import { ApiError } from '../common/api/api-error';
 import type { ReplayReportInfo } from '../common/api/contract';
-import type { ReplayJob, ReplayJobResult } from './replay-worker';
+import type { ReplayJob, ReplayProtocol } from './replay-worker';
 
 /** Replays at once beyond which a request is told to come back (each holds a core). */
 const MAX_RUNNING = 2;
@@ -16,21 +16,18 @@ export class ReplayRunner {
 
   constructor(private readonly maxRunning = MAX_RUNNING) {}
 
-  run(job: ReplayJob): Promise<ReplayReportInfo> {
-    if (this.running >= this.maxRunning) return Promise.reject(new ApiError(503, `busy: ${this.running} replays are running; retry when one is done`));
+  async run(job: ReplayJob): Promise<ReplayReportInfo> {
+    if (this.running >= this.maxRunning) throw new ApiError(503, `busy: ${this.running} replays are running; retry when one is done`);
     this.running++;
-    return new Promise<ReplayReportInfo>((resolve, reject) => {
-      const worker = new Worker(compiledScript(__dirname, 'replay-worker.js'), { workerData: job });
-      let settled = false;
-      const done = (f: () => void) => {
-        if (settled) return;
-        settled = true;
-        this.running--;
-        f();
-      };
-      worker.once('message', (r: ReplayJobResult) => done(() => (r.ok ? resolve(r.report) : reject(new ApiError(500, `replay failed: ${r.error}`)))));
-      worker.once('error', (err) => done(() => reject(new ApiError(500, `replay failed: ${err.message}`))));
-      worker.once('exit', (code) => done(() => reject(new ApiError(500, `the replay's thread ended (code ${code}) before its report`))));
-    });
+    const worker = Channel.thread<ReplayProtocol>('replay worker', compiledScript(__dirname, 'replay-worker.js'));
+    try {
+      return await worker.request('replay', job);
+    } catch (err) {
+      // The replay's own error, or the thread's end (its exit code, or what it threw) if it died first.
+      throw new ApiError(500, `replay failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.running--;
+      await worker.close();
+    }
   }
 }

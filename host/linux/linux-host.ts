@@ -11,14 +11,13 @@ import { ProcessScanner, type ScanCounts } from './process-scanner';
 import type { ReclaimResult } from './process-reclaim';
 import { CANDIDATES_PER_SLOT, REACTION_SLOTS } from './reaction-plan';
 import { ReactionThread } from './reaction-thread';
-import { demoteProcess } from './demote';
-import type { ReactionMessage } from './reaction-worker';
+import type { ReactionProtocol } from './reaction-worker';
 import type { ThreadPriority } from './realtime';
 import { ReclaimRunner } from './reclaim-runner';
 import { DEFAULT_SCAN_RATES, type ScanRates } from './scan-rate';
 import { compiledScript } from '../worker-script';
-import type { ScanWorkerMessage } from './scan-worker';
-import { Worker } from 'node:worker_threads';
+import type { ScanProtocol, ScanWorkerData } from './scan-worker';
+import { Channel } from '../worker-channel';
 
 /** Plans kept to map a reaction back to its full action (a reaction reads at most the newest, or the one before). */
 const PLANS_KEPT = 8;
@@ -85,7 +84,7 @@ export class LinuxHost implements Host {
   private readonly memcgScope: string | undefined;
   private cached: { at: number; procs: ProcessSnapshot[] } | null = null;
   private lastEvent: KernelEvent | null = null;
-  private scanWorker: Worker | null = null;
+  private scanWorker: Channel<ScanProtocol> | null = null;
 
   constructor(private readonly options: LinuxHostOptions = {}) {
     this.memcgScope = options.memcg ? memcgPath(options.memcg) : undefined;
@@ -149,9 +148,9 @@ export class LinuxHost implements Host {
     for (const old of this.plans.keys()) if (this.plans.size > PLANS_KEPT) this.plans.delete(old);
   }
 
-  private onKernelEvent(msg: Extract<ReactionMessage, { type: 'event' }>, emit: (signal: PressureSignal) => void): void {
+  private onKernelEvent(msg: ReactionProtocol['events']['event'], emit: (signal: PressureSignal) => void): void {
     const e = msg.event;
-    this.scanWorker?.postMessage({ type: 'pressure' } satisfies ScanWorkerMessage);
+    this.scanWorker?.send('pressure');
     const signal = this.signalFor(e);
     if (!msg.reaction) {
       // The engine answers this one: the first action it executes while handling it (synchronously,
@@ -234,20 +233,22 @@ export class LinuxHost implements Host {
   startBackgroundScan(rates: Partial<ScanRates> | number = {}): void {
     if (this.scanWorker) return;
     const r: ScanRates = typeof rates === 'number' ? { ...DEFAULT_SCAN_RATES, calmMs: rates, pressureMs: rates } : { ...DEFAULT_SCAN_RATES, ...rates };
-    const worker = new Worker(compiledScript(__dirname, 'scan-worker.js'), {
-      workerData: { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, rates: r, memcg: this.options.memcg ? { dir: this.options.memcg, watermarks: this.options.memcgWatermarks } : null },
-    });
-    worker.unref();
-    worker.on('message', (msg: { at: number; procs: ProcessSnapshot[]; counts: ScanCounts; memory: PressureSignal['memory'] }) => {
+    const workerData: ScanWorkerData = { options: { scopeCgroup: this.memcgScope, protectedPids: this.options.protectedPids }, rates: r, memcg: this.options.memcg ? { dir: this.options.memcg, watermarks: this.options.memcgWatermarks } : null };
+    // Alive until the host closes, as it was (its unref() was undone by the 'message' listener added after it).
+    const worker = Channel.thread<ScanProtocol>('scan worker', compiledScript(__dirname, 'scan-worker.js'), { workerData }, true);
+    worker.on('scan', (msg) => {
       this.cached = { at: msg.at, procs: msg.procs };
       this.scannedMemory = { at: msg.at, memory: msg.memory };
       this.lastScanCounts = msg.counts;
       this.rearm();
       // What the scanner must know comes from the main thread: the user's marks and priorities.
-      worker.postMessage({ type: 'foreground', pids: [...this.foreground.foregroundPids()] } satisfies ScanWorkerMessage);
-      worker.postMessage({ type: 'priorities', entries: [...(this.options.priorities?.() ?? new Map())] } satisfies ScanWorkerMessage);
+      worker.send('foreground', [...this.foreground.foregroundPids()]);
+      worker.send('priorities', [...(this.options.priorities?.() ?? new Map())]);
     });
-    worker.on('error', () => (this.scanWorker = null)); // fall back to scanning here
+    // A scan worker that failed: fall back to scanning here.
+    void worker.exited.then(() => {
+      if (this.scanWorker === worker) this.scanWorker = null;
+    });
     this.scanWorker = worker;
   }
 
@@ -287,9 +288,12 @@ export class LinuxHost implements Host {
       return from(this.runner.kill(action.pid, action.startTime, protectedPids).then((r) => outcome(r.result, r.message)));
     }
     if (action.kind === 'demote') {
-      // move_pages on this thread (host/linux/demote.ts); refused as unsupported where there is no slower node.
-      const r = demoteProcess({ pid: action.pid, startTime: action.startTime, budgetBytes: action.requestedBytes, tier: action.tier, protectedPids });
-      return from([{ ...outcome(r.result, r.message, r.movedAnonBytes, r.movedFileBytes), action: r.tier ? { ...action, tier: r.tier } : action, durationMs: r.durationMs }]);
+      // move_pages on a reclaim worker (host/linux/demote.ts); refused as unsupported where there is no slower node.
+      return from(
+        this.runner
+          .demote({ pid: action.pid, startTime: action.startTime, budgetBytes: action.requestedBytes, tier: action.tier, protectedPids })
+          .then((r) => ({ ...outcome(r.result, r.message, r.movedAnonBytes, r.movedFileBytes), action: r.tier ? { ...action, tier: r.tier } : action, durationMs: r.durationMs })),
+      );
     }
     return from(
       this.runner
@@ -312,7 +316,7 @@ export class LinuxHost implements Host {
   async close(): Promise<void> {
     await this.reaction?.stop();
     this.reaction = null;
-    await this.scanWorker?.terminate();
+    await this.scanWorker?.close();
     this.scanWorker = null;
     await this.runner.close();
   }

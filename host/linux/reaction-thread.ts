@@ -1,15 +1,16 @@
-import { once } from 'node:events';
 import { closeSync, writeSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { compiledScript } from '../worker-script';
+import { Channel } from '../worker-channel';
 import { EFD_CLOEXEC, EFD_NONBLOCK, errnoName, libc } from './libc';
 import type { ReclaimResult } from './process-reclaim';
 import { ReactionPlan } from './reaction-plan';
-import type { ReactionMessage, ReactionWorkerData } from './reaction-worker';
+import type { ReactionProtocol, ReactionWorkerData } from './reaction-worker';
+
+type Events = ReactionProtocol['events'];
 
 export interface ReactionThreadOptions extends Omit<ReactionWorkerData, 'plan' | 'wakeFd'> {
-  onInfo(info: Extract<ReactionMessage, { type: 'info' }>): void;
-  onEvent(msg: Extract<ReactionMessage, { type: 'event' }>): void;
+  onInfo(info: Events['info']): void;
+  onEvent(msg: Events['event']): void;
   onReacted(id: number, result: ReclaimResult): void;
   onFatal(message: string): void;
 }
@@ -19,11 +20,11 @@ const STOP_GRACE_MS = 2000;
 
 /**
  * The main thread's handle on the reaction thread (reaction-worker.ts): the plan it shares
- * with it, and its reports.
+ * with it (memory and Atomics: the fast path, no messages), and its reports (the channel).
  */
 export class ReactionThread {
   readonly plan = new ReactionPlan();
-  private readonly worker: Worker;
+  private readonly worker: Channel<ReactionProtocol>;
   private readonly wakeFd: number;
   private stopping: Promise<void> | null = null;
 
@@ -32,16 +33,15 @@ export class ReactionThread {
     if (fd < 0) throw new Error(`eventfd for the reaction thread failed: ${errnoName(errno)}`);
     this.wakeFd = fd;
     const { onInfo, onEvent, onReacted, onFatal, ...rest } = options;
-    this.worker = new Worker(compiledScript(__dirname, 'reaction-worker.js'), { workerData: { ...rest, plan: this.plan.buffer, wakeFd: fd } satisfies ReactionWorkerData });
-    // The agent's server and timers keep it alive; a forgotten host must not keep a test run alive.
-    this.worker.unref();
-    this.worker.on('message', (msg: ReactionMessage) => {
-      if (msg.type === 'info') onInfo(msg);
-      else if (msg.type === 'event') onEvent(msg);
-      else if (msg.type === 'reacted') onReacted(msg.id, msg.result);
-      else onFatal(msg.message);
+    // It keeps the process alive until stopped: `reclaimd run` has nothing else to wait on but
+    // the kernel's events. (Before the channel the Worker was unref()'d, but the 'message'
+    // listener added after it ref'd it again — so this was already what it did.)
+    this.worker = Channel.thread<ReactionProtocol>('reaction thread', compiledScript(__dirname, 'reaction-worker.js'), { workerData: { ...rest, plan: this.plan.buffer, wakeFd: fd } satisfies ReactionWorkerData }, true);
+    this.worker.on('info', onInfo).on('event', onEvent).on('reacted', (msg) => onReacted(msg.id, msg.result)).on('fatal', onFatal);
+    // It ends on its own only after a stop or a fatal report (exit code 0); otherwise it failed.
+    void this.worker.exited.then((how) => {
+      if (!this.stopping && how !== 'exited with code 0') onFatal(`reaction thread ${how}`);
     });
-    this.worker.on('error', (err) => onFatal(`reaction thread failed: ${err.message}`));
   }
 
   /** Stop the thread (it closes the kernel descriptors it owns), then close the wake eventfd. */
@@ -49,7 +49,6 @@ export class ReactionThread {
     this.stopping ??= (async () => {
       this.plan.disarm();
       this.plan.stop();
-      const exited = once(this.worker, 'exit');
       const wake = Buffer.alloc(8);
       wake.writeBigUInt64LE(1n);
       try {
@@ -57,8 +56,8 @@ export class ReactionThread {
       } catch {
         /* the counter is full: poll() is awake anyway */
       }
-      const timer = setTimeout(() => void this.worker.terminate(), STOP_GRACE_MS);
-      await exited;
+      const timer = setTimeout(() => void this.worker.close(), STOP_GRACE_MS);
+      await this.worker.exited;
       clearTimeout(timer);
       closeSync(this.wakeFd);
     })();

@@ -5,7 +5,8 @@
 // first process_madvise.
 import { readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { serveChannel } from '../worker-channel';
 import { libc } from './libc';
 import { refusal, reclaimProcess, type ReclaimResult } from './process-reclaim';
 import { closeWatches, fillPollfds, openWatches, RANK, readEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
@@ -23,26 +24,33 @@ export interface ReactionWorkerData {
   realtime: boolean;
 }
 
-export type ReactionMessage =
-  | { type: 'info'; psi: ReturnType<typeof openWatches>['psi']; vmpressure: string | null; errors: string[]; priority: ThreadPriority | null }
-  | { type: 'fatal'; message: string }
-  | { type: 'event'; id: number; event: KernelEvent; reaction: { seq: number; reclaim: PlannedReclaim; skipped: string[] } | null }
-  | { type: 'reacted'; id: number; result: ReclaimResult };
+/** Its reports; the plan itself goes through the shared buffer, never as a message. */
+export interface ReactionProtocol {
+  requests: Record<never, never>;
+  commands: Record<never, never>;
+  events: {
+    info: { psi: ReturnType<typeof openWatches>['psi']; vmpressure: string | null; errors: string[]; priority: ThreadPriority | null };
+    fatal: string;
+    event: { id: number; event: KernelEvent; reaction: { seq: number; reclaim: PlannedReclaim; skipped: string[] } | null };
+    reacted: { id: number; result: ReclaimResult };
+  };
+}
 
 /** poll() wakes at least this often to notice a stop even if the wake eventfd were lost. */
 const POLL_TIMEOUT_MS = 1000;
 
 const data = workerData as ReactionWorkerData;
-const port = parentPort!;
+// Nothing to hear (a stop comes through the plan and the wake eventfd): the thread ends when run() does.
+const port = serveChannel<ReactionProtocol>();
 const plan = new ReactionPlan(data.plan);
 const c = libc();
 
 function run(): void {
   const priority = data.realtime ? raiseThreadPriority() : null;
   const watches = openWatches(data.sources);
-  port.postMessage({ type: 'info', psi: watches.psi, vmpressure: watches.vmpressure, errors: watches.errors, priority } satisfies ReactionMessage);
+  port.emit('info', { psi: watches.psi, vmpressure: watches.vmpressure, errors: watches.errors, priority });
   if (watches.list.length === 0) {
-    port.postMessage({ type: 'fatal', message: `no pressure source available: ${watches.errors.join('; ')}` } satisfies ReactionMessage);
+    port.emit('fatal', `no pressure source available: ${watches.errors.join('; ')}`);
     return;
   }
   const pollfds = Buffer.alloc(8 * (watches.list.length + 1));
@@ -71,11 +79,11 @@ function run(): void {
         const chosen = taken ? firstStillThere(taken.candidates) : null;
         const reaction = taken && chosen ? { seq: taken.seq, reclaim: chosen.reclaim, skipped: chosen.skipped } : null;
         const eventId = ++id;
-        port.postMessage({ type: 'event', id: eventId, event, reaction } satisfies ReactionMessage);
+        port.emit('event', { id: eventId, event, reaction });
         if (!reaction) continue;
         const { reclaim } = reaction;
         const result = reclaimProcess({ pid: reclaim.pid, startTime: reclaim.startTime, kind: reclaim.kind, mode: reclaim.mode, budgetBytes: reclaim.budgetBytes, protectedPids: data.protectedPids });
-        port.postMessage({ type: 'reacted', id: eventId, result } satisfies ReactionMessage);
+        port.emit('reacted', { id: eventId, result });
       }
     }
   } finally {
@@ -105,5 +113,5 @@ function firstStillThere(candidates: readonly PlannedReclaim[]): { reclaim: Plan
 try {
   run();
 } catch (err) {
-  port.postMessage({ type: 'fatal', message: err instanceof Error ? err.message : String(err) } satisfies ReactionMessage);
+  port.emit('fatal', err instanceof Error ? err.message : String(err));
 }

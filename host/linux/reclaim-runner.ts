@@ -1,16 +1,17 @@
-import { Worker } from 'node:worker_threads';
 import type { ReclaimRequest, ReclaimResult } from './process-reclaim';
-import type { WorkerRequest } from './reclaim-worker';
+import type { DemoteRequest, DemoteResult } from './demote';
+import type { ReclaimProtocol } from './reclaim-worker';
 import { compiledScript } from '../worker-script';
+import { Channel } from '../worker-channel';
 
 interface Job {
-  msg: WorkerRequest;
+  run(worker: Channel<ReclaimProtocol>): Promise<unknown>;
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
 }
 
 interface Slot {
-  worker: Worker | null;
+  worker: Channel<ReclaimProtocol> | null;
   /** The one job this worker is doing, if any: a worker holds no queue of its own. */
   current: Job | null;
 }
@@ -21,6 +22,7 @@ interface Slot {
  * several; each does one job at a time and the queue stays here, where an urgent job —
  * the first answer to a new pressure event — goes to the front instead of waiting behind
  * the rest of the previous event's plan. The engine already keeps one action per process.
+ * A worker that dies fails its job (the channel says how it ended); the next job starts a new one.
  */
 export class ReclaimRunner {
   private readonly slots: Slot[];
@@ -30,49 +32,32 @@ export class ReclaimRunner {
     this.slots = Array.from({ length: Math.max(1, workers) }, () => ({ worker: null, current: null }));
   }
 
-  private start(slot: Slot): Worker {
-    if (slot.worker) return slot.worker;
-    const w = new Worker(compiledScript(__dirname, 'reclaim-worker.js'));
-    w.unref();
-    w.on('message', (msg: { result?: unknown; error?: string }) => {
-      const job = slot.current;
-      slot.current = null;
-      if (job) {
-        if (msg.error !== undefined) job.reject(new Error(msg.error));
-        else job.resolve(msg.result);
-      }
-      this.dispatch();
-    });
-    const fail = (err: Error) => {
-      slot.current?.reject(err);
-      slot.current = null;
-    };
-    w.on('error', fail);
-    w.on('exit', (code) => {
-      slot.worker = null;
-      if (slot.current) fail(new Error(`reclaim worker exited with code ${code}`));
-      this.dispatch();
-    });
-    slot.worker = w;
-    return w;
+  private start(slot: Slot): Channel<ReclaimProtocol> {
+    if (slot.worker && !slot.worker.ended) return slot.worker;
+    // Idle, the channel lets the process exit; busy, it keeps it alive.
+    slot.worker = Channel.thread<ReclaimProtocol>('reclaim worker', compiledScript(__dirname, 'reclaim-worker.js'));
+    return slot.worker;
   }
 
-  /** Give queued jobs to idle workers; keep the process alive only while there is work. */
+  /** Give queued jobs to idle workers. */
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot.current || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
-      const w = this.start(slot);
       slot.current = job;
-      w.ref();
-      w.postMessage(job.msg);
+      job
+        .run(this.start(slot))
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          slot.current = null;
+          this.dispatch();
+        });
     }
-    for (const slot of this.slots) if (!slot.current) slot.worker?.unref();
   }
 
-  private call<T>(msg: WorkerRequest, urgent: boolean): Promise<T> {
+  private call<T>(run: (worker: Channel<ReclaimProtocol>) => Promise<T>, urgent: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { msg, resolve: resolve as (r: unknown) => void, reject };
+      const job: Job = { run, resolve: resolve as (r: unknown) => void, reject };
       if (urgent) this.queue.unshift(job);
       else this.queue.push(job);
       this.dispatch();
@@ -80,11 +65,15 @@ export class ReclaimRunner {
   }
 
   reclaim(req: ReclaimRequest, urgent = false): Promise<ReclaimResult> {
-    return this.call<ReclaimResult>({ op: 'reclaim', req }, urgent);
+    return this.call((w) => w.request('reclaim', req), urgent);
+  }
+
+  demote(req: DemoteRequest): Promise<DemoteResult> {
+    return this.call((w) => w.request('demote', req), false);
   }
 
   kill(pid: number, startTime: number, protectedPids: number[]): Promise<{ result: ReclaimResult['result']; message: string }> {
-    return this.call({ op: 'kill', pid, startTime, protectedPids }, true);
+    return this.call((w) => w.request('kill', { pid, startTime, protectedPids }), true);
   }
 
   async close(): Promise<void> {
@@ -93,7 +82,7 @@ export class ReclaimRunner {
       this.slots.map(async (slot) => {
         const w = slot.worker;
         slot.worker = null;
-        if (w) await w.terminate();
+        await w?.close();
       }),
     );
   }

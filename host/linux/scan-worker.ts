@@ -1,19 +1,31 @@
 // Scans /proc on a worker thread: a scan of 300 processes takes ~20 ms of synchronous
 // file reads, which must not stand between a kernel event and the agent's answer.
-import { parentPort, workerData } from 'node:worker_threads';
-import type { MemoryReading, UserPriority } from '../../policy-engine/types';
+import { workerData } from 'node:worker_threads';
+import type { MemoryReading, PressureSignal, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
+import { serveChannel } from '../worker-channel';
 import { readMemcgMemory, readSystemMemory } from './meminfo';
-import { ProcessScanner, type ScanOptions } from './process-scanner';
+import { ProcessScanner, type ScanCounts, type ScanOptions } from './process-scanner';
 import { nextScanDelay, type ScanRates } from './scan-rate';
 
-export type ScanWorkerMessage =
-  | { type: 'foreground'; pids: number[] }
-  | { type: 'priorities'; entries: [string, UserPriority][] }
-  | { type: 'scan-now' }
-  /** A kernel pressure event: scan now (unless a scan is fresh) and fast for a while. */
-  | { type: 'pressure' };
+export interface ScanWorkerData {
+  options: ScanOptions;
+  rates: ScanRates;
+  memcg: { dir: string; watermarks?: MemoryReading['watermarks'] } | null;
+}
 
-const { options, rates, memcg } = workerData as { options: ScanOptions; rates: ScanRates; memcg: { dir: string; watermarks?: MemoryReading['watermarks'] } | null };
+export interface ScanProtocol {
+  requests: Record<never, never>;
+  commands: {
+    foreground: number[];
+    priorities: [string, UserPriority][];
+    'scan-now': undefined;
+    /** A kernel pressure event: scan now (unless a scan is fresh) and fast for a while. */
+    pressure: undefined;
+  };
+  events: { scan: { at: number; procs: ProcessSnapshot[]; counts: ScanCounts; memory: PressureSignal['memory'] } };
+}
+
+const { options, rates, memcg } = workerData as ScanWorkerData;
 const scanner = new ProcessScanner(options);
 let foreground = new Set<number>();
 let priorities = new Map<string, UserPriority>();
@@ -28,7 +40,7 @@ function scan(): void {
   // The memory reading too: under thrashing a memcg's memory.stat takes tens of ms to read,
   // which the main thread must not pay for each event.
   const memory = memcg ? readMemcgMemory(memcg.dir, memcg.watermarks) : readSystemMemory();
-  parentPort!.postMessage({ at, procs, counts: scanner.lastCounts, memory });
+  channel.emit('scan', { at, procs, counts: scanner.lastCounts, memory });
   schedule();
 }
 
@@ -37,12 +49,15 @@ function schedule(): void {
   timer = setTimeout(scan, Math.max(0, lastScanAt + nextScanDelay(Date.now(), lastPressureAt, rates) - Date.now()));
 }
 
-parentPort!.on('message', (msg: ScanWorkerMessage) => {
-  if (msg.type === 'foreground') foreground = new Set(msg.pids);
-  else if (msg.type === 'priorities') priorities = new Map(msg.entries);
-  else if (msg.type === 'pressure') {
-    lastPressureAt = Date.now();
-    schedule(); // the fast rate from now: a scan older than it runs at once
-  } else scan();
+const channel = serveChannel<ScanProtocol>({
+  commands: {
+    foreground: (pids) => (foreground = new Set(pids)),
+    priorities: (entries) => (priorities = new Map(entries)),
+    pressure: () => {
+      lastPressureAt = Date.now();
+      schedule(); // the fast rate from now: a scan older than it runs at once
+    },
+    'scan-now': () => scan(),
+  },
 });
 scan();

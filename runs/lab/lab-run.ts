@@ -126,7 +126,7 @@ export async function runLab(scenario: Scenario, o: LabRunOptions): Promise<LabR
       const rate = spec.backgroundTouchPerSec ?? 0.02;
       const argv = [...memcg.wrap(id), o.workerBin, String(Math.round(spec.anonBytes / 1048576)), String(Math.round(spec.fileBytes / 1048576)), join(o.dataDir, `${id}.data`), String(spec.workingSet), String(rate)];
       const returning = state.everLaunched && !state.closedByUser;
-      const { worker, launchMs } = await LabWorker.start(argv);
+      const { worker, launchMs } = await LabWorker.start(`lab worker ${id}`, argv);
       if (returning) {
         // The app had been killed: the user waits for a relaunch, and loses what it held.
         counters.coldStarts++;
@@ -216,16 +216,16 @@ export async function runLab(scenario: Scenario, o: LabRunOptions): Promise<LabR
           const mib = Math.round(step.bytes / 1048576);
           const parts = Math.max(1, Math.min(mib, Math.round(step.overMs / o.timeScale / 250)));
           for (let i = 0; i < parts; i++) {
-            state.worker?.send(`alloc ${Math.round(mib / parts)}`);
+            state.worker?.send('alloc', Math.round(mib / parts));
             if (parts > 1) await sleep(250);
           }
           return;
         }
         case 'free':
-          state.worker?.send(`free ${Math.round(step.bytes / 1048576)}`);
+          state.worker?.send('free', Math.round(step.bytes / 1048576));
           return;
         case 'touch':
-          state.worker?.send(`touch ${step.fraction}`);
+          state.worker?.send('touch', step.fraction);
           return;
         case 'priority':
           priorities.set(step.app, step.priority);
@@ -246,7 +246,7 @@ export async function runLab(scenario: Scenario, o: LabRunOptions): Promise<LabR
     for (const s of subscriptions) s.unsubscribe();
     // The cgroup's counters go with it: read them first.
     endCounters = { oom: memcg.counter('oom_kill'), refaultAnon: memcg.counter('total_workingset_refault_anon'), refaultFile: memcg.counter('total_workingset_refault_file') };
-    for (const a of apps.values()) a.worker?.kill();
+    await Promise.all([...apps.values()].map((a) => a.worker?.kill()));
     await host?.close();
     memcg.remove();
   }

@@ -1,60 +1,59 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { Channel } from '../../host/worker-channel';
 
-/** One running app of the lab: a lab-worker process we talk to over stdin/stdout. */
+/** What lab-worker.c says and hears, one line each (see its header). */
+interface LabProtocol {
+  requests: Record<never, never>;
+  commands: { fg: undefined; bg: undefined; alloc: number; free: number; touch: number; quit: undefined };
+  events: { ready: undefined; pass: string; touched: undefined };
+}
+
+export type LabCommand = { [K in keyof LabProtocol['commands']]: LabProtocol['commands'][K] extends undefined ? [K] : [K, LabProtocol['commands'][K]] }[keyof LabProtocol['commands']];
+
+/** One running app of the lab: a lab-worker process on a channel over its stdin/stdout. */
 export class LabWorker {
-  readonly pid: number;
   /** Foreground touch-pass durations (µs), as reported. */
   readonly passesUs: number[] = [];
-  exited = false;
-  exitSignal: NodeJS.Signals | null = null;
-  private readonly child: ChildProcess;
 
-  private constructor(child: ChildProcess) {
-    this.child = child;
-    this.pid = child.pid!;
-    let buffer = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const l of lines) if (l.startsWith('pass ')) this.passesUs.push(Number(l.slice(5)));
-    });
-    child.on('exit', (_code, signal) => {
-      this.exited = true;
-      this.exitSignal = signal;
-    });
+  private constructor(private readonly channel: Channel<LabProtocol> & { readonly pid: number }) {}
+
+  get pid(): number {
+    return this.channel.pid;
+  }
+
+  /** Whether it has ended (quit, or killed by the agent or the kernel). */
+  get exited(): boolean {
+    return this.channel.ended;
   }
 
   /** Start one and wait until its memory is allocated and touched ("ready"). */
-  static start(argv: string[], readyTimeoutMs = 60_000): Promise<{ worker: LabWorker; launchMs: number }> {
+  static start(name: string, argv: string[], readyTimeoutMs = 60_000): Promise<{ worker: LabWorker; launchMs: number }> {
     const started = Date.now();
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin!.on('error', () => undefined); // writing to a worker the kernel killed
+    const worker = new LabWorker(Channel.lines<LabProtocol>(name, argv));
+    worker.channel.on('pass', (us) => worker.passesUs.push(Number(us)));
     return new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`worker ${argv.join(' ')} not ready after ${readyTimeoutMs} ms`)), readyTimeoutMs);
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('ready\n')) {
-          clearTimeout(timer);
-          child.stdout!.off('data', onData);
-          resolve({ worker: new LabWorker(child), launchMs: Date.now() - started });
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('exit', (code, signal) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${name} (${argv.join(' ')}) not ready after ${readyTimeoutMs} ms`));
+        void worker.kill(); // not left behind
+      }, readyTimeoutMs);
+      worker.channel.on('ready', () => {
         clearTimeout(timer);
-        reject(new Error(`worker exited before ready (${code ?? signal}): ${out.trim()}`));
+        resolve({ worker, launchMs: Date.now() - started });
+      });
+      void worker.channel.exited.then((how) => {
+        clearTimeout(timer);
+        reject(new Error(`worker exited before ready: ${name} ${how} (${argv.join(' ')})`));
       });
     });
   }
 
-  send(command: string): void {
-    if (!this.exited) this.child.stdin!.write(command + '\n');
+  /** A command; one to a worker that has ended is dropped. */
+  send(...command: LabCommand): void {
+    const [name, arg] = command as [string, unknown?];
+    (this.channel.send as (name: string, arg?: unknown) => void)(name, arg);
   }
 
-  kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
+  /** Kill it (if it still runs); resolves once it is gone. */
+  kill(): Promise<void> {
+    return this.channel.close();
   }
 }

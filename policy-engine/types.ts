@@ -67,6 +67,11 @@ export interface TierReading {
   freeBytes: number;
   /** Load-to-use latency of a page on this tier, ns (DRAM is ~100). */
   accessLatencyNs: number;
+  /**
+   * The kernel's own reclaim demotes to this tier before it discards (Linux
+   * /sys/kernel/mm/numa/demotion_enabled, mm/vmscan.c demote_folio_list), while it has room.
+   */
+  kernelDemotes?: boolean;
 }
 
 /** What a host measured at one instant: raw readings, no verdict on them (a detector gives that). */

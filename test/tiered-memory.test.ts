@@ -11,6 +11,8 @@ import { loadScenario } from '../scenario/load';
 import type { ScenarioError } from '../scenario/scenario';
 import { validateScenario } from '../scenario/validate';
 import { run } from './helpers/replay';
+import { proc, signal } from './helpers/processes';
+import { createBuiltinRegistry } from '../policy-engine/policies/index';
 
 /** A small scenario: one app in front, then in the background, on the given device. */
 function scenario(device: unknown) {
@@ -107,7 +109,7 @@ describe('simulator: a demoted page stays mapped, out of RAM, and costs a slower
     expect(after.rssAnonBytes + after.rssFileBytes).toBe(before.rssAnonBytes + before.rssFileBytes);
     expect(after.swapBytes).toBe(0);
     expect(host.memory.freePages - free).toBeGreaterThanOrEqual(moved - 1); // the step may have touched a page or two
-    expect(host.sample().memory.tiers).toEqual([{ name: 'cxl', totalBytes: 16 * GiB, freeBytes: 16 * GiB - moved * PAGE_SIZE, accessLatencyNs: 250 }]);
+    expect(host.sample().memory.tiers).toEqual([{ name: 'cxl', totalBytes: 16 * GiB, freeBytes: 16 * GiB - moved * PAGE_SIZE, accessLatencyNs: 250, kernelDemotes: false }]);
     const refaults = host.memory.refaultsAnon + host.memory.refaultsFile;
     scheduler.runUntil(120_000); // editor comes back to the front at 60 s
     expect(host.memory.refaultsAnon + host.memory.refaultsFile).toBe(refaults);
@@ -150,6 +152,37 @@ describe('simulator: kernel demotion and promotion (TPP)', () => {
     // What the kernel demoted it did not have to compress: less zram work, fewer anon refaults.
     expect(on.memory.zramCpuUs).toBeLessThan(plain.memory.zramCpuUs);
     expect(on.memory.refaultsAnon).toBeLessThan(plain.memory.refaultsAnon);
+  });
+});
+
+describe('policy: where the kernel demotes by itself, reclaim leaves the discarding to it', () => {
+  /** A cached app used long ago (nothing says its idle pages return), on a device whose kernel demotes to `cxl`. */
+  const plan = (kernelDemotes: boolean, freeBytes = 8 * GiB) => {
+    const policy = createBuiltinRegistry().create('reclaim');
+    const now = 10 * 3_600_000;
+    const ctx = { now, busy: new Set<string>() };
+    const cached = proc({ pid: 42, appKey: 'old', importance: 'cached', oomScoreAdj: 950, lastForegroundAt: now - 3 * 3_600_000, rssAnonBytes: 300 * MiB, rssFileBytes: 60 * MiB, idleAnonBytes: 100 * MiB, idleFileBytes: 20 * MiB });
+    const s = signal('medium', { tiers: [{ name: 'cxl', totalBytes: 16 * GiB, freeBytes, accessLatencyNs: 250, kernelDemotes }] });
+    const ranked = policy.rank([cached], ctx);
+    return { actions: policy.plan({ ...s, at: now }, ranked, ctx), ranked };
+  };
+
+  it('leaves idle pages nothing says will return to the kernel\'s demotion while its tier has room, and says why', () => {
+    const { actions, ranked } = plan(true);
+    expect(actions).toEqual([]);
+    expect(ranked[0].skipped).toMatch(/^left to the kernel: its reclaim demotes to cxl \(.+ free\), where a page that comes back costs a slower touch, not the refault a discard would$/);
+    // Without kernel demotion, or with its tier full, it discards as before.
+    expect(plan(false).actions).toMatchObject([{ type: 'reclaim', kind: 'file' }]);
+    expect(plan(true, 0).actions).toMatchObject([{ type: 'reclaim', kind: 'file' }]);
+  });
+
+  it('on the TPP device it discards nothing, and refaults within 1.5× of the kernel alone', () => {
+    const tpp = loadScenario('cxl-tpp-analysis');
+    const reclaim = run(tpp, 'reclaim');
+    const none = run(tpp, 'none');
+    expect(reclaim.decisions.filter((d) => d.action.type === 'reclaim' && d.action.kind !== 'demote')).toEqual([]);
+    const refaults = (r: typeof none) => r.metrics.refaultsAnon + r.metrics.refaultsFile;
+    expect(refaults(reclaim)).toBeLessThanOrEqual(1.5 * refaults(none));
   });
 });
 

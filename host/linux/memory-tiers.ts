@@ -140,5 +140,6 @@ let topology: { at: number; tiering: MemoryTiering } | null = null;
  */
 export function slowerTiersNow(): TierReading[] {
   if (!topology) topology = { at: Date.now(), tiering: readMemoryTiering() };
-  return topology.tiering.slower.map((t) => ({ ...t, freeBytes: nodeMemory('/sys', t.node!).free }));
+  const kernelDemotes = topology.tiering.demotionEnabled === true;
+  return topology.tiering.slower.map((t) => ({ ...t, freeBytes: nodeMemory('/sys', t.node!).free, kernelDemotes }));
 }

@@ -422,7 +422,7 @@ export class SimHost implements Host {
       inactiveFileBytes: m.inactiveFilePages * PAGE_SIZE,
       pgscanKswapd: m.pgscanKswapd,
       lowRamDevice: this.scenario.device.lowRam ?? false,
-      ...(m.tier ? { tiers: [{ name: m.tier.name, totalBytes: m.tierCapacityPages * PAGE_SIZE, freeBytes: m.tierFreePages * PAGE_SIZE, accessLatencyNs: m.tier.accessLatencyNs }] } : {}),
+      ...(m.tier ? { tiers: [{ name: m.tier.name, totalBytes: m.tierCapacityPages * PAGE_SIZE, freeBytes: m.tierFreePages * PAGE_SIZE, accessLatencyNs: m.tier.accessLatencyNs, kernelDemotes: this.scenario.device.demotion === true }] } : {}),
     };
   }
 

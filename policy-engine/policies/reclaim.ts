@@ -4,7 +4,7 @@ import { processKey, type PolicyContext, type ReclaimPolicy } from '../policy';
 import { rankProcesses } from '../ranking';
 import { belowKillAdj, BUSY, notEligible, skippedAbove } from '../skip-reasons';
 import type { PolicyFactory } from '../registry';
-import { planDemote, tierBudget } from './tier-choice';
+import { kernelDemotionRoom, planDemote, tierBudget } from './tier-choice';
 import { MiB, type KillAction, type KillReason, type PlannedAction, type PressureLevel, type PressureSignal, type RankedProcess, type ReclaimAction } from '../types';
 
 export const RECLAIM_PARAMS = {
@@ -218,6 +218,11 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       if (demote) {
         actions.push(demote);
         planned += demote.requestedBytes;
+        continue;
+      }
+      const kernelTier = kernelDemotionRoom(tiers, p.minAnonBytes);
+      if (kernelTier) {
+        r.skipped = `left to the kernel: its reclaim demotes to ${kernelTier.tier.name} (${formatBytes(kernelTier.freeBytes)} free), where a page that comes back costs a slower touch, not the refault a discard would`;
         continue;
       }
       const fileIdle = cold.fileBytes >= p.minFileBytes ? cold.fileBytes : 0;

@@ -98,3 +98,13 @@ export function planDemote(budget: TierBudget, q: DemoteQuestion): ReclaimAction
     dryRun: false,
   };
 }
+
+/**
+ * A tier the kernel itself demotes to on reclaim, with room left: there, discarding a
+ * candidate's idle pages turns what the kernel would make a slower touch into a refault, so
+ * the policy leaves them to the kernel (issue 12: respect what the kernel already does).
+ */
+export function kernelDemotionRoom(budget: TierBudget, minBytes: number): { tier: TierReading; freeBytes: number } | null {
+  for (const b of budget.values()) if (b.tier.kernelDemotes && b.freeBytes >= minBytes) return b;
+  return null;
+}

@@ -2,7 +2,7 @@ import { bandForAdj } from '../../policy-engine/importance';
 import { untouchableReason } from '../../policy-engine/protection';
 import type { ImportanceBand, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
 import { IdleEstimator, IDLE_WINDOW_MS } from './idle-estimate';
-import { appKeyOf, listPids, PF_KTHREAD, readProc, readStat, type ProcIdentity, type ProcInfo } from './procfs';
+import { appKeyOf, listPids, PF_KTHREAD, readProc, readStat, sameIdentity, type ProcIdentity, type ProcInfo } from './procfs';
 
 export interface ScanOptions {
   /** Only processes in this memory cgroup (v1 path relative to the hierarchy, e.g. "/lab"). */
@@ -49,7 +49,8 @@ export interface ScanCounts {
  */
 export class ProcessScanner {
   private readonly seen = new Map<string, Seen>();
-  private readonly identities = new Map<number, ProcIdentity>();
+  /** Each process's identity and when it was read: re-read after an exec, or once it is FULL_READ_MAX_AGE_MS old (a cgroup move without an exec). */
+  private readonly identities = new Map<number, ProcIdentity & { readAt: number }>();
   private readonly lastRead = new Map<number, { info: ProcInfo; rssPages: number; at: number }>();
   lastCounts: ScanCounts = { pids: 0, statOnly: 0, full: 0, fullPids: [] };
   private readonly idle: IdleEstimator | null;
@@ -73,10 +74,11 @@ export class ProcessScanner {
         counts.statOnly++;
         continue;
       }
-      const known = this.identities.get(pid);
-      const same = known !== undefined && known.startTime === stat.startTime;
+      const entry = this.identities.get(pid);
+      const same = sameIdentity(entry, stat) && now - entry.readAt < FULL_READ_MAX_AGE_MS;
+      const known = same ? entry : undefined;
       // A known process outside the scope costs one stat read (is it still the same one?).
-      if (scope !== undefined && same && !inScope(known.cgroup, scope)) {
+      if (scope !== undefined && known && !inScope(known.cgroup, scope)) {
         counts.statOnly++;
         continue;
       }
@@ -92,7 +94,7 @@ export class ProcessScanner {
         counts.fullPids.push(pid);
         this.lastRead.set(pid, { info: p, rssPages: stat.rssPages, at: now });
       }
-      this.identities.set(pid, { startTime: p.startTime, cmdline: p.cmdline, cgroup: p.cgroup });
+      if (!known) this.identities.set(pid, { startTime: p.startTime, comm: p.comm, cmdline: p.cmdline, cgroup: p.cgroup, readAt: now });
       if (p.kernelThread) continue;
       if (scope !== undefined && !inScope(p.cgroup, scope)) continue;
       const key = `${p.pid}:${p.startTime}`;

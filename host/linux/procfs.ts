@@ -113,16 +113,27 @@ export function readSmapsRollup(pid: number): Record<string, number> | null {
 /** The parts of a process that do not change while it lives: read once per identity. */
 export interface ProcIdentity {
   startTime: number;
+  /** /proc/PID/stat's comm when it was read: an exec changes it (and the cmdline, and often the cgroup just before). */
+  comm: string;
   cmdline: string[];
   cgroup: string;
 }
 
-function readIdentity(pid: number, startTime: number): ProcIdentity {
+/**
+ * Whether an identity read earlier still describes the process: the same start time (not a
+ * reused pid) and the same comm (no exec since). A process that moves itself into a cgroup and
+ * then execs — the lab's wrapper, systemd-run, a session manager's launcher — is read again.
+ */
+export function sameIdentity(known: ProcIdentity | undefined, stat: Stat): known is ProcIdentity {
+  return known !== undefined && known.startTime === stat.startTime && known.comm === stat.comm;
+}
+
+function readIdentity(pid: number, startTime: number, comm: string): ProcIdentity {
   const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
   // The memory controller's path (v1), else the unified one (v2).
   const lines = (read(`/proc/${pid}/cgroup`) ?? '').split('\n');
   const line = lines.find((l) => /^\d+:memory:/.test(l)) ?? lines.find((l) => l.startsWith('0::')) ?? '';
-  return { startTime, cmdline, cgroup: line.slice(line.lastIndexOf(':') + 1) };
+  return { startTime, comm, cmdline, cgroup: line.slice(line.lastIndexOf(':') + 1) };
 }
 
 /** Fields of /proc/PID/status in one pass (kB values in bytes, Uid's first value). */
@@ -141,14 +152,14 @@ function parseStatus(status: string): { uid: number; rssAnon: number; rssFile: n
 }
 
 /**
- * One process from /proc. `known` is its identity from an earlier scan: when the start
- * time still matches, cmdline and cgroup are not read again (a scan reads 3 files, not 5).
+ * One process from /proc. `known` is its identity from an earlier scan: while it is the same
+ * (sameIdentity), cmdline and cgroup are not read again (a scan reads 3 files, not 5).
  * `stat` is its /proc/PID/stat when the caller has just read it.
  */
 export function readProc(pid: number, known?: ProcIdentity, stat: Stat | null = readStat(pid)): ProcInfo | null {
   const status = read(`/proc/${pid}/status`);
   if (!stat || !status) return null;
-  const id = known && known.startTime === stat.startTime ? known : readIdentity(pid, stat.startTime);
+  const id = sameIdentity(known, stat) ? known : readIdentity(pid, stat.startTime, stat.comm);
   const st = parseStatus(status);
   return {
     pid,

@@ -41,40 +41,41 @@ async function stop(child: ChildProcess): Promise<void> {
   await gone;
 }
 
+/**
+ * A bash that the scanner has seen outside the memcg (scanned once, not in scope), then told to
+ * run `then` — which moves it in — with the test's checks in `after`; always killed at the end.
+ */
+async function seenOutsideThen(memcgDir: string, then: string, after: (pid: number, scanner: ProcessScanner) => Promise<void>): Promise<void> {
+  const child = waiting(then);
+  try {
+    const pid = child.pid!;
+    await until(() => comm(pid) === 'bash');
+    const scanner = new ProcessScanner({ scopeCgroup: memcgPath(memcgDir), idleWindowMs: 0 });
+    expect(scanner.scan(1_000, new Set(), new Map()).some((p) => p.pid === pid)).toBe(false);
+    child.stdin!.write('\n');
+    await after(pid, scanner);
+  } finally {
+    await stop(child);
+  }
+}
+
 d('the scanner follows a process into its scope', () => {
   const k = useKernelFixture('scanner-scope');
 
   it('a process seen outside the scope, then moved into it and exec\'d, is in the next scan', async () => {
     const memcg = k.memcg(`reclaimd-scope-exec-${process.pid}`, 256 * MiB);
-    const child = waiting(`echo $$ > ${memcg.path}/cgroup.procs && exec sleep 60`);
-    try {
-      const pid = child.pid!;
-      await until(() => comm(pid) === 'bash');
-      const scanner = new ProcessScanner({ scopeCgroup: memcgPath(memcg.path), idleWindowMs: 0 });
-      expect(scanner.scan(1_000, new Set(), new Map()).some((p) => p.pid === pid)).toBe(false);
-      child.stdin!.write('\n');
+    await seenOutsideThen(memcg.path, `echo $$ > ${memcg.path}/cgroup.procs && exec sleep 60`, async (pid, scanner) => {
       await until(() => comm(pid) === 'sleep');
-      const found = scanner.scan(1_500, new Set(), new Map()).find((p) => p.pid === pid);
-      expect(found).toMatchObject({ name: 'sleep' });
-    } finally {
-      await stop(child);
-    }
+      expect(scanner.scan(1_500, new Set(), new Map()).find((p) => p.pid === pid)).toMatchObject({ name: 'sleep' });
+    });
   });
 
   it('one moved without an exec is found once its identity is a minute old', async () => {
     const memcg = k.memcg(`reclaimd-scope-move-${process.pid}`, 256 * MiB);
     // Moves itself, then stays bash (sleeping as a child would be another process).
-    const child = waiting(`echo $$ > ${memcg.path}/cgroup.procs; while :; do read -t 60 _ || :; done`);
-    try {
-      const pid = child.pid!;
-      await until(() => comm(pid) === 'bash');
-      const scanner = new ProcessScanner({ scopeCgroup: memcgPath(memcg.path), idleWindowMs: 0 });
-      expect(scanner.scan(1_000, new Set(), new Map()).some((p) => p.pid === pid)).toBe(false);
-      child.stdin!.write('\n');
+    await seenOutsideThen(memcg.path, `echo $$ > ${memcg.path}/cgroup.procs; while :; do read -t 60 _ || :; done`, async (pid, scanner) => {
       await until(() => readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(memcgPath(memcg.path)));
       expect(scanner.scan(61_000, new Set(), new Map()).some((p) => p.pid === pid)).toBe(true);
-    } finally {
-      await stop(child);
-    }
+    });
   });
 });

@@ -74,7 +74,7 @@ async function withCpuLoad<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-async function eventLatency(hogs: Memhogs): Promise<Record<string, number | string | boolean>> {
+async function eventLatency(hogs: Memhogs): Promise<Record<string, number | string | boolean | Record<string, number>>> {
   const memcg = new Memcg(`reclaimd-bench-${process.pid}`, 384 * 1024 * 1024);
   const sleepers: ChildProcess[] = [];
   // As the agent does (agent-host.ts): its own pages stay resident under the pressure it measures.
@@ -108,6 +108,8 @@ async function eventLatency(hogs: Memhogs): Promise<Record<string, number | stri
       return { samples: xs.length, p50Ms: round2(p.p50), p99Ms: round2(p.p99), maxMs: round2(Math.max(0, ...xs)) };
     };
     const reaction = stats(host.reactionToMadviseMs);
+    const counts = host.reactionCounts;
+    const postedToEngine = counts.notArmed + counts.slotEmpty + counts.candidatesGone;
     return {
       processesAlive: alive,
       ...stats(host.eventToMadviseMs),
@@ -116,6 +118,8 @@ async function eventLatency(hogs: Memhogs): Promise<Record<string, number | stri
       reactionP50Ms: reaction.p50Ms,
       reactionP99Ms: reaction.p99Ms,
       reactionMaxMs: reaction.maxMs,
+      // What became of every kernel event: heard = throttled + answered by the thread + posted to the engine.
+      events: { ...counts, postedToEngine, answeredByEngine: host.eventToMadviseMs.length - host.reactionToMadviseMs.length },
       reactionThread: host.reactionPriority?.policy ?? 'not started',
       memoryLocked: lock.locked,
     };

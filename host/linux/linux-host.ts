@@ -9,7 +9,7 @@ import { readMemcgMemory, readPsi, readSystemMemory, readZramUsedBytes } from '.
 import type { KernelEvent, PressureSourceOptions } from './pressure-sources';
 import { ProcessScanner, type ScanCounts } from './process-scanner';
 import type { ReclaimResult } from './process-reclaim';
-import { CANDIDATES_PER_SLOT, REACTION_SLOTS } from './reaction-plan';
+import { CANDIDATES_PER_SLOT, NO_REACTION_COUNTS, REACTION_SLOTS, type ReactionCounts } from './reaction-plan';
 import { ReactionThread } from './reaction-thread';
 import type { ReactionProtocol } from './reaction-worker';
 import type { ThreadPriority } from './realtime';
@@ -70,6 +70,8 @@ export class LinuxHost implements Host {
   lastScanCounts: ScanCounts | null = null;
   private readonly runner = new ReclaimRunner();
   private reaction: ReactionThread | null = null;
+  /** The latest reaction thread, kept after it stops for its counts. */
+  private lastReaction: ReactionThread | null = null;
   private planner: Planner | null = null;
   /** The full actions behind each armed plan's sequence number, by slot. */
   private readonly plans = new Map<number, ReclaimAction[][]>();
@@ -109,12 +111,18 @@ export class LinuxHost implements Host {
         onFatal: (message) => subscriber.error(new Error(message)),
       });
       this.reaction = thread;
+      this.lastReaction = thread;
       this.rearm();
       return () => {
         this.reaction = null;
         void thread.stop();
       };
     }).pipe(share());
+  }
+
+  /** What became of the kernel's events in the reaction thread (heard, throttled, answered, and why not). */
+  get reactionCounts(): ReactionCounts {
+    return this.lastReaction?.counts ?? { ...NO_REACTION_COUNTS };
   }
 
   /** The engine's planner: what the policy would do now, for the reaction thread to do ahead. */

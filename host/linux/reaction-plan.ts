@@ -24,6 +24,27 @@ const FIELDS = 5; // pid, startTime, kind, mode, budgetBytes
 const KINDS: readonly ReclaimKind[] = RECLAIM_KINDS;
 const MODES: readonly ReclaimMode[] = RECLAIM_MODES;
 
+/**
+ * What became of the kernel's events in the reaction thread, each counted once by its fate: for the
+ * benchmark and `serve`'s status, so an event left unanswered says why.
+ */
+export interface ReactionCounts {
+  /** Every event poll() returned. */
+  heard: number;
+  /** Dropped by the storm control: same or lower level from the same source within minIntervalMs (the engine's throttle). */
+  throttled: number;
+  /** No plan armed: the previous reaction took it and the main thread has not planned again yet — posted to the engine. */
+  notArmed: number;
+  /** A plan, but the policy had nothing to reclaim for this kind of event — posted to the engine. */
+  slotEmpty: number;
+  /** Every planned process had exited or become untouchable — posted to the engine. */
+  candidatesGone: number;
+  /** Reclaimed here, first call before the main thread heard of it. */
+  answered: number;
+}
+
+export const NO_REACTION_COUNTS: ReactionCounts = { heard: 0, throttled: 0, notArmed: 0, slotEmpty: 0, candidatesGone: 0, answered: 0 };
+
 /** Int32 control words. */
 const STOP = 0;
 /** 1 while a plan is armed; the reaction thread takes it with an exchange (one reaction per arming). */
@@ -69,6 +90,11 @@ export class ReactionPlan {
     Atomics.store(this.control, SEQ, seq + 1); // even: stable
     Atomics.store(this.control, ARMED, 1);
     return seq + 1;
+  }
+
+  /** Whether a plan is armed now (the reaction thread's count of why an event went unanswered). */
+  get armed(): boolean {
+    return Atomics.load(this.control, ARMED) === 1;
   }
 
   disarm(): void {

@@ -3,7 +3,7 @@ import { compiledScript } from '../worker-script';
 import { Channel } from '../worker-channel';
 import { EFD_CLOEXEC, EFD_NONBLOCK, errnoName, libc } from './libc';
 import type { ReclaimResult } from './process-reclaim';
-import { ReactionPlan } from './reaction-plan';
+import { NO_REACTION_COUNTS, ReactionPlan, type ReactionCounts } from './reaction-plan';
 import type { ReactionProtocol, ReactionWorkerData } from './reaction-worker';
 
 type Events = ReactionProtocol['events'];
@@ -24,6 +24,8 @@ const STOP_GRACE_MS = 2000;
  */
 export class ReactionThread {
   readonly plan = new ReactionPlan();
+  /** What became of the kernel's events so far (the thread's latest report). */
+  counts: ReactionCounts = { ...NO_REACTION_COUNTS };
   private readonly worker: Channel<ReactionProtocol>;
   private readonly wakeFd: number;
   private stopping: Promise<void> | null = null;
@@ -37,7 +39,13 @@ export class ReactionThread {
     // the kernel's events. (Before the channel the Worker was unref()'d, but the 'message'
     // listener added after it ref'd it again — so this was already what it did.)
     this.worker = Channel.thread<ReactionProtocol>('reaction thread', compiledScript(__dirname, 'reaction-worker.js'), { workerData: { ...rest, plan: this.plan.buffer, wakeFd: fd } satisfies ReactionWorkerData }, true);
-    this.worker.on('info', onInfo).on('event', onEvent).on('reacted', (msg) => onReacted(msg.id, msg.result)).on('fatal', onFatal);
+    this.worker
+      .on('info', onInfo)
+      .on('event', (msg) => {
+        this.counts = msg.counts;
+        onEvent(msg);
+      })
+      .on('counts', (counts) => (this.counts = counts)).on('reacted', (msg) => onReacted(msg.id, msg.result)).on('fatal', onFatal);
     // It ends on its own only after a stop or a fatal report (exit code 0); otherwise it failed.
     void this.worker.exited.then((how) => {
       if (!this.stopping && how !== 'exited with code 0') onFatal(`reaction thread ${how}`);

@@ -10,7 +10,7 @@ import { serveChannel } from '../worker-channel';
 import { libc } from './libc';
 import { refusal, reclaimProcess, type ReclaimResult } from './process-reclaim';
 import { closeWatches, fillPollfds, openWatches, RANK, readEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
-import { ReactionPlan, slotOf, type PlannedReclaim } from './reaction-plan';
+import { NO_REACTION_COUNTS, ReactionPlan, slotOf, type PlannedReclaim, type ReactionCounts } from './reaction-plan';
 import { raiseThreadPriority, type ThreadPriority } from './realtime';
 
 export interface ReactionWorkerData {
@@ -24,6 +24,7 @@ export interface ReactionWorkerData {
   realtime: boolean;
 }
 
+
 /** Its reports; the plan itself goes through the shared buffer, never as a message. */
 export interface ReactionProtocol {
   requests: Record<never, never>;
@@ -31,7 +32,9 @@ export interface ReactionProtocol {
   events: {
     info: { psi: ReturnType<typeof openWatches>['psi']; vmpressure: string | null; errors: string[]; priority: ThreadPriority | null };
     fatal: string;
-    event: { id: number; event: KernelEvent; reaction: { seq: number; reclaim: PlannedReclaim; skipped: string[] } | null };
+    event: { id: number; event: KernelEvent; reaction: { seq: number; reclaim: PlannedReclaim; skipped: string[] } | null; counts: ReactionCounts };
+    /** The counts once more as the thread ends (events throttled after the last one posted). */
+    counts: ReactionCounts;
     reacted: { id: number; result: ReclaimResult };
   };
 }
@@ -57,6 +60,7 @@ function run(): void {
   const wakeCounter = Buffer.alloc(8);
   const last = new Map<KernelEvent['source'], { at: number; rank: number }>();
   let id = 0;
+  const counts: ReactionCounts = { ...NO_REACTION_COUNTS };
   try {
     while (!plan.stopped) {
       const count = fillPollfds(watches.list, pollfds, [data.wakeFd]);
@@ -68,18 +72,27 @@ function run(): void {
       // The highest level first: it is the one that gets the planned reaction.
       const events = readEvents(watches.list, pollfds).sort((a, b) => RANK[b.level] - RANK[a.level]);
       for (const e of events) {
+        counts.heard++;
         const event: KernelEvent = { ...e, wokeAtMs };
         // Storm control before the main thread hears of it: a thrashing memcg sends vmpressure
         // events by the hundred a second, and each one posted costs the main thread a turn —
         // which the engine's throttle would then drop — so the backlog delayed everything.
         const prev = last.get(e.source) ?? { at: -Infinity, rank: 0 };
-        if (RANK[e.level] <= prev.rank && wokeAtMs - prev.at < data.minIntervalMs) continue;
+        if (RANK[e.level] <= prev.rank && wokeAtMs - prev.at < data.minIntervalMs) {
+          counts.throttled++;
+          continue;
+        }
         last.set(e.source, { at: wokeAtMs, rank: RANK[e.level] });
+        const armed = plan.armed;
         const taken = plan.take(slotOf(e.source, e.level));
         const chosen = taken ? firstStillThere(taken.candidates) : null;
         const reaction = taken && chosen ? { seq: taken.seq, reclaim: chosen.reclaim, skipped: chosen.skipped } : null;
+        if (reaction) counts.answered++;
+        else if (!armed) counts.notArmed++;
+        else if (!taken) counts.slotEmpty++;
+        else counts.candidatesGone++;
         const eventId = ++id;
-        port.emit('event', { id: eventId, event, reaction });
+        port.emit('event', { id: eventId, event, reaction, counts: { ...counts } });
         if (!reaction) continue;
         const { reclaim } = reaction;
         const result = reclaimProcess({ pid: reclaim.pid, startTime: reclaim.startTime, kind: reclaim.kind, mode: reclaim.mode, budgetBytes: reclaim.budgetBytes, protectedPids: data.protectedPids });
@@ -88,6 +101,7 @@ function run(): void {
     }
   } finally {
     closeWatches(watches.list);
+    port.emit('counts', counts);
   }
 }
 

@@ -58,6 +58,10 @@ d('the reaction thread on the real kernel', () => {
     // Bytes moved only by a pageout; MADV_COLD (no idle estimate on Linux yet) deactivates them.
     if (first!.action.type === 'reclaim' && first!.action.mode === 'pageout') expect(first!.outcome.reclaimedAnonBytes + first!.outcome.reclaimedFileBytes).toBeGreaterThan(0);
     expect(first!.outcome.result).toBe('ok');
+    // Every event the thread heard is counted once by its fate, and this one as answered.
+    const c = host.reactionCounts;
+    expect(c.answered).toBeGreaterThanOrEqual(1);
+    expect(c.heard).toBe(c.throttled + c.notArmed + c.slotEmpty + c.candidatesGone + c.answered);
     expect(host.reactionToMadviseMs.length).toBeGreaterThan(0);
     expect(host.eventToMadviseMs.length).toBeGreaterThan(0);
     // Root has CAP_SYS_NICE: the thread ran (and was measured) at SCHED_FIFO.

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parseSwaps } from '../../host/linux/compressed-tier';
 
 const DEV = '/dev/zram0';
 const SYS = '/sys/block/zram0';
@@ -20,15 +21,7 @@ export interface SwapDevice {
 }
 
 export function swapDevices(): SwapDevice[] {
-  return readFileSync('/proc/swaps', 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .filter(Boolean)
-    .map((line) => {
-      const [name, type, size, , priority] = line.split(/\s+/);
-      return { name, type, sizeKiB: Number(size), priority: Number(priority) };
-    });
+  return parseSwaps(readFileSync('/proc/swaps', 'utf8')).map(({ name, type, sizeKiB, priority }) => ({ name, type, sizeKiB, priority }));
 }
 
 /** zram0's configuration: what a test may change and must put back. */

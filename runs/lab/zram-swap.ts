@@ -104,19 +104,24 @@ export function recoverStaleZram(): string | null {
   return `restored zram0 as it was before pid ${journal.ownerPid}, which died without restoring it (swap ${journal.before.swap ? 'on' : 'off'}, disksize ${journal.before.disksize})`;
 }
 
+/** Whether this machine has zram0, loading the zram module if needed (the lab's zswap fallback is for where it cannot). */
+export function zramPresent(): boolean {
+  if (existsSync(SYS)) return true;
+  try {
+    run('modprobe', ['zram']);
+  } catch {
+    return false;
+  }
+  return existsSync(SYS);
+}
+
 /**
  * zram0 as swap of a given size (null: any active swap will do), and back to exactly how
  * it was — off, or on with its old size, algorithm and priority — by the returned function,
  * or by the next call if this process dies first. Returns a reason when it cannot.
  */
 export function zramSwap(sizeBytes: number | null, onNote: (note: string) => void = () => undefined): (() => void) | string {
-  if (!existsSync(SYS)) {
-    try {
-      run('modprobe', ['zram']);
-    } catch {
-      return 'no zram0 device and no zram module';
-    }
-  }
+  if (!zramPresent()) return 'no zram0 device and no zram module';
   try {
     const note = recoverStaleZram();
     if (note) onNote(note);

@@ -32,15 +32,15 @@ export interface LabSession {
   close(): void;
 }
 
+/** The lab's compressed tier: zram0 as swap, or zswap in front of a swap file it creates. */
+export type LabSwap = 'zram' | 'zswap';
+
 /**
  * Remove what a killed lab left, compile the worker, size zram swap for the scenario's device
  * (or zswap in front of a swap file of that size: `swap`, or where there is no zram).
  * close() — called by the caller, and on process exit whatever happens — removes the cgroups
  * of `policies`, restores swap and deletes the scratch folder.
  */
-/** The lab's compressed tier: zram0 as swap, or zswap in front of a swap file it creates. */
-export type LabSwap = 'zram' | 'zswap';
-
 export function openLabSession(scenario: Scenario, policies: readonly string[], io: CommandIO, swap?: LabSwap): LabSession {
   for (const name of removeStaleLabCgroups(LAB_PREFIX)) io.err(`reclaimd: removed ${name}, left by a lab that died`);
   // Named after this process, so the test guards can tell its leftovers from another run's.

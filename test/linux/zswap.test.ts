@@ -4,7 +4,8 @@
 // that fails, a run killed mid-way (repaired by the next), and in the test guard; doctor and
 // the memory reading see the tier; the lab runs on it with --swap zswap.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSwaps, readCompressedTier, readZswapParameters } from '../../host/linux/compressed-tier';
 import { runDoctor } from '../../host/linux/doctor';
@@ -155,6 +156,43 @@ d('zswap in front of a swap file', () => {
     expect(maxZswappedKiB).toBeGreaterThan(0);
     expect(await changesSince(before)).toEqual([]);
   }, 150_000);
+
+  it('a lab on zswap that fails (an app that cannot start) still puts everything back', async () => {
+    const before = readMachineState();
+    const scenario = JSON.parse(readFileSync(join(__dirname, '..', '..', 'scenarios', 'lab-game-call.json'), 'utf8'));
+    scenario.name = 'lab-too-big';
+    scenario.apps[0].anon = '3GiB'; // cannot fit in its cgroup and swap: the kernel kills it at launch
+    const dir = mkdtempSync(join(tmpdir(), 'reclaimd-zswaplab-'));
+    try {
+      writeFileSync(join(dir, 'too-big.json'), JSON.stringify(scenario));
+      const r = spawnSync(process.execPath, [BIN, 'lab', join(dir, 'too-big.json'), '--policy', 'none', '--time-scale', '8', '--swap', 'zswap'], { encoding: 'utf8', timeout: 120_000 });
+      expect([r.status, r.stderr]).toEqual([1, expect.stringMatching(/worker exited before ready/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(await changesSince(before)).toEqual([]);
+  }, 150_000);
+
+  it('a lab on zswap that is SIGKILLed is repaired by the next lab, which says so', async () => {
+    const before = readMachineState();
+    const lab = spawn(process.execPath, [BIN, 'lab', 'lab-game-call', '--policy', 'none', '--swap', 'zswap'], { stdio: 'ignore' });
+    const exited = new Promise((r) => lab.once('exit', r));
+    try {
+      for (let i = 0; i < 300 && !labSwapFiles().some((s) => s.name.includes(`reclaimd-zswap-${lab.pid}-`)); i++) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      lab.kill('SIGKILL');
+      await exited;
+    }
+    expect(labSwapFiles().map((s) => s.name)).toEqual([expect.stringContaining(`reclaimd-zswap-${lab.pid}-`)]); // left on
+    // The next lab (zram here: whichever tier it uses) puts zswap back first.
+    const next = spawnSync(process.execPath, [BIN, 'lab', 'lab-game-call', '--policy', 'none', '--time-scale', '8'], { encoding: 'utf8', timeout: 120_000 });
+    expect(next.status).toBe(0);
+    expect(next.stderr).toContain(`reclaimd: restored zswap as it was before pid ${lab.pid}, which died without restoring it`);
+    expect([readZswapParameters(ZSWAP_PARAMS), labSwapFiles(), existsSync(ZSWAP_JOURNAL)]).toEqual([before.zswap, [], false]);
+    // What else a SIGKILLed lab leaves (its scratch folder, its workers) is the test guard's to undo, not zswap's.
+    restoreMachineState(before);
+    expect((await changesSince(before)).filter((c) => !/reclaimd-lab-/.test(c))).toEqual([]);
+  }, 200_000);
 
   it('lab --swap refuses a tier it does not know, naming the flag', () => {
     const r = spawnSync(process.execPath, [BIN, 'lab', 'lab-game-call', '--swap', 'disk'], { encoding: 'utf8' });

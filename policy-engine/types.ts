@@ -41,6 +41,12 @@ export interface MemoryReading {
   /** Resident anonymous memory, and the RAM zram's compressed pages occupy, when known. */
   anonBytes?: number;
   zramBytes?: number;
+  /**
+   * zswap, the compressed tier where there is no zram: the RAM its pool takes (/proc/meminfo
+   * Zswap) and what that pool holds, uncompressed (Zswapped). Absent where the kernel has no zswap.
+   */
+  zswapBytes?: number;
+  zswappedBytes?: number;
   /** The zone watermarks (/proc/zoneinfo), when the host knows them. */
   watermarks?: { minBytes: number; lowBytes: number; highBytes: number };
   /** Cumulative counters from /proc/vmstat: file pages refaulted, pages scanned by direct reclaim. */

@@ -107,6 +107,8 @@ export interface PressureSample {
   anonBytes: number;
   fileBytes: number;
   zramBytes: number;
+  /** RAM zswap's pool takes (the compressed tier where there is no zram); 0 without zswap. */
+  zswapBytes: number;
   freeBytes: number;
   availableBytes: number;
 }

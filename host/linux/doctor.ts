@@ -11,6 +11,7 @@ import { CAP_KILL, CAP_SYS_NICE, effectiveCapabilities, hasCapability } from './
 import { lockAgentMemory, raisePriority, unlockAgentMemory } from './realtime';
 import { readMemoryTiering, type MemoryTiering } from './memory-tiers';
 import { formatBytes } from '../../common/format';
+import { readCompressedTier, type CompressedTier } from './compressed-tier';
 
 export interface Check {
   name: string;
@@ -26,6 +27,8 @@ export interface DoctorReport {
   plan: { pressure: string[]; reclaim: string; kill: string; demote: string; mode: 'act' | 'observe-only' };
   /** NUMA nodes, memory tiers and the kernel's demotion and promotion settings. */
   tiering?: MemoryTiering;
+  /** Where anon reclaim puts pages: zram, zswap in front of disk swap, or none. */
+  compressedTier?: CompressedTier;
 }
 
 const hasCap = (caps: bigint, bit: number) => hasCapability(bit, caps);
@@ -88,7 +91,13 @@ export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<Doctor
 
   const swaps = readFileSync('/proc/swaps', 'utf8').trim().split('\n').slice(1);
   const zram = readdirSync('/sys/block').filter((d) => d.startsWith('zram'));
-  add('swap', swaps.length > 0, swaps.length ? `active: ${swaps.map((l) => l.split(/\s+/).slice(0, 3).join(' ')).join('; ')}` : `no swap active (anon reclaim needs swap; zram devices: ${zram.join(', ') || 'none'} — e.g. echo 1G > /sys/block/zram0/disksize; mkswap /dev/zram0; swapon /dev/zram0)`);
+  add('swap', swaps.length > 0, swaps.length ? `active: ${swaps.map((l) => l.split(/\s+/).slice(0, 3).join(' ')).join('; ')}` : `no swap active (anon reclaim needs swap; zram devices: ${zram.join(', ') || 'none'}; see "get a tier")`);
+
+  // The compressed tier, one line each: what it is, what anon reclaim does, how to get one.
+  const compressedTier = readCompressedTier();
+  add('compressed tier', compressedTier.kind !== 'none', compressedTier.summary);
+  add('anon reclaim', compressedTier.kind !== 'none', compressedTier.anonReclaim);
+  if (compressedTier.howTo) add('get a tier', false, compressedTier.howTo);
 
   // The reaction thread's priority, probed on a throwaway process (the same calls on a tid).
   const probe = spawn('sleep', ['30'], { stdio: 'ignore' });
@@ -109,7 +118,7 @@ export async function runDoctor(memcg = '/sys/fs/cgroup/memory'): Promise<Doctor
   const root = process.getuid?.() === 0;
   add('privileges', root || hasCap(caps, CAP_SYS_NICE), `${root ? 'root' : `uid ${process.getuid?.()}`}, CAP_SYS_NICE ${hasCap(caps, CAP_SYS_NICE) ? 'yes' : 'no (process_madvise on other users\' processes will be denied)'}`);
   plan.mode = plan.reclaim !== 'none' ? 'act' : 'observe-only';
-  return { kernel: release(), arch: process.arch, checks, plan, tiering };
+  return { kernel: release(), arch: process.arch, checks, plan, tiering, compressedTier };
 }
 
 /** "node0 (CPUs, 22GiB) in memory_tier4; demotion_enabled false; numa_balancing 0; demote unavailable: …" */

@@ -34,6 +34,8 @@ export function readSystemMemory(withWatermarks = true): MemoryReading {
     inactiveFileBytes: kb('Inactive(file)'),
     pgscanKswapd: vm.get('pgscan_kswapd') ?? 0,
     pgrefill: vm.get('pgrefill') ?? 0,
+    // zswap's pool (0 while zswap is off or empty; left out on kernels without it), beside zram's RAM.
+    ...(mi.has('Zswap') ? { zswapBytes: kb('Zswap'), zswappedBytes: kb('Zswapped') } : {}),
     // Slower NUMA nodes a demote could use (none on a one-node machine: the field is left out).
     ...(tiers.length > 0 ? { tiers } : {}),
   };

@@ -23,18 +23,21 @@ export async function labCommand(argv: readonly string[], io: CommandIO): Promis
     'time-scale': { value: true, description: 'run scenario time K times faster (default 1)' },
     db: { value: true, description: 'store the runs and their decisions' },
     json: { value: false, description: 'print one JSON object' },
+    swap: { value: true, description: 'compressed tier: zram (default where the machine has it) or zswap (in front of a swap file the lab creates)' },
   });
   if (args.positionals.length !== 1) throw new UsageError('lab needs exactly one scenario');
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) throw new UsageError('lab needs Linux and root (it creates a memory cgroup and sets up zram swap)');
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) throw new UsageError('lab needs Linux and root (it creates a memory cgroup and sets up zram or zswap swap)');
   const registry = createBuiltinRegistry();
   const policies = policiesFromArgs(args, registry);
   const params = paramsByPolicy(args);
   const scaleText = stringFlag(args, 'time-scale') ?? '1';
   const timeScale = Number(scaleText);
   if (!Number.isFinite(timeScale) || timeScale <= 0 || timeScale > 1000) throw new UsageError(`--time-scale: expected a number above 0, got "${scaleText}"`);
+  const swap = stringFlag(args, 'swap');
+  if (swap !== undefined && swap !== 'zram' && swap !== 'zswap') throw new UsageError(`--swap: expected zram or zswap, got "${swap}"`);
   const scenario = loadScenario(args.positionals[0]);
 
-  const session = openLabSession(scenario, policies, io);
+  const session = openLabSession(scenario, policies, io, swap);
   const interrupt = interruptFlag(io, 'lab');
   const db = stringFlag(args, 'db') ? openDatabase(stringFlag(args, 'db')!) : null;
   const hash = db ? scenarioHash(readFileSync(scenario.sourcePath ?? args.positionals[0], 'utf8')) : '';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { runLab, type LabRunResult } from '../../runs/lab/lab-run';
 import { removeMemcg, removeStaleLabCgroups } from '../../runs/lab/memcg';
 import { projectFile } from '../../runs/lab/project-file';
-import { zramSwap } from '../../runs/lab/zram-swap';
+import { zramPresent, zramSwap } from '../../runs/lab/zram-swap';
+import { recoverStaleZswap, zswapSwap } from '../../runs/lab/zswap-swap';
 import type { Scenario } from '../../scenario/scenario';
 import { replay } from '../../runs/replay';
 import type { ReplayMetrics } from '../../host/sim/sim-metrics';
@@ -31,12 +32,16 @@ export interface LabSession {
   close(): void;
 }
 
+/** The lab's compressed tier: zram0 as swap, or zswap in front of a swap file it creates. */
+export type LabSwap = 'zram' | 'zswap';
+
 /**
- * Remove what a killed lab left, compile the worker, size zram swap for the scenario's device.
+ * Remove what a killed lab left, compile the worker, size zram swap for the scenario's device
+ * (or zswap in front of a swap file of that size: `swap`, or where there is no zram).
  * close() — called by the caller, and on process exit whatever happens — removes the cgroups
  * of `policies`, restores swap and deletes the scratch folder.
  */
-export function openLabSession(scenario: Scenario, policies: readonly string[], io: CommandIO): LabSession {
+export function openLabSession(scenario: Scenario, policies: readonly string[], io: CommandIO, swap?: LabSwap): LabSession {
   for (const name of removeStaleLabCgroups(LAB_PREFIX)) io.err(`reclaimd: removed ${name}, left by a lab that died`);
   // Named after this process, so the test guards can tell its leftovers from another run's.
   const dataDir = mkdtempSync(join('/var/tmp', `reclaimd-lab-${process.pid}-`));
@@ -47,7 +52,19 @@ export function openLabSession(scenario: Scenario, policies: readonly string[], 
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const restoreSwap = zramSwap(scenario.device.zram.sizeBytes, (note) => io.err(`reclaimd: ${note}`));
+  // zswap where there is no zram (or when asked for), sized as zram would be: the device's zram size.
+  const tier = swap ?? (zramPresent() ? 'zram' : 'zswap');
+  const note = (n: string) => io.err(`reclaimd: ${n}`);
+  // A zswap setup a killed lab left is put back whichever tier this one uses (zramSwap does the same for zram0).
+  try {
+    const repaired = recoverStaleZswap();
+    if (repaired) note(repaired);
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw new UsageError(`zswap was left changed by a lab that died, and cannot be restored: ${(err as Error).message}`);
+  }
+  if (tier === 'zswap' && swap === undefined) note('no zram on this machine: the lab uses zswap in front of a swap file instead');
+  const restoreSwap = tier === 'zram' ? zramSwap(scenario.device.zram.sizeBytes, note) : zswapSwap(scenario.device.zram.sizeBytes, note);
   if (typeof restoreSwap === 'string') {
     rmSync(dataDir, { recursive: true, force: true });
     throw new UsageError(restoreSwap);

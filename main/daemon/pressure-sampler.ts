@@ -73,6 +73,7 @@ export class PressureSampler {
       anonBytes: m.anonBytes ?? 0,
       fileBytes: m.fileCacheBytes ?? 0,
       zramBytes: m.zramBytes ?? 0,
+      zswapBytes: m.zswapBytes ?? 0,
       freeBytes: m.freeBytes,
       availableBytes: m.availableBytes,
     };

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parseSwaps } from '../../host/linux/compressed-tier';
 
 const DEV = '/dev/zram0';
 const SYS = '/sys/block/zram0';
@@ -20,15 +21,7 @@ export interface SwapDevice {
 }
 
 export function swapDevices(): SwapDevice[] {
-  return readFileSync('/proc/swaps', 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .filter(Boolean)
-    .map((line) => {
-      const [name, type, size, , priority] = line.split(/\s+/);
-      return { name, type, sizeKiB: Number(size), priority: Number(priority) };
-    });
+  return parseSwaps(readFileSync('/proc/swaps', 'utf8')).map(({ name, type, sizeKiB, priority }) => ({ name, type, sizeKiB, priority }));
 }
 
 /** zram0's configuration: what a test may change and must put back. */
@@ -111,19 +104,24 @@ export function recoverStaleZram(): string | null {
   return `restored zram0 as it was before pid ${journal.ownerPid}, which died without restoring it (swap ${journal.before.swap ? 'on' : 'off'}, disksize ${journal.before.disksize})`;
 }
 
+/** Whether this machine has zram0, loading the zram module if needed (the lab's zswap fallback is for where it cannot). */
+export function zramPresent(): boolean {
+  if (existsSync(SYS)) return true;
+  try {
+    run('modprobe', ['zram']);
+  } catch {
+    return false;
+  }
+  return existsSync(SYS);
+}
+
 /**
  * zram0 as swap of a given size (null: any active swap will do), and back to exactly how
  * it was — off, or on with its old size, algorithm and priority — by the returned function,
  * or by the next call if this process dies first. Returns a reason when it cannot.
  */
 export function zramSwap(sizeBytes: number | null, onNote: (note: string) => void = () => undefined): (() => void) | string {
-  if (!existsSync(SYS)) {
-    try {
-      run('modprobe', ['zram']);
-    } catch {
-      return 'no zram0 device and no zram module';
-    }
-  }
+  if (!zramPresent()) return 'no zram0 device and no zram module';
   try {
     const note = recoverStaleZram();
     if (note) onNote(note);

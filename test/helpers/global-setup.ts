@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeStaleLabCgroups } from '../../runs/lab/memcg';
 import { recoverStaleZram } from '../../runs/lab/zram-swap';
+import { recoverStaleZswap } from '../../runs/lab/zswap-swap';
 import { readMachineState, RUN_MARKER, RUN_TMPDIR } from './machine-state';
 
 /** Memcg names the kernel tests and the lab give, followed by the creating process's pid. */
@@ -24,8 +25,7 @@ export default function globalSetup(): void {
     mkdirSync(process.env[variable]!);
   }
   if (process.getuid?.() === 0) {
-    const note = recoverStaleZram();
-    if (note) process.stderr.write(`reclaimd tests: ${note}\n`);
+    for (const note of [recoverStaleZram(), recoverStaleZswap()]) if (note) process.stderr.write(`reclaimd tests: ${note}\n`);
     for (const prefix of TEST_MEMCG_PREFIXES) for (const name of removeStaleLabCgroups(prefix)) process.stderr.write(`reclaimd tests: removed memcg ${name}, left by a run that died\n`);
   }
   (globalThis as { reclaimdMachineBefore?: unknown }).reclaimdMachineBefore = readMachineState();

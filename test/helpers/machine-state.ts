@@ -8,6 +8,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeMemcg } from '../../runs/lab/memcg';
 import { readZram, setZram, swapDevices, ZRAM_JOURNAL, type SwapDevice, type ZramState } from '../../runs/lab/zram-swap';
+import { removeSwapFile, restoreJournaledZswap, ZSWAP_PARAMS, zswapOwner } from '../../runs/lab/zswap-swap';
+import { readZswapParameters } from '../../host/linux/compressed-tier';
 
 const MEMCG_ROOT = '/sys/fs/cgroup/memory';
 /** Set by the suite's globalSetup and inherited by everything a test starts: the run's own processes. */
@@ -24,6 +26,9 @@ export interface MachineState {
   zram: ZramState | null;
   /** zram0 is being changed by a live process of another run (its journal): not ours to judge. */
   zramInUseElsewhere: boolean;
+  /** Every zswap parameter as found (null: no zswap), and whether another run's live process has it set up (its journal). */
+  zswap: Record<string, string> | null;
+  zswapInUseElsewhere: boolean;
   /** Child memcgs of the v1 memory root. */
   memcgs: string[];
   /** Workload processes, and processes of this test run other than jest itself: "pid cmdline". */
@@ -118,10 +123,13 @@ function zramOwner(): number | null {
 
 export function readMachineState(): MachineState {
   const owner = zramOwner();
+  const zswap = zswapOwner();
   return {
     swaps: swapDevices(),
     zram: readZram(),
     zramInUseElsewhere: owner !== null && !ownedByThisRun(owner),
+    zswap: readZswapParameters(ZSWAP_PARAMS),
+    zswapInUseElsewhere: zswap !== null && !ownedByThisRun(zswap),
     memcgs: existsSync(MEMCG_ROOT)
       ? readdirSync(MEMCG_ROOT, { withFileTypes: true })
           .filter((e) => e.isDirectory() && ownedByThisRun(ownerOfName(e.name)))
@@ -140,10 +148,13 @@ export function describeChanges(before: MachineState, after: MachineState): stri
   const out: string[] = [];
   const foreignZram = before.zramInUseElsewhere || after.zramInUseElsewhere;
   const added = <T>(a: T[], b: T[], key: (x: T) => string) => b.filter((x) => !a.some((y) => key(y) === key(x)));
-  const swaps = (x: MachineState) => x.swaps.filter((s) => !foreignZram || s.name !== '/dev/zram0');
+  const foreignZswap = before.zswapInUseElsewhere || after.zswapInUseElsewhere;
+  // Another run's zram0, or its zswap swap file (a reclaimd-zswap-* file), is that run's to put back.
+  const swaps = (x: MachineState) => x.swaps.filter((s) => !(foreignZram && s.name === '/dev/zram0') && !(foreignZswap && /\/reclaimd-zswap-/.test(s.name)));
   for (const s of added(swaps(before), swaps(after), swapText)) out.push(`swap left on: ${swapText(s)}`);
   for (const s of added(swaps(after), swaps(before), swapText)) out.push(`swap gone: ${swapText(s)}`);
   if (!foreignZram && JSON.stringify(before.zram) !== JSON.stringify(after.zram)) out.push(`zram0 changed: ${JSON.stringify(before.zram)} → ${JSON.stringify(after.zram)}`);
+  if (!foreignZswap && JSON.stringify(before.zswap) !== JSON.stringify(after.zswap)) out.push(`zswap changed: ${JSON.stringify(before.zswap)} → ${JSON.stringify(after.zswap)}`);
   for (const m of added(before.memcgs, after.memcgs, String)) out.push(`memcg left behind: ${MEMCG_ROOT}/${m}`);
   for (const m of added(after.memcgs, before.memcgs, String)) out.push(`memcg removed: ${MEMCG_ROOT}/${m}`);
   for (const p of added(before.processes, after.processes, String)) out.push(`process left running: ${p}`);
@@ -179,6 +190,27 @@ export function restoreMachineState(before: MachineState): string[] {
       } catch (err) {
         failures.push(`zram0: ${(err as Error).message}`);
       }
+    }
+  }
+  if (!now.zswapInUseElsewhere && !before.zswapInUseElsewhere && zswapOwner() !== null) {
+    // This run's zswap setup (runs/lab/zswap-swap), journaled: swap file off and gone, parameters back.
+    try {
+      restoreJournaledZswap();
+    } catch (err) {
+      failures.push(`zswap: ${(err as Error).message}`);
+    }
+  } else if (!now.zswapInUseElsewhere && JSON.stringify(now.zswap) !== JSON.stringify(before.zswap)) {
+    failures.push('zswap parameters were changed without a journal (not by this run\'s zswapSwap): left as they are');
+  }
+  const newFolders = now.tempFiles.filter((x) => !before.tempFiles.includes(x));
+  // A swap file still on in a folder about to be removed: off first (an unlinked swap file stays swap until swapoff).
+  for (const s of swapDevices().filter((x) => x.type === 'file' && !before.swaps.some((b) => b.name === x.name))) {
+    const folder = newFolders.find((f) => s.name.startsWith(f + '/'));
+    if (!folder) continue;
+    try {
+      removeSwapFile(s.name, folder);
+    } catch (err) {
+      failures.push((err as Error).message);
     }
   }
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]);

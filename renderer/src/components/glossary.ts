@@ -12,9 +12,10 @@ export const TERMS = {
   cached: 'An app in the background, not used recently (adj 900): the first to give up memory.',
   importance: 'The app\'s band and its effective adj (the band plus the user priority\'s shift): what ranking reads first.',
   foreground: '● marks the foreground app: never reclaimed or killed.',
-  anon: 'Anonymous memory (heaps, stacks): reclaimed by compressing it into zram swap.',
+  anon: 'Anonymous memory (heaps, stacks): reclaimed by compressing it into zram swap (or zswap where there is no zram).',
   file: 'Page cache of files: dropped on reclaim and read back from disk when used again.',
   zram: 'The RAM that zram\'s compressed pages occupy.',
+  zswap: 'The RAM that zswap\'s pool occupies: the compressed tier in front of a disk swap file, where there is no zram.',
   demote: 'Move cold pages to a slower memory tier (a CPU-less NUMA node: CXL or other far memory) instead of discarding them: still mapped, slower to touch, never a refault. Refused where the machine has no slower node.',
 } as const;
 

@@ -47,9 +47,11 @@ export function createLivePage(ctx: AppContext): Page {
     const mt = samples.map((s) => s.ts / 1000);
     const anon = samples.map((s) => s.anonBytes);
     const file = samples.map((s, i) => anon[i] + s.fileBytes);
-    const zram = samples.map((s, i) => file[i] + s.zramBytes);
+    // zswap (0 where absent, or from a daemon older than the field) beside zram: the compressed tier whichever it is.
+    const zswap = samples.map((s, i) => file[i] + (s.zswapBytes ?? 0));
+    const zram = samples.map((s, i) => zswap[i] + s.zramBytes);
     const free = samples.map((s, i) => zram[i] + s.freeBytes);
-    memoryChart.setData([mt, free, zram, file, anon]);
+    memoryChart.setData([mt, free, zram, zswap, file, anon]);
     applyPreset();
   };
 
@@ -105,7 +107,7 @@ export function createLivePage(ctx: AppContext): Page {
           h('span', { class: 'muted' }, 'Drag across a chart to zoom, double-click to zoom out. ▼ marks a decision.')),
         h('div', { class: 'grid' }, h('section', { class: 'panel' }, pressureBox), h('section', { class: 'panel' }, memoryBox)),
         h('section', { class: 'panel', style: 'margin-top:16px' }, h('h2', {}, 'Decisions'), feed),
-        glossary(['PSI', 'avg10', 'level', 'vmpressure', 'adj', 'previous', 'cached', 'anon', 'file', 'zram']),
+        glossary(['PSI', 'avg10', 'level', 'vmpressure', 'adj', 'previous', 'cached', 'anon', 'file', 'zram', 'zswap']),
       );
       pressureChart = new Chart(pressureBox, {
         title: 'Pressure level and PSI (avg10)',
@@ -122,10 +124,11 @@ export function createLivePage(ctx: AppContext): Page {
         legendFollowsLatest: true,
       });
       memoryChart = new Chart(memoryBox, {
-        title: 'Memory: anon, file, zram, free',
+        title: 'Memory: anon, file, zswap, zram, free',
         series: [
           { label: 'free', color: '--free', fill: true, value: (_v, i) => bytes(samples[i]?.freeBytes) },
           { label: 'zram', color: '--zram', fill: true, value: (_v, i) => bytes(samples[i]?.zramBytes) },
+          { label: 'zswap', color: '--zswap', fill: true, value: (_v, i) => bytes(samples[i]?.zswapBytes ?? 0) },
           { label: 'file', color: '--file', fill: true, value: (_v, i) => bytes(samples[i]?.fileBytes) },
           { label: 'anon', color: '--anon', fill: true, value: (_v, i) => bytes(samples[i]?.anonBytes) },
         ],

@@ -1,7 +1,9 @@
 // What lmkd reads must come from the host: the sim and /proc fill in inactive file, kswapd's
 // scans, the file refault counter and whether the device is low-RAM.
-import { readFileSync } from 'node:fs';
-import { readSystemMemory } from '../host/linux/meminfo';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KeyedFile, readSystemMemory } from '../host/linux/meminfo';
 import { validateScenario } from '../scenario/validate';
 import { LMKD_PSI_TRIGGERS, psiTriggersFor } from '../policy-engine/detectors/psi-triggers';
 import { run } from './helpers/replay';
@@ -53,5 +55,28 @@ describe('lmkd inputs from this Linux machine (/proc, read only)', () => {
     expect(m.pgscanKswapd).toBeLessThanOrEqual(counter('pgscan_kswapd'));
     expect(m.pgrefill).toBeLessThanOrEqual(counter('pgrefill'));
     expect(m.pgscanKswapd).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('a key-value file read by key (meminfo, vmstat, memory.stat)', () => {
+  it('finds a key at a line start only, whole, with or without padding, and says when it is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reclaimd-keyed-'));
+    try {
+      writeFileSync(join(dir, 'meminfo'), 'MemTotal:       24576000 kB\nActive(file):     1000 kB\nZswapped:          70 kB\nZswap:              5 kB\n');
+      const mi = KeyedFile.read(join(dir, 'meminfo'), ':');
+      expect(mi.get('MemTotal')).toBe(24576000); // the first line
+      expect(mi.get('Active(file)')).toBe(1000);
+      expect(mi.get('Zswap')).toBe(5); // not Zswapped's value, though its name starts the same
+      expect(mi.get('Total')).toBeUndefined(); // inside a key is not a key
+      expect(mi.has('SwapTotal')).toBe(false);
+      writeFileSync(join(dir, 'vmstat'), 'pgscan_direct_throttle 7\npgscan_direct 12\n');
+      const vm = KeyedFile.read(join(dir, 'vmstat'), ' ');
+      expect(vm.get('pgscan_direct')).toBe(12);
+      expect(vm.get('pgscan_direct_throttle')).toBe(7);
+      // A file that cannot be read has no keys (a cgroup removed under the reader).
+      expect(KeyedFile.read(join(dir, 'gone'), ' ').get('pgscan_direct')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

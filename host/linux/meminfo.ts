@@ -2,23 +2,50 @@ import { readFileSync, readdirSync } from 'node:fs';
 import type { MemoryReading, PsiReading } from '../../policy-engine/types';
 import { slowerTiersNow } from './memory-tiers';
 
-function readKeyed(path: string, re: RegExp): Map<string, number> {
-  const out = new Map<string, number>();
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return out;
+/**
+ * A "key value" file (/proc/meminfo, /proc/vmstat, memory.stat) whose values are looked up by
+ * key when asked: a reading needs about 15 of vmstat's 180 keys, and the sampler reads these
+ * files every second, so building a map of all of them made most of the idle agent's garbage.
+ */
+export class KeyedFile {
+  private constructor(
+    private readonly text: string,
+    /** What follows a key: ':' in meminfo, ' ' in vmstat and memory.stat. */
+    private readonly separator: string,
+  ) {}
+
+  static read(path: string, separator: string): KeyedFile {
+    try {
+      return new KeyedFile(readFileSync(path, 'utf8'), separator);
+    } catch {
+      return new KeyedFile('', separator);
+    }
   }
-  for (const m of text.matchAll(re)) out.set(m[1], Number(m[2]));
-  return out;
+
+  /** The number after `key` at the start of a line, or undefined when the file has no such key. */
+  get(key: string): number | undefined {
+    const needle = key + this.separator;
+    const atStart = this.text.startsWith(needle);
+    const found = atStart ? 0 : this.text.indexOf('\n' + needle);
+    if (found < 0) return undefined;
+    let i = (atStart ? 0 : found + 1) + needle.length;
+    while (this.text.charCodeAt(i) === 32) i++;
+    let value = 0;
+    let digits = 0;
+    for (let c = this.text.charCodeAt(i); c >= 48 && c <= 57; c = this.text.charCodeAt(++i), digits++) value = value * 10 + (c - 48);
+    return digits > 0 ? value : undefined;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
 }
 
 /** System memory from /proc/meminfo, /proc/zoneinfo and /proc/vmstat, as policies read it. */
 export function readSystemMemory(withWatermarks = true): MemoryReading {
-  const mi = readKeyed('/proc/meminfo', /^([\w()]+):\s+(\d+)/gm);
+  const mi = KeyedFile.read('/proc/meminfo', ':');
   const kb = (k: string) => (mi.get(k) ?? 0) * 1024;
-  const vm = readKeyed('/proc/vmstat', /^(\w+) (\d+)$/gm);
+  const vm = KeyedFile.read('/proc/vmstat', ' ');
   const tiers = slowerTiersNow();
   return {
     totalBytes: kb('MemTotal'),
@@ -28,7 +55,7 @@ export function readSystemMemory(withWatermarks = true): MemoryReading {
     swapFreeBytes: kb('SwapFree'),
     fileCacheBytes: kb('Active(file)') + kb('Inactive(file)'),
     anonBytes: kb('AnonPages'),
-    watermarks: withWatermarks ? readWatermarks() : undefined,
+    watermarks: withWatermarks ? recentWatermarks() : undefined,
     workingsetRefaultFile: vm.get('workingset_refault_file') ?? vm.get('workingset_refault') ?? 0,
     pgscanDirect: vm.get('pgscan_direct') ?? 0,
     inactiveFileBytes: kb('Inactive(file)'),
@@ -39,6 +66,20 @@ export function readSystemMemory(withWatermarks = true): MemoryReading {
     // Slower NUMA nodes a demote could use (none on a one-node machine: the field is left out).
     ...(tiers.length > 0 ? { tiers } : {}),
   };
+}
+
+/**
+ * Zone watermarks change only when an administrator changes min_free_kbytes or
+ * watermark_scale_factor, or memory is hot-plugged: lmkd re-reads /proc/zoneinfo at most once
+ * a minute (lmkd.cpp mp_event_psi, `get_time_diff_ms(&wmark_update_tm, &curr_tm) > 60000`),
+ * and so does this, instead of parsing the 200-line (per NUMA node) file with every sample.
+ */
+const WATERMARKS_MAX_AGE_MS = 60_000;
+let watermarksRead: { at: number; value: MemoryReading['watermarks'] } | null = null;
+
+function recentWatermarks(now = Date.now()): MemoryReading['watermarks'] {
+  if (!watermarksRead || now - watermarksRead.at > WATERMARKS_MAX_AGE_MS) watermarksRead = { at: now, value: readWatermarks() };
+  return watermarksRead.value;
 }
 
 /** Sum of the zones' min/low/high watermarks (pages) from /proc/zoneinfo, in bytes. */
@@ -73,7 +114,7 @@ export function readMemcgMemory(memcg: string, watermarks?: MemoryReading['water
   };
   const limit = Math.min(num('memory.limit_in_bytes'), system.totalBytes);
   const usage = num('memory.usage_in_bytes');
-  const stat = readKeyed(`${memcg}/memory.stat`, /^(\w+) (\d+)$/gm);
+  const stat = KeyedFile.read(`${memcg}/memory.stat`, ' ');
   const file = (stat.get('total_active_file') ?? 0) + (stat.get('total_inactive_file') ?? 0);
   if (!Number.isFinite(limit) || !Number.isFinite(usage)) return system;
   const free = Math.max(0, limit - usage);

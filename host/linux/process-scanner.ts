@@ -2,7 +2,7 @@ import { bandForAdj } from '../../policy-engine/importance';
 import { untouchableReason } from '../../policy-engine/protection';
 import type { ImportanceBand, ProcessSnapshot, UserPriority } from '../../policy-engine/types';
 import { IdleEstimator, IDLE_WINDOW_MS } from './idle-estimate';
-import { appKeyOf, listPids, PF_KTHREAD, readProc, readStat, sameIdentity, type ProcIdentity, type ProcInfo } from './procfs';
+import { appKeyOf, listPids, PF_KTHREAD, readCgroup, readOomScoreAdj, readProc, readStat, sameIdentity, type ProcIdentity, type ProcInfo } from './procfs';
 
 export interface ScanOptions {
   /** Only processes in this memory cgroup (v1 path relative to the hierarchy, e.g. "/lab"). */
@@ -20,9 +20,11 @@ const RECENT_MS = 60_000;
 
 /**
  * A process whose CPU time and resident pages (both in /proc/PID/stat) have not moved keeps
- * its last full read, /proc/PID/status and oom_score_adj included, for at most this long:
- * an idle process's memory split and swap barely change, but adj is set from outside and
- * swap can move under reclaim without RSS moving back, so they are re-read now and then.
+ * its last read for at most this long; then what can change from outside without either
+ * moving is read again: oom_score_adj (set by a system that ranks its apps) and the cgroup (a
+ * process can be moved without an exec). Its memory split and swap move only with its RSS
+ * (a page swapped out or in is unmapped or mapped) or with it running (an munmap), so
+ * /proc/PID/status is not read again for an idle process, nor cmdline without an exec.
  */
 const FULL_READ_MAX_AGE_MS = 60_000;
 
@@ -40,6 +42,8 @@ export interface ScanCounts {
   full: number;
   /** Which pids those were. */
   fullPids: number[];
+  /** Unchanged processes whose last read was FULL_READ_MAX_AGE_MS old: oom_score_adj and cgroup read again, nothing else. */
+  refreshed: number;
 }
 
 /**
@@ -52,7 +56,7 @@ export class ProcessScanner {
   /** Each process's identity and when it was read: re-read after an exec, or once it is FULL_READ_MAX_AGE_MS old (a cgroup move without an exec). */
   private readonly identities = new Map<number, ProcIdentity & { readAt: number }>();
   private readonly lastRead = new Map<number, { info: ProcInfo; rssPages: number; at: number }>();
-  lastCounts: ScanCounts = { pids: 0, statOnly: 0, full: 0, fullPids: [] };
+  lastCounts: ScanCounts = { pids: 0, statOnly: 0, full: 0, fullPids: [], refreshed: 0 };
   private readonly idle: IdleEstimator | null;
 
   constructor(private readonly options: ScanOptions = {}) {
@@ -66,7 +70,7 @@ export class ProcessScanner {
     const pids = listPids();
     const livePids = new Set(pids);
     const scope = this.options.scopeCgroup;
-    const counts: ScanCounts = { pids: pids.length, statOnly: 0, full: 0, fullPids: [] };
+    const counts: ScanCounts = { pids: pids.length, statOnly: 0, full: 0, fullPids: [], refreshed: 0 };
     for (const pid of pids) {
       const stat = readStat(pid);
       if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
@@ -75,18 +79,33 @@ export class ProcessScanner {
         continue;
       }
       const entry = this.identities.get(pid);
-      const same = sameIdentity(entry, stat) && now - entry.readAt < FULL_READ_MAX_AGE_MS;
-      const known = same ? entry : undefined;
+      let known = sameIdentity(entry, stat) ? entry : undefined;
+      let moved = false;
+      if (known && now - known.readAt >= FULL_READ_MAX_AGE_MS) {
+        const cgroup = readCgroup(pid);
+        if (cgroup === null) continue; // gone
+        moved = cgroup !== known.cgroup;
+        known = { ...known, cgroup, readAt: now };
+        this.identities.set(pid, known);
+      }
       // A known process outside the scope costs one stat read (is it still the same one?).
       if (scope !== undefined && known && !inScope(known.cgroup, scope)) {
         counts.statOnly++;
         continue;
       }
-      const last = same ? this.lastRead.get(pid) : undefined;
+      const last = known && !moved ? this.lastRead.get(pid) : undefined;
       let p: ProcInfo | null;
-      if (last && last.info.cpuTicks === stat.cpuTicks && last.rssPages === stat.rssPages && now - last.at < FULL_READ_MAX_AGE_MS) {
-        p = last.info;
-        counts.statOnly++;
+      if (last && last.info.cpuTicks === stat.cpuTicks && last.rssPages === stat.rssPages) {
+        if (now - last.at < FULL_READ_MAX_AGE_MS) {
+          p = last.info;
+          counts.statOnly++;
+        } else {
+          const oomScoreAdj = readOomScoreAdj(pid);
+          if (oomScoreAdj === null) continue; // gone
+          p = { ...last.info, oomScoreAdj, cgroup: known!.cgroup };
+          counts.refreshed++;
+          this.lastRead.set(pid, { info: p, rssPages: stat.rssPages, at: now });
+        }
       } else {
         p = readProc(pid, known, stat);
         if (!p) continue;

@@ -40,17 +40,30 @@ export function readStat(pid: number): Stat | null {
   if (!text) return null;
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
-  const fields = text.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state): field N is fields[N - 3].
+  // Field N (1-based, as proc(5) numbers them) starts after the (N - 3)th space past the comm's
+  // ')': walked, not split — a scan reads ~370 of these every 10 s, and splitting each into its
+  // 52 fields made most of the scanner's garbage.
+  const starts: number[] = [];
+  for (let i = close + 2, field = 3; field <= 24 && i < text.length; field++) {
+    starts[field] = i;
+    const space = text.indexOf(' ', i);
+    i = space < 0 ? text.length : space + 1;
+  }
+  const field = (n: number) => {
+    const from = starts[n];
+    if (from === undefined) return NaN;
+    const to = text.indexOf(' ', from);
+    return Number(text.slice(from, to < 0 ? undefined : to));
+  };
   return {
-    state: fields[0],
+    state: text.charAt(close + 2),
     comm: text.slice(open + 1, close),
-    ppid: Number(fields[1]),
-    flags: Number(fields[6]),
-    cpuTicks: Number(fields[11]) + Number(fields[12]), // utime + stime
-    startTime: Number(fields[19]),
-    rssPages: Number(fields[21]), // field 24: resident pages, anon + file + shmem
-    majorFaults: Number(fields[9]), // field 12 majflt: pages read back (swap-ins from zram, file reads) — a recording's refaults
+    ppid: field(4),
+    flags: field(9),
+    cpuTicks: field(14) + field(15), // utime + stime
+    startTime: field(22),
+    rssPages: field(24), // resident pages, anon + file + shmem
+    majorFaults: field(12), // majflt: pages read back (swap-ins from zram, file reads) — a recording's refaults
   };
 }
 
@@ -130,10 +143,22 @@ export function sameIdentity(known: ProcIdentity | undefined, stat: Stat): known
 
 function readIdentity(pid: number, startTime: number, comm: string): ProcIdentity {
   const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
-  // The memory controller's path (v1), else the unified one (v2).
-  const lines = (read(`/proc/${pid}/cgroup`) ?? '').split('\n');
+  return { startTime, comm, cmdline, cgroup: readCgroup(pid) ?? '' };
+}
+
+/** The memory controller's cgroup path (v1), else the unified one (v2); null when the process is gone. */
+export function readCgroup(pid: number): string | null {
+  const text = read(`/proc/${pid}/cgroup`);
+  if (text === null) return null;
+  const lines = text.split('\n');
   const line = lines.find((l) => /^\d+:memory:/.test(l)) ?? lines.find((l) => l.startsWith('0::')) ?? '';
-  return { startTime, comm, cmdline, cgroup: line.slice(line.lastIndexOf(':') + 1) };
+  return line.slice(line.lastIndexOf(':') + 1);
+}
+
+/** /proc/PID/oom_score_adj (set from outside: Android's ActivityManager, systemd's OOMScoreAdjust=); null when gone. */
+export function readOomScoreAdj(pid: number): number | null {
+  const text = read(`/proc/${pid}/oom_score_adj`);
+  return text === null ? null : Number(text.trim());
 }
 
 /** Fields of /proc/PID/status in one pass (kB values in bytes, Uid's first value). */
@@ -168,7 +193,7 @@ export function readProc(pid: number, known?: ProcIdentity, stat: Stat | null = 
     comm: stat.comm,
     cmdline: id.cmdline,
     uid: st.uid,
-    oomScoreAdj: Number((read(`/proc/${pid}/oom_score_adj`) ?? '0').trim()),
+    oomScoreAdj: readOomScoreAdj(pid) ?? 0,
     cgroup: id.cgroup,
     kernelThread: (stat.flags & PF_KTHREAD) !== 0 || pid === 2 || stat.ppid === 2,
     cpuTicks: stat.cpuTicks,

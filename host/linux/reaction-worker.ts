@@ -39,8 +39,12 @@ export interface ReactionProtocol {
   };
 }
 
-/** poll() wakes at least this often to notice a stop even if the wake eventfd were lost. */
-const POLL_TIMEOUT_MS = 1000;
+/**
+ * poll() wakes at least this often to notice a stop even if the wake eventfd were lost. A stop
+ * comes through that eventfd, which cannot lose a write (its counter would have to reach 2^64),
+ * so this is a backstop only: it was 1 s, 60 wake-ups a minute of an idle agent for nothing.
+ */
+const POLL_TIMEOUT_MS = 10_000;
 
 const data = workerData as ReactionWorkerData;
 // Nothing to hear (a stop comes through the plan and the wake eventfd): the thread ends when run() does.

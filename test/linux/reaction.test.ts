@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { reclaimProcess } from '../../host/linux/process-reclaim';
 import { readStartTime } from '../../host/linux/procfs';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncScheduler } from 'rxjs';
 import { LinuxHost, memcgPath } from '../../host/linux/linux-host';
@@ -139,6 +139,28 @@ d('the reaction thread on the real kernel', () => {
       for (const pid of sleeperPids) expect(second.find((p) => p.pid === pid)?.rssAnonBytes).toBe(first.find((p) => p.pid === pid)?.rssAnonBytes);
     } finally {
       for (const s of sleepers) s.kill('SIGKILL');
+    }
+  });
+
+  it('an unchanged process read a minute ago has its oom_score_adj read again, and only that and its cgroup', async () => {
+    const memcg = k.memcg(`reclaimd-refresh-${process.pid}`, 256 * 1024 * 1024);
+    const sleeper = spawn(memcg.wrap()[0], [...memcg.wrap().slice(1), 'sleep', '600'], { stdio: 'ignore' });
+    try {
+      await sleep(300);
+      const pid = sleeper.pid!;
+      const scanner = new ProcessScanner({ scopeCgroup: memcgPath(memcg.path), idleWindowMs: 0 });
+      const t0 = Date.now();
+      expect(scanner.scan(t0, new Set(), new Map()).find((p) => p.pid === pid)?.oomScoreAdj).toBe(0);
+      // Ranked from outside (as Android's ActivityManager does): nothing in stat moves.
+      writeFileSync(`/proc/${pid}/oom_score_adj`, '900');
+      expect(scanner.scan(t0 + 1000, new Set(), new Map()).find((p) => p.pid === pid)?.oomScoreAdj).toBe(0); // not read yet
+      expect(scanner.lastCounts.refreshed).toBe(0);
+      const later = scanner.scan(t0 + 61_000, new Set(), new Map()).find((p) => p.pid === pid);
+      expect(later).toMatchObject({ oomScoreAdj: 900, importance: 'cached' });
+      expect(scanner.lastCounts.fullPids).not.toContain(pid);
+      expect(scanner.lastCounts.refreshed).toBeGreaterThanOrEqual(1);
+    } finally {
+      sleeper.kill('SIGKILL');
     }
   });
 });

@@ -136,6 +136,13 @@ export interface ProcessSnapshot {
    */
   idleAnonBytes?: number;
   idleFileBytes?: number;
+  /**
+   * Resident file bytes other processes map too, as the host last found them (Linux: the
+   * shared page-cache pages a file reclaim of this process left, from pagemap): the kernel's
+   * MADV_COLD and MADV_PAGEOUT skip them (mm/madvise.c, a folio mapped more than once), so
+   * they are not this process's to give. Undefined until measured.
+   */
+  sharedFileBytes?: number;
   /** Set by the host for processes that must never be touched (pid 1, kernel threads, ourselves, the UI). */
   untouchable?: string;
 }

@@ -42,6 +42,19 @@ describe('reclaim: idle memory only', () => {
     expect(plan(registry.create('reclaim'), [hot], signal('critical'), 600_000)).toEqual([]);
   });
 
+  it("leaves out the file pages the host found shared (the kernel skips them), and says so", () => {
+    // 60 MiB file resident, 55 MiB of it shared libraries: 5 MiB is its own, under the 8 MiB minimum.
+    const shared = app({ idleAnonBytes: undefined, idleFileBytes: undefined, sharedFileBytes: 55 * MiB });
+    expect(plan(registry.create('reclaim'), [shared], signal('low'), 600_000)).toEqual([]);
+    // With 20 MiB of its own, the deactivation asks for those 20 MiB, not the 60 resident.
+    const [a] = plan(registry.create('reclaim'), [app({ idleAnonBytes: undefined, idleFileBytes: undefined, sharedFileBytes: 40 * MiB })], signal('low'), 600_000) as ReclaimAction[];
+    expect(a).toMatchObject({ kind: 'file', mode: 'cold', requestedBytes: 20 * MiB });
+    expect(a.reason).toContain('40MiB of its file pages shared with other processes left out');
+    // An idle estimate is capped by the process's own part too.
+    const [b] = plan(registry.create('reclaim'), [app({ sharedFileBytes: 50 * MiB })], signal('low'), 600_000) as ReclaimAction[];
+    expect(b).toMatchObject({ kind: 'file', mode: 'pageout', requestedBytes: 10 * MiB });
+  });
+
   it('never touches the foreground app, whatever its idle part', () => {
     const fg = app({ importance: 'foreground', isForeground: true, oomScoreAdj: 0 });
     expect(plan(registry.create('reclaim'), [fg], signal('critical'), 600_000)).toEqual([]);

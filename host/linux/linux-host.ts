@@ -79,6 +79,12 @@ export class LinuxHost implements Host {
   private readonly pendingReactions = new Map<number, (r: ReclaimResult) => void>();
   /** What execute() answers for an action the reaction thread already issued. */
   private readonly reactionResults = new WeakMap<PlannedAction, { result: Promise<ReclaimResult>; event: KernelEvent }>();
+  /**
+   * Shared file bytes each process's last file reclaim found (pagemap: pages other processes
+   * map too), by pid:startTime — told to the policy in its snapshots, so a process whose file
+   * pages are all shared libraries is not asked again and again for what the kernel skips.
+   */
+  private readonly sharedFile = new Map<string, number>();
   private lastForeground = '';
   private scannedMemory: { at: number; memory: PressureSignal['memory'] } | null = null;
   private readonly scanner: ProcessScanner;
@@ -210,11 +216,11 @@ export class LinuxHost implements Host {
   /** Processes now; a scan younger than scanMaxAgeMs (or the background scanner's latest) is reused. */
   snapshot(): ProcessSnapshot[] {
     const now = Date.now();
-    if (this.cached && this.scanWorker) return this.withCurrentForeground(this.cached.procs);
-    if (this.cached && now - this.cached.at < (this.options.scanMaxAgeMs ?? 1000)) return this.cached.procs;
+    if (this.cached && this.scanWorker) return this.withSharing(this.withCurrentForeground(this.cached.procs));
+    if (this.cached && now - this.cached.at < (this.options.scanMaxAgeMs ?? 1000)) return this.withSharing(this.cached.procs);
     const procs = this.scanner.scan(now, this.foreground.foregroundPids(), this.options.priorities?.() ?? new Map());
     this.cached = { at: now, procs };
-    return procs;
+    return this.withSharing(procs);
   }
 
   /** A background scan may predate the latest foreground change: apply the current one. */
@@ -267,6 +273,7 @@ export class LinuxHost implements Host {
       this.reactionResults.delete(action);
       return from(
         reacted.result.then((r): ActionOutcome => {
+          this.learnSharing(action, r);
           if (r.firstCallAtMs !== null) {
             pushBounded(this.eventToMadviseMs, r.firstCallAtMs - reacted.event.wokeAtMs);
             pushBounded(this.reactionToMadviseMs, r.firstCallAtMs - reacted.event.wokeAtMs);
@@ -307,10 +314,31 @@ export class LinuxHost implements Host {
       this.runner
         .reclaim({ pid: action.pid, startTime: action.startTime, kind: action.kind, mode: action.mode, budgetBytes: action.requestedBytes, protectedPids }, event !== null)
         .then((r) => {
+          this.learnSharing(action, r);
           if (event && r.firstCallAtMs !== null) pushBounded(this.eventToMadviseMs, r.firstCallAtMs - event.wokeAtMs);
           return { ...outcome(r.result, r.message, r.reclaimedAnonBytes, r.reclaimedFileBytes), durationMs: r.durationMs };
         }),
     );
+  }
+
+  /** A file reclaim measured the process's shared page-cache pages: keep the figure for its snapshots. */
+  private learnSharing(action: PlannedAction, r: ReclaimResult): void {
+    if (action.type !== 'reclaim' || action.kind !== 'file' || r.result !== 'ok') return;
+    this.sharedFile.set(`${action.pid}:${action.startTime}`, r.sharedSkippedBytes);
+  }
+
+  /** The snapshots with what file reclaims found shared; the figures of processes gone are forgotten. */
+  private withSharing(procs: ProcessSnapshot[]): ProcessSnapshot[] {
+    if (this.sharedFile.size === 0) return procs;
+    const alive = new Set<string>();
+    const out = procs.map((p) => {
+      const key = `${p.pid}:${p.startTime}`;
+      alive.add(key);
+      const shared = this.sharedFile.get(key);
+      return shared === undefined ? p : { ...p, sharedFileBytes: Math.min(shared, p.rssFileBytes) };
+    });
+    for (const key of this.sharedFile.keys()) if (!alive.has(key)) this.sharedFile.delete(key);
+    return out;
   }
 
   /** Defence in depth: the mechanism re-checks what policy should never ask for. */

@@ -78,9 +78,12 @@ export interface ColdEstimate {
   known: boolean;
 }
 
-export function coldEstimate(p: { rssAnonBytes: number; rssFileBytes: number; idleAnonBytes?: number; idleFileBytes?: number }): ColdEstimate {
-  if (p.idleAnonBytes === undefined || p.idleFileBytes === undefined) return { anonBytes: p.rssAnonBytes, fileBytes: p.rssFileBytes, known: false };
-  return { anonBytes: Math.min(p.idleAnonBytes, p.rssAnonBytes), fileBytes: Math.min(p.idleFileBytes, p.rssFileBytes), known: true };
+export function coldEstimate(p: { rssAnonBytes: number; rssFileBytes: number; idleAnonBytes?: number; idleFileBytes?: number; sharedFileBytes?: number }): ColdEstimate {
+  // Shared file pages are never this process's to give (the kernel skips them): a process
+  // whose file RSS is all shared libraries has no file part worth asking for.
+  const ownFile = Math.max(0, p.rssFileBytes - (p.sharedFileBytes ?? 0));
+  if (p.idleAnonBytes === undefined || p.idleFileBytes === undefined) return { anonBytes: p.rssAnonBytes, fileBytes: ownFile, known: false };
+  return { anonBytes: Math.min(p.idleAnonBytes, p.rssAnonBytes), fileBytes: Math.min(p.idleFileBytes, ownFile), known: true };
 }
 
 /**
@@ -265,6 +268,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       const estimate = cold.known
         ? `idle ${formatBytes(cold.anonBytes)} anon + ${formatBytes(cold.fileBytes)} file of ${formatBytes(proc.rssAnonBytes + proc.rssFileBytes)} resident (host's idle estimate)`
         : `no idle estimate: deactivating ${formatBytes(anon + file)} (MADV_COLD), the kernel's LRU keeps what is touched`;
+      const sharing = proc.sharedFileBytes ? `; ${formatBytes(proc.sharedFileBytes)} of its file pages shared with other processes left out` : '';
       const action: ReclaimAction = {
         type: 'reclaim',
         pid: proc.pid,
@@ -273,7 +277,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
         kind,
         mode: cold.known ? 'pageout' : 'cold',
         requestedBytes: anon + file,
-        reason: `${signal.level} pressure (${signal.source}): ${estimate}${feedback}; ${r.why}`,
+        reason: `${signal.level} pressure (${signal.source}): ${estimate}${sharing}${feedback}; ${r.why}`,
         dryRun: false,
       };
       actions.push(action);

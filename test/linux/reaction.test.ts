@@ -3,13 +3,13 @@ import { reclaimProcess } from '../../host/linux/process-reclaim';
 import { readStartTime } from '../../host/linux/procfs';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler, lastValueFrom } from 'rxjs';
 import { LinuxHost, memcgPath } from '../../host/linux/linux-host';
 import { ProcessScanner } from '../../host/linux/process-scanner';
 import { compiledScript } from '../../host/worker-script';
 import { createEngine } from '../../policy-engine/engine';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
-import type { Decision } from '../../policy-engine/types';
+import type { Decision, ProcessSnapshot, ReclaimAction } from '../../policy-engine/types';
 import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
 import { useKernelFixture } from '../helpers/kernel-fixture';
 
@@ -139,6 +139,39 @@ d('the reaction thread on the real kernel', () => {
       for (const pid of sleeperPids) expect(second.find((p) => p.pid === pid)?.rssAnonBytes).toBe(first.find((p) => p.pid === pid)?.rssAnonBytes);
     } finally {
       for (const s of sleepers) s.kill('SIGKILL');
+    }
+  });
+
+  it("a file reclaim's shared pages reach the next snapshot, and the policy stops asking for what the kernel skips", async () => {
+    const memcg = k.memcg(`reclaimd-shared-${process.pid}`, 256 * 1024 * 1024);
+    const sleeper = spawn(memcg.wrap()[0], [...memcg.wrap().slice(1), 'sleep', '600'], { stdio: 'ignore' });
+    const host = new LinuxHost({ memcg: memcg.path, scanMaxAgeMs: 0 });
+    try {
+      await sleep(300);
+      const pid = sleeper.pid!;
+      const before = host.snapshot().find((p) => p.pid === pid)!;
+      expect(before.sharedFileBytes).toBeUndefined(); // not measured yet
+      expect(before.rssFileBytes).toBeGreaterThan(0); // libc and sleep's own text, mapped by others too
+      const action: ReclaimAction = { type: 'reclaim', pid, startTime: before.startTime, appKey: before.appKey, kind: 'file', mode: 'cold', requestedBytes: before.rssFileBytes, reason: 'test', dryRun: false };
+      const outcome = await lastValueFrom(host.execute(action));
+      expect(outcome.result).toBe('ok');
+      const after = host.snapshot().find((p) => p.pid === pid)!;
+      expect(after.sharedFileBytes).toBeGreaterThan(0);
+      expect(after.sharedFileBytes!).toBeLessThanOrEqual(after.rssFileBytes);
+      // With a minimum under its whole file RSS, the policy would have asked for it; now only its own part counts.
+      const policy = createBuiltinRegistry().create('reclaim', { minFileBytes: 1 });
+      const ctx = { now: Date.now(), busy: new Set<string>() };
+      const low = { at: ctx.now, source: 'vmpressure' as const, level: 'low' as const, memory: { totalBytes: 1, availableBytes: 1, freeBytes: 1, swapTotalBytes: 0, swapFreeBytes: 0 } };
+      const asked = (snap: ProcessSnapshot) => policy.plan(low, policy.rank([{ ...snap, importance: 'cached' }], ctx), ctx).find((a) => a.pid === pid);
+      expect(asked(before)).toBeDefined();
+      const own = after.rssFileBytes - after.sharedFileBytes!;
+      const again = asked(after) as ReclaimAction | undefined;
+      // Asked for its own part at most (a page or two of sleep's data here: under the policy's floors, not asked at all).
+      expect(again === undefined || again.requestedBytes <= own).toBe(true);
+      expect(own).toBeLessThan(before.rssFileBytes / 2);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await host.close();
     }
   });
 

@@ -109,7 +109,7 @@ async function eventLatency(hogs: Memhogs): Promise<Record<string, number | stri
     };
     const reaction = stats(host.reactionToMadviseMs);
     const counts = host.reactionCounts;
-    const postedToEngine = counts.notArmed + counts.slotEmpty + counts.candidatesGone;
+    const postedToEngine = counts.notArmed + counts.slotEmpty + counts.candidatesBusy + counts.candidatesGone;
     return {
       processesAlive: alive,
       ...stats(host.eventToMadviseMs),

@@ -5,7 +5,7 @@ import type { Host, Planner } from '../policy-engine/host-contract';
 import { createBuiltinRegistry } from '../policy-engine/policies/index';
 import type { ActionOutcome, Decision, PlannedAction, PressureSignal, ProcessSnapshot, ReclaimAction } from '../policy-engine/types';
 import { MiB } from '../policy-engine/types';
-import { CANDIDATES_PER_SLOT, ReactionPlan, REACTION_SLOTS, slotOf } from '../host/linux/reaction-plan';
+import { CANDIDATES_PER_SLOT, ReactionPlan, REACTION_SLOTS, RecentlyTaken, slotOf, TAKEN_GUARD_MS } from '../host/linux/reaction-plan';
 import { DEFAULT_SCAN_RATES, nextScanDelay } from '../host/linux/scan-rate';
 import { proc, signal } from './helpers/processes';
 
@@ -116,15 +116,30 @@ describe('the shared plan (reaction-plan.ts)', () => {
   const reclaim = (pid: number) => ({ pid, startTime: 1000 + pid, kind: 'anon' as const, mode: 'pageout' as const, budgetBytes: pid * MiB });
   const slots = (over: Record<number, number[]>) => REACTION_SLOTS.map((_, i) => (over[i] ?? []).map(reclaim));
 
-  it('the reaction side reads the candidates in the policy order, once per arming', () => {
+  it('the reaction side reads the candidates in the policy order until the main thread plans again', () => {
     const main = new ReactionPlan();
     const worker = new ReactionPlan(main.buffer);
     const critical = slotOf('vmpressure', 'critical');
     main.write(slots({ [critical]: [5, 3, 9] }));
     expect(worker.take(critical)?.candidates).toEqual([reclaim(5), reclaim(3), reclaim(9)]);
-    expect(worker.take(critical)).toBeNull(); // used: nothing until the main thread plans again
+    expect(worker.take(critical)?.candidates).toEqual([reclaim(5), reclaim(3), reclaim(9)]); // still armed
     main.write(slots({ [critical]: [7] }));
     expect(worker.take(critical)?.candidates).toEqual([reclaim(7)]);
+  });
+
+  it('a second event before the main thread planned again takes the next candidate, not the one just taken', () => {
+    const recent = new RecentlyTaken();
+    const planned = [reclaim(5), reclaim(3), reclaim(9)];
+    expect(recent.fresh(planned, 0)[0]).toEqual(reclaim(5));
+    recent.mark(reclaim(5), 0);
+    expect(recent.fresh(planned, 10)).toEqual([reclaim(3), reclaim(9)]);
+    recent.mark(reclaim(3), 10);
+    recent.mark(reclaim(9), 20);
+    expect(recent.fresh(planned, 30)).toEqual([]); // all busy: the event goes to the engine
+    // Once the main thread has had TAKEN_GUARD_MS to hear of them, a plan naming them again stands.
+    expect(recent.fresh(planned, 10 + TAKEN_GUARD_MS)).toEqual([reclaim(5), reclaim(3)]); // 9 was taken 10 ms later
+    // Same pid, another process (a reused pid): not the one taken.
+    expect(recent.fresh([{ ...reclaim(9), startTime: 1 }], 30)).toHaveLength(1);
   });
 
   it('an event whose slot is empty leaves the plan armed for the next one', () => {

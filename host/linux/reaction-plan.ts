@@ -33,21 +33,46 @@ export interface ReactionCounts {
   heard: number;
   /** Dropped by the storm control: same or lower level from the same source within minIntervalMs (the engine's throttle). */
   throttled: number;
-  /** No plan armed: the previous reaction took it and the main thread has not planned again yet — posted to the engine. */
+  /** No plan armed (no planner yet, or it went away) — posted to the engine. */
   notArmed: number;
   /** A plan, but the policy had nothing to reclaim for this kind of event — posted to the engine. */
   slotEmpty: number;
+  /** Every planned process was acted on by this thread within TAKEN_GUARD_MS (the main thread has not planned again yet) — posted to the engine. */
+  candidatesBusy: number;
   /** Every planned process had exited or become untouchable — posted to the engine. */
   candidatesGone: number;
   /** Reclaimed here, first call before the main thread heard of it. */
   answered: number;
 }
 
-export const NO_REACTION_COUNTS: ReactionCounts = { heard: 0, throttled: 0, notArmed: 0, slotEmpty: 0, candidatesGone: 0, answered: 0 };
+export const NO_REACTION_COUNTS: ReactionCounts = { heard: 0, throttled: 0, notArmed: 0, slotEmpty: 0, candidatesBusy: 0, candidatesGone: 0, answered: 0 };
+
+/**
+ * Processes the reaction thread acted on lately, skipped by the next events until the main
+ * thread has heard of them: it then plans again with them busy in the engine (and the
+ * policy's cooldown after). The main thread was measured up to ~60 ms late under load
+ * (README, reaction path); TAKEN_GUARD_MS leaves margin and stays under the policy's
+ * cooldowns (10 s by default; 1 s at the shortest any caller sets).
+ */
+export const TAKEN_GUARD_MS = 1000;
+
+export class RecentlyTaken {
+  private readonly at = new Map<string, number>();
+
+  /** The candidates not taken within TAKEN_GUARD_MS of `now`, in their order. */
+  fresh(candidates: readonly PlannedReclaim[], now: number): PlannedReclaim[] {
+    for (const [key, t] of this.at) if (now - t >= TAKEN_GUARD_MS) this.at.delete(key);
+    return candidates.filter((c) => !this.at.has(`${c.pid}:${c.startTime}`));
+  }
+
+  mark(c: PlannedReclaim, now: number): void {
+    this.at.set(`${c.pid}:${c.startTime}`, now);
+  }
+}
 
 /** Int32 control words. */
 const STOP = 0;
-/** 1 while a plan is armed; the reaction thread takes it with an exchange (one reaction per arming). */
+/** 1 while a plan is armed (the main thread disarms it when its planner goes away or at a stop). */
 const ARMED = 1;
 /** Seqlock: odd while the main thread writes the plans. */
 const SEQ = 2;
@@ -102,14 +127,15 @@ export class ReactionPlan {
   }
 
   /**
-   * Reaction thread: take the armed plan for one slot, or null if none is armed or the slot
-   * is empty. Taking disarms every slot: one reaction per plan, until the main thread has
-   * heard of it and planned again (with that process now busy).
+   * Reaction thread: the armed plan's candidates for one slot, in the policy's order, or null
+   * when no plan is armed or the slot is empty. Reading does not disarm: a second event before
+   * the main thread has planned again takes the next candidate (see RecentlyTaken), instead of
+   * going to the engine's slower path — under thrashing, events come faster than the main
+   * thread hears of the last one.
    */
   take(slot: number): { seq: number; candidates: PlannedReclaim[] } | null {
-    if (Atomics.load(this.control, ARMED) !== 1 || this.read(slot).candidates.length === 0) return null;
-    if (Atomics.compareExchange(this.control, ARMED, 1, 0) !== 1) return null;
-    const taken = this.read(slot); // a newer plan may have been armed in between: that one
+    if (Atomics.load(this.control, ARMED) !== 1) return null;
+    const taken = this.read(slot);
     return taken.candidates.length > 0 ? taken : null;
   }
 

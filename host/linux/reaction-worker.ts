@@ -10,7 +10,7 @@ import { serveChannel } from '../worker-channel';
 import { libc } from './libc';
 import { refusal, reclaimProcess, type ReclaimResult } from './process-reclaim';
 import { closeWatches, fillPollfds, openWatches, RANK, readEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
-import { NO_REACTION_COUNTS, ReactionPlan, slotOf, type PlannedReclaim, type ReactionCounts } from './reaction-plan';
+import { NO_REACTION_COUNTS, ReactionPlan, RecentlyTaken, slotOf, type PlannedReclaim, type ReactionCounts } from './reaction-plan';
 import { raiseThreadPriority, type ThreadPriority } from './realtime';
 
 export interface ReactionWorkerData {
@@ -65,6 +65,7 @@ function run(): void {
   const last = new Map<KernelEvent['source'], { at: number; rank: number }>();
   let id = 0;
   const counts: ReactionCounts = { ...NO_REACTION_COUNTS };
+  const recent = new RecentlyTaken();
   try {
     while (!plan.stopped) {
       const count = fillPollfds(watches.list, pollfds, [data.wakeFd]);
@@ -89,11 +90,15 @@ function run(): void {
         last.set(e.source, { at: wokeAtMs, rank: RANK[e.level] });
         const armed = plan.armed;
         const taken = plan.take(slotOf(e.source, e.level));
-        const chosen = taken ? firstStillThere(taken.candidates) : null;
+        const fresh = taken ? recent.fresh(taken.candidates, wokeAtMs) : [];
+        const chosen = firstStillThere(fresh);
         const reaction = taken && chosen ? { seq: taken.seq, reclaim: chosen.reclaim, skipped: chosen.skipped } : null;
-        if (reaction) counts.answered++;
-        else if (!armed) counts.notArmed++;
+        if (reaction) {
+          counts.answered++;
+          recent.mark(reaction.reclaim, wokeAtMs);
+        } else if (!armed) counts.notArmed++;
         else if (!taken) counts.slotEmpty++;
+        else if (fresh.length === 0) counts.candidatesBusy++;
         else counts.candidatesGone++;
         const eventId = ++id;
         port.emit('event', { id: eventId, event, reaction, counts: { ...counts } });

@@ -61,7 +61,7 @@ d('the reaction thread on the real kernel', () => {
     // Every event the thread heard is counted once by its fate, and this one as answered.
     const c = host.reactionCounts;
     expect(c.answered).toBeGreaterThanOrEqual(1);
-    expect(c.heard).toBe(c.throttled + c.notArmed + c.slotEmpty + c.candidatesGone + c.answered);
+    expect(c.heard).toBe(c.throttled + c.notArmed + c.slotEmpty + c.candidatesBusy + c.candidatesGone + c.answered);
     expect(host.reactionToMadviseMs.length).toBeGreaterThan(0);
     expect(host.eventToMadviseMs.length).toBeGreaterThan(0);
     // Root has CAP_SYS_NICE: the thread ran (and was measured) at SCHED_FIFO.

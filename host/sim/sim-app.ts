@@ -1,6 +1,13 @@
 import type { ImportanceBand, UserPriority } from '../../policy-engine/types';
 import type { AppSpec } from '../../scenario/scenario';
 
+/** One LRU class of an app's pages: its kind and whether it is the working set. */
+export type LruClass = 'anonHot' | 'anonCold' | 'fileHot' | 'fileCold';
+export const LRU_CLASSES: readonly LruClass[] = ['fileCold', 'fileHot', 'anonCold', 'anonHot'];
+export const classOf = (kind: 'anon' | 'file', hot: boolean): LruClass => (kind === 'anon' ? (hot ? 'anonHot' : 'anonCold') : hot ? 'fileHot' : 'fileCold');
+export const kindOf = (c: LruClass): 'anon' | 'file' => (c === 'anonHot' || c === 'anonCold' ? 'anon' : 'file');
+export const isHot = (c: LruClass): boolean => c === 'anonHot' || c === 'fileHot';
+
 /** Of `k` pages taken from a pool of `total` holding `shared` shared ones, how many were shared (in proportion, rounded, feasible). */
 function sharedPart(k: number, shared: number, total: number): number {
   if (k <= 0 || shared === 0) return 0;
@@ -54,6 +61,23 @@ export class SimApp {
   anonColdSlow = 0;
   fileHotSlow = 0;
   fileColdSlow = 0;
+  /**
+   * Of each class's resident pages, those on the active LRU list (the rest are inactive): a
+   * subset of anonHotRes, anonColdRes, fileHotRes, fileColdRes. Pages enter inactive (a new
+   * anon page too, since Linux 5.9) and are activated when reclaim finds them referenced a
+   * second time, or on a refault within the workingset distance (mm/workingset.c).
+   */
+  anonHotAct = 0;
+  anonColdAct = 0;
+  fileHotAct = 0;
+  fileColdAct = 0;
+  /**
+   * The workingset clock (MemoryModel's nonresident age) at which each class's pages now out
+   * were evicted, averaged over them: a refault's distance is the clock now minus this.
+   */
+  readonly evictedAt: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
+  /** Fractional carries of the LRU's proportional scans per class, so small batches are exact over time. */
+  readonly scanCarry: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
 
   /** Pending gradual allocations: pages still to allocate and pages per tick. */
   readonly pendingAllocations: { remaining: number; perTick: number }[] = [];
@@ -114,6 +138,7 @@ export class SimApp {
     this.fileColdRes = this.pagesFile - this.fileHotRes;
     this.anonHotZram = this.anonColdZram = this.fileHotOut = this.fileColdOut = 0;
     this.anonHotSlow = this.anonColdSlow = this.fileHotSlow = this.fileColdSlow = 0;
+    this.resetLru();
     return this.pagesAnon + this.pagesFile;
   }
 
@@ -126,6 +151,62 @@ export class SimApp {
     this.anonSharedRes = this.anonSharedZram = 0;
     this.fileHotRes = this.fileHotOut = this.fileColdRes = this.fileColdOut = 0;
     this.anonHotSlow = this.anonColdSlow = this.fileHotSlow = this.fileColdSlow = 0;
+    this.resetLru();
+  }
+
+  /** A new life's pages are all on the inactive lists, never evicted. */
+  private resetLru(): void {
+    this.anonHotAct = this.anonColdAct = this.fileHotAct = this.fileColdAct = 0;
+    for (const c of LRU_CLASSES) this.evictedAt[c] = this.scanCarry[c] = 0;
+  }
+
+  /** Resident pages of a class. */
+  res(c: LruClass): number {
+    return c === 'anonHot' ? this.anonHotRes : c === 'anonCold' ? this.anonColdRes : c === 'fileHot' ? this.fileHotRes : this.fileColdRes;
+  }
+
+  /** Pages of a class on the active list. */
+  act(c: LruClass): number {
+    return c === 'anonHot' ? this.anonHotAct : c === 'anonCold' ? this.anonColdAct : c === 'fileHot' ? this.fileHotAct : this.fileColdAct;
+  }
+
+  /** Pages of a class out of RAM (anon in zram, file dropped). */
+  out(c: LruClass): number {
+    return c === 'anonHot' ? this.anonHotZram : c === 'anonCold' ? this.anonColdZram : c === 'fileHot' ? this.fileHotOut : this.fileColdOut;
+  }
+
+  /** Resident pages of a class on the inactive list. */
+  inactive(c: LruClass): number {
+    return this.res(c) - this.act(c);
+  }
+
+  /** Move up to `n` of a class's pages between the lists (n > 0 activates, n < 0 deactivates); returns pages moved. */
+  moveActive(c: LruClass, n: number): number {
+    const k = n >= 0 ? Math.min(n, this.inactive(c)) : -Math.min(-n, this.act(c));
+    if (c === 'anonHot') this.anonHotAct += k;
+    else if (c === 'anonCold') this.anonColdAct += k;
+    else if (c === 'fileHot') this.fileHotAct += k;
+    else this.fileColdAct += k;
+    return Math.abs(k);
+  }
+
+  /** Reclaim evicts up to `n` of a class's inactive pages at workingset clock `age`; returns pages evicted. */
+  evictInactive(c: LruClass, n: number, age: number): number {
+    const before = this.out(c);
+    const k = this.evict(kindOf(c), isHot(c), Math.min(n, this.inactive(c)));
+    if (k > 0) this.evictedAt[c] = (this.evictedAt[c] * before + age * k) / (before + k);
+    return k;
+  }
+
+  /**
+   * Pages leaving RAM other than from the inactive tail (pageout, a free, a drop, a demotion)
+   * take inactive pages first: a class keeps no more active pages than it has resident.
+   */
+  private clampActive(): void {
+    this.anonHotAct = Math.min(this.anonHotAct, this.anonHotRes);
+    this.anonColdAct = Math.min(this.anonColdAct, this.anonColdRes);
+    this.fileHotAct = Math.min(this.fileHotAct, this.fileHotRes);
+    this.fileColdAct = Math.min(this.fileColdAct, this.fileColdRes);
   }
 
   /** New anonymous pages, resident, joining the working set in the app's proportion. */
@@ -155,6 +236,7 @@ export class SimApp {
     this.anonHotSlow -= hotSlow;
     const hotRes = take(this.anonHotRes);
     this.anonHotRes -= hotRes;
+    this.clampActive();
     return { resident: coldRes + hotRes, zram: coldZram + hotZram, slow: coldSlow + hotSlow };
   }
 
@@ -169,6 +251,7 @@ export class SimApp {
       this.anonHotRes -= hot;
       this.anonHotZram += hot;
     }
+    this.clampActive();
     return cold + hot;
   }
 
@@ -199,6 +282,7 @@ export class SimApp {
       this.fileHotRes -= fileHot;
       this.fileHotSlow += fileHot;
     }
+    this.clampActive();
     return { anon: anonCold + anonHot, file: fileCold + fileHot };
   }
 
@@ -208,11 +292,13 @@ export class SimApp {
       const k = Math.max(0, Math.min(n, hot ? this.anonHotRes : this.anonColdRes - this.anonSharedRes));
       if (hot) (this.anonHotRes -= k), (this.anonHotSlow += k);
       else (this.anonColdRes -= k), (this.anonColdSlow += k);
+      this.clampActive();
       return k;
     }
     const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
     if (hot) (this.fileHotRes -= k), (this.fileHotSlow += k);
     else (this.fileColdRes -= k), (this.fileColdSlow += k);
+    this.clampActive();
     return k;
   }
 
@@ -240,11 +326,13 @@ export class SimApp {
         this.anonColdRes -= k;
         this.anonColdZram += k;
       }
+      this.clampActive();
       return k;
     }
     const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
     if (hot) (this.fileHotRes -= k), (this.fileHotOut += k);
     else (this.fileColdRes -= k), (this.fileColdOut += k);
+    this.clampActive();
     return k;
   }
 
@@ -259,6 +347,7 @@ export class SimApp {
       this.fileHotRes -= hot;
       this.fileHotOut += hot;
     }
+    this.clampActive();
     return cold + hot;
   }
 
@@ -272,31 +361,25 @@ export class SimApp {
     return { anon, file };
   }
 
-  /** Bring pages back: hot ones first (they are what the app touches), or with `coldOnly` only cold ones. */
-  faultIn(anon: number, file: number, coldOnly = false): void {
-    if (coldOnly) {
-      const a = Math.min(anon, this.anonColdZram);
-      const f = Math.min(file, this.fileColdOut);
-      this.moveSharedIn(a);
-      this.anonColdZram -= a;
-      this.anonColdRes += a;
-      this.fileColdOut -= f;
-      this.fileColdRes += f;
-      return;
-    }
-    const anonHot = Math.min(anon, this.anonHotZram);
+  /**
+   * Bring pages back, onto the inactive lists: hot ones first (they are what the app touches),
+   * or with `coldOnly` only cold ones. Returns how many came back per class.
+   */
+  faultIn(anon: number, file: number, coldOnly = false): Record<LruClass, number> {
+    const anonHot = coldOnly ? 0 : Math.min(anon, this.anonHotZram);
     this.anonHotZram -= anonHot;
     this.anonHotRes += anonHot;
     const anonCold = Math.min(anon - anonHot, this.anonColdZram);
     this.moveSharedIn(anonCold);
     this.anonColdZram -= anonCold;
     this.anonColdRes += anonCold;
-    const fileHot = Math.min(file, this.fileHotOut);
+    const fileHot = coldOnly ? 0 : Math.min(file, this.fileHotOut);
     this.fileHotOut -= fileHot;
     this.fileHotRes += fileHot;
     const fileCold = Math.min(file - fileHot, this.fileColdOut);
     this.fileColdOut -= fileCold;
     this.fileColdRes += fileCold;
+    return { anonHot, anonCold, fileHot, fileCold };
   }
 
   /** `k` cold anon pages come back from zram: the shared among them in their proportion. */

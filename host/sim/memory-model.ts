@@ -296,7 +296,9 @@ export class MemoryModel {
         if (r.freed >= want) break;
         // MADV_COLD moved them to the inactive list with their references cleared (mm/madvise.c madvise_cold_or_pageout_pte_range).
         app.moveActive(c, -app.act(c));
-        const n = this.evictClass(app, c, Math.ceil((want - r.freed) / this.netPerPage(kindOf(c))), who, r);
+        const net = this.netPerPage(kindOf(c));
+        if (net === 0) continue; // anon with zram full: nowhere to put it
+        const n = this.evictClass(app, c, Math.ceil((want - r.freed) / net), who, r);
         this.tick.scanned += n;
         this.clock[kindOf(c)].scanned += n;
       }
@@ -455,7 +457,7 @@ export class MemoryModel {
       r.taken += d;
       left -= d;
     }
-    if (left === 0) return n;
+    if (left === 0) return n - left;
     const k = app.evictInactive(c, kind === 'anon' ? Math.min(left, this.zramFreePages) : left, this.nonresidentAge);
     this.nonresidentAge += k;
     this.tick.reclaimed += k;

@@ -377,6 +377,19 @@ describe('simulator fidelity: shared pages (the zygote\'s heap) — pageout skip
     expect(app.anonColdRes + app.anonColdZram).toBe(pages / 2);
   });
 
+  it('the kernel\'s demotion on reclaim moves shared cold pages with the private ones (try_to_migrate unmaps a folio everywhere)', () => {
+    // Before, only private pages could be demoted, so where the agent had demoted an app's
+    // private pages the kernel sent the shared rest to zram (cxl-tpp-analysis: 336 refaults
+    // under reclaim against none's 0, test/tiered-memory.test.ts).
+    const app = new SimApp(spec(0.5), pages, 0);
+    app.startLife(1, 0);
+    expect(app.demoteClass('anon', false, pages)).toBe(pages * 0.75);
+    expect([app.anonSharedRes, app.anonSharedSlow]).toEqual([0, pages / 2]);
+    // The app frees only its own pages, wherever they are.
+    app.freeAnon(pages);
+    expect(app.anonColdSlow).toBe(pages / 2);
+  });
+
   it('defaults to 10 % shared (an assumption), and validates shared naming the path', () => {
     expect(spec().sharedFraction).toBe(0.1);
     const raw = rawBundled('game-call');

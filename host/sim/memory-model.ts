@@ -440,7 +440,7 @@ export class MemoryModel {
 
   /**
    * Evict up to `n` inactive pages of one class: demoted to the slower tier while it has room
-   * (mm/vmscan.c demote_folio_list; shared anon stays for normal reclaim), else a file page
+   * (mm/vmscan.c demote_folio_list, shared anon too: try_to_migrate unmaps it everywhere), else a file page
    * dropped or an anon page compressed into zram while it has room. Returns pages evicted.
    */
   private evictClass(app: SimApp, c: LruClass, n: number, who: 'kswapd' | 'apps', r: { freed: number; taken: number }): number {

@@ -46,6 +46,8 @@ export class SimApp {
    */
   anonSharedRes = 0;
   anonSharedZram = 0;
+  /** Shared anon pages the kernel's reclaim demoted to the slower tier (a subset of anonColdSlow). */
+  anonSharedSlow = 0;
   /** Shared anon pages this life (constant while alive). */
   sharedAnonTotal = 0;
   fileHotRes = 0;
@@ -54,8 +56,9 @@ export class SimApp {
   fileColdOut = 0;
   /**
    * Pages demoted to the slower memory tier (device.tiers), by class: still mapped (counted
-   * in RSS, never refaulted) but out of RAM. Private pages only: move_pages(2) without
-   * MPOL_MF_MOVE_ALL leaves pages other processes map, so shared anon never goes there.
+   * in RSS, never refaulted) but out of RAM. The agent moves private pages only (move_pages(2)
+   * without MPOL_MF_MOVE_ALL leaves pages other processes map); the kernel's reclaim demotion
+   * moves shared anon too (anonSharedSlow), as its migration unmaps a folio everywhere.
    */
   anonHotSlow = 0;
   anonColdSlow = 0;
@@ -133,7 +136,7 @@ export class SimApp {
     this.anonColdRes = this.pagesAnon - this.anonHotRes;
     this.sharedAnonTotal = Math.min(this.anonColdRes, Math.round(this.pagesAnon * this.spec.sharedFraction));
     this.anonSharedRes = this.sharedAnonTotal;
-    this.anonSharedZram = 0;
+    this.anonSharedZram = this.anonSharedSlow = 0;
     this.fileHotRes = Math.round(this.pagesFile * this.spec.workingSet);
     this.fileColdRes = this.pagesFile - this.fileHotRes;
     this.anonHotZram = this.anonColdZram = this.fileHotOut = this.fileColdOut = 0;
@@ -148,7 +151,7 @@ export class SimApp {
     this.isForeground = false;
     this.pendingAllocations.length = 0;
     this.anonHotRes = this.anonHotZram = this.anonColdRes = this.anonColdZram = 0;
-    this.anonSharedRes = this.anonSharedZram = 0;
+    this.anonSharedRes = this.anonSharedZram = this.anonSharedSlow = 0;
     this.fileHotRes = this.fileHotOut = this.fileColdRes = this.fileColdOut = 0;
     this.anonHotSlow = this.anonColdSlow = this.fileHotSlow = this.fileColdSlow = 0;
     this.resetLru();
@@ -226,7 +229,7 @@ export class SimApp {
     };
     const coldZram = take(this.anonColdZram - this.anonSharedZram);
     this.anonColdZram -= coldZram;
-    const coldSlow = take(this.anonColdSlow);
+    const coldSlow = take(this.anonColdSlow - this.anonSharedSlow);
     this.anonColdSlow -= coldSlow;
     const coldRes = take(this.anonColdRes - this.anonSharedRes);
     this.anonColdRes -= coldRes;
@@ -286,12 +289,20 @@ export class SimApp {
     return { anon: anonCold + anonHot, file: fileCold + fileHot };
   }
 
-  /** Kernel demotion on reclaim (the LRU's view): up to `n` resident pages of one class to the slower tier; private anon only. */
+  /** Kernel demotion on reclaim (the LRU's view): up to `n` resident pages of one class to the slower tier, shared anon with the private. */
   demoteClass(kind: 'anon' | 'file', hot: boolean, n: number): number {
     if (kind === 'anon') {
-      const k = Math.max(0, Math.min(n, hot ? this.anonHotRes : this.anonColdRes - this.anonSharedRes));
+      const k = Math.max(0, Math.min(n, hot ? this.anonHotRes : this.anonColdRes));
       if (hot) (this.anonHotRes -= k), (this.anonHotSlow += k);
-      else (this.anonColdRes -= k), (this.anonColdSlow += k);
+      else {
+        // The kernel's migration unmaps a folio from every process (try_to_migrate), so shared
+        // pages go too, in their proportion, as kswapd's eviction takes them.
+        const sh = sharedPart(k, this.anonSharedRes, this.anonColdRes);
+        this.anonSharedRes -= sh;
+        this.anonSharedSlow += sh;
+        this.anonColdRes -= k;
+        this.anonColdSlow += k;
+      }
       this.clampActive();
       return k;
     }

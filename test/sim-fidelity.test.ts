@@ -170,27 +170,27 @@ describe('simulator fidelity: the classic two-list LRU (active/inactive per type
     return { memory: host.memory, a, b };
   };
 
+  /** 2,000 of a's cold anon pages evicted, `distance` evictions pass, then 1,000 of them fault back. */
+  const refaultAfter = (distance: number) => {
+    const k = kernel();
+    expect([k.a.anonColdAct, k.a.fileColdAct]).toEqual([0, 0]); // new pages start inactive
+    k.a.evictInactive('anonCold', 2_000, k.memory.nonresidentAge);
+    k.memory.nonresidentAge += distance;
+    k.memory.faultIn(k.a, 1_000, 0, true);
+    expect(k.memory.refaultsAnon).toBe(1_000);
+    return k;
+  };
+
   it('new pages start inactive; a refault within the workingset distance goes straight to the active list', () => {
-    const { memory, a } = kernel();
-    expect([a.anonColdAct, a.fileColdAct]).toEqual([0, 0]);
-    a.evictInactive('anonCold', 2_000, memory.nonresidentAge);
-    memory.nonresidentAge += 2_000;
     // Distance 2,000 evictions; the workingset (a's 10,240 inactive file pages, for an anon refault) is larger.
-    memory.faultIn(a, 1_000, 0, true);
-    expect(a.anonColdAct).toBe(1_000);
-    expect(memory.refaultActivations.anon).toBe(1_000);
-    expect(memory.refaultsAnon).toBe(1_000);
+    const { memory, a } = refaultAfter(2_000);
+    expect([a.anonColdAct, memory.refaultActivations.anon]).toEqual([1_000, 1_000]);
   });
 
   it('a refault farther than the workingset could hold stays inactive (mm/workingset.c workingset_test_recent)', () => {
-    const { memory, a } = kernel();
-    a.evictInactive('anonCold', 2_000, memory.nonresidentAge);
     // 200,000 evictions since: more than the whole LRU, so the page could not have stayed resident.
-    memory.nonresidentAge += 200_000;
-    memory.faultIn(a, 1_000, 0, true);
-    expect(a.anonColdAct).toBe(0);
-    expect(memory.refaultActivations.anon).toBe(0);
-    expect(memory.refaultsAnon).toBe(1_000);
+    const { memory, a } = refaultAfter(200_000);
+    expect([a.anonColdAct, memory.refaultActivations.anon]).toEqual([0, 0]);
   });
 
   it('plenty of inactive file and no refaults: reclaim trims the page cache only (get_scan_count cache_trim_mode)', () => {
@@ -302,6 +302,13 @@ describe('simulator fidelity: vmpressure as mm/vmpressure.c computes it', () => 
     // 600 scanned, 60 reclaimed: 90 % not reclaimed → medium (60 %), not critical (95 %).
     expect(m.update(100, tick(300, 30)).vmpressure).toEqual({ level: 'medium', pressurePct: 90 });
     expect(m.update(200, tick(100, 0)).vmpressure).toBeNull();
+  });
+
+  it('direct reclaim that went down to scan priority 3 adds a whole window scanned, nothing reclaimed (vmpressure_prio)', () => {
+    const m = new PressureModel(100);
+    // 100 scanned, 90 reclaimed would be low; the deep scan makes the window 612 scanned, 90 reclaimed: 85 %, medium.
+    expect(m.update(0, { ...tick(100, 90), criticalPriority: 1 }).vmpressure).toEqual({ level: 'medium', pressurePct: 85 });
+    expect(new PressureModel(100).update(0, { ...tick(0, 0), criticalPriority: 1 }).vmpressure).toEqual({ level: 'critical', pressurePct: 100 });
   });
 
   it('reclaim that freed nothing at all is critical at once (the lowest scan priority)', () => {

@@ -289,28 +289,13 @@ export class SimApp {
     return { anon: anonCold + anonHot, file: fileCold + fileHot };
   }
 
-  /** Kernel demotion on reclaim (the LRU's view): up to `n` resident pages of one class to the slower tier, shared anon with the private. */
+  /**
+   * Kernel demotion on reclaim (the LRU's view): up to `n` resident pages of one class to the
+   * slower tier, shared anon with the private — the kernel's migration unmaps a folio from
+   * every process (try_to_migrate). Returns pages moved.
+   */
   demoteClass(kind: 'anon' | 'file', hot: boolean, n: number): number {
-    if (kind === 'anon') {
-      const k = Math.max(0, Math.min(n, hot ? this.anonHotRes : this.anonColdRes));
-      if (hot) (this.anonHotRes -= k), (this.anonHotSlow += k);
-      else {
-        // The kernel's migration unmaps a folio from every process (try_to_migrate), so shared
-        // pages go too, in their proportion, as kswapd's eviction takes them.
-        const sh = sharedPart(k, this.anonSharedRes, this.anonColdRes);
-        this.anonSharedRes -= sh;
-        this.anonSharedSlow += sh;
-        this.anonColdRes -= k;
-        this.anonColdSlow += k;
-      }
-      this.clampActive();
-      return k;
-    }
-    const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
-    if (hot) (this.fileHotRes -= k), (this.fileHotSlow += k);
-    else (this.fileColdRes -= k), (this.fileColdSlow += k);
-    this.clampActive();
-    return k;
+    return this.takeOut(kind, hot, Math.max(0, n), 'slow');
   }
 
   /** Promotion (NUMA balancing, tiering mode): up to `n` of the working set's slow pages back to RAM; returns pages moved. */
@@ -326,23 +311,35 @@ export class SimApp {
 
   /** Take up to `n` resident pages of one class out of RAM (kswapd's view); returns pages taken. */
   evict(kind: 'anon' | 'file', hot: boolean, n: number): number {
+    return this.takeOut(kind, hot, n, 'out');
+  }
+
+  /**
+   * Move up to `n` resident pages of one class out of RAM: to zram or dropped (`out`), or to the
+   * slower tier (`slow`). The LRU does not tell shared from private: shared anon pages go in
+   * their proportion.
+   */
+  private takeOut(kind: 'anon' | 'file', hot: boolean, n: number, to: 'out' | 'slow'): number {
+    const slow = to === 'slow';
     if (kind === 'anon') {
       const k = Math.min(n, hot ? this.anonHotRes : this.anonColdRes);
-      if (hot) (this.anonHotRes -= k), (this.anonHotZram += k);
-      else {
-        // The LRU does not tell shared from private: shared pages go in their proportion.
+      if (hot) {
+        this.anonHotRes -= k;
+        if (slow) this.anonHotSlow += k;
+        else this.anonHotZram += k;
+      } else {
         const sh = sharedPart(k, this.anonSharedRes, this.anonColdRes);
         this.anonSharedRes -= sh;
-        this.anonSharedZram += sh;
         this.anonColdRes -= k;
-        this.anonColdZram += k;
+        if (slow) (this.anonSharedSlow += sh), (this.anonColdSlow += k);
+        else (this.anonSharedZram += sh), (this.anonColdZram += k);
       }
       this.clampActive();
       return k;
     }
     const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
-    if (hot) (this.fileHotRes -= k), (this.fileHotOut += k);
-    else (this.fileColdRes -= k), (this.fileColdOut += k);
+    if (hot) (this.fileHotRes -= k), slow ? (this.fileHotSlow += k) : (this.fileHotOut += k);
+    else (this.fileColdRes -= k), slow ? (this.fileColdSlow += k) : (this.fileColdOut += k);
     this.clampActive();
     return k;
   }

@@ -1,7 +1,8 @@
 import { BAND_ADJ } from '../../policy-engine/importance';
 import { PAGE_SIZE } from '../../policy-engine/types';
 import { DRAM_ACCESS, MIGRATE_US_PER_PAGE, pageTouchNs, type DeviceProfile, type MemoryTierProfile } from '../../scenario/device-profiles';
-import type { SimApp } from './sim-app';
+import { LRU_CLASSES, isHot, kindOf, type LruClass, type SimApp } from './sim-app';
+import { DEF_PRIORITY, FOREGROUND_REUSE_MS, LruClock, SWAP_CLUSTER_MAX, anonScanShare, inactiveIsLow, referencedShare } from './lru';
 import type { ImportanceBand } from '../../policy-engine/types';
 
 /** What the kernel did during one tick, for vmpressure, PSI and the metrics. */
@@ -10,6 +11,12 @@ export interface TickStats {
   reclaimed: number;
   /** Direct reclaim or an allocation failed: nothing left to reclaim. */
   exhausted: boolean;
+  /**
+   * Times direct reclaim went down to the critical scan priority (mm/vmpressure.c
+   * vmpressure_prio: priority ≤ vmpressure_level_critical_prio = ilog2(100 / 10) = 3, scanning
+   * an eighth of the lists or more): each counts as a whole window scanned, nothing reclaimed.
+   */
+  criticalPriority: number;
   foregroundStallUs: number;
   backgroundStallUs: number;
   /** Stalls of apps the user sees or hears while not in front (DESIGN.md "userWaitMs"). */
@@ -50,14 +57,11 @@ export interface CpuUs {
  */
 export const SCAN_US_PER_PAGE = 0.2;
 
-/** Where the kernel looks for pages, in LRU order. Scanning referenced pages wastes work. */
-interface LruBucket {
-  app: SimApp;
-  kind: 'anon' | 'file';
-  hot: boolean;
-  /** Pages scanned per page reclaimed: referenced pages get rotated before they go. */
-  scanCost: number;
-}
+/** mm/vmpressure.c vmpressure_level_critical_prio = ilog2(100 / 10): reclaim this deep is critical pressure. */
+export const VMPRESSURE_CRITICAL_PRIO = 3;
+
+const ANON_CLASSES: readonly LruClass[] = ['anonCold', 'anonHot'];
+const FILE_CLASSES: readonly LruClass[] = ['fileCold', 'fileHot'];
 
 export type OomVictimListener = (app: SimApp) => void;
 
@@ -89,6 +93,22 @@ export class MemoryModel {
   /** Pages scanned by kswapd, cumulative (vmstat pgscan_kswapd): lmkd reads reclaim activity from it. */
   pgscanKswapd = 0;
   tick: TickStats = emptyTick();
+  /** Each list's clock (how long a page waits on the inactive list), by type. */
+  readonly clock = { anon: new LruClock(), file: new LruClock() };
+  /**
+   * Recent reclaim cost per type (mm/swap.c lru_note_cost): IO (a page swapped out, a refault
+   * activated) weighs SWAP_CLUSTER_MAX, a rotation 1; both halve when their sum exceeds a
+   * quarter of the LRU (checked once per reclaim call here, per note in the kernel).
+   */
+  readonly lruCost = { anon: 0, file: 0 };
+  /** The workingset clock (mm/workingset.c nonresident_age): evictions plus refault activations. */
+  nonresidentAge = 0;
+  /** Refaults activated (vmstat workingset_activate_anon/file), and their count when reclaim last ended (lruvec->refaults). */
+  readonly refaultActivations = { anon: 0, file: 0 };
+  private readonly refaultSnapshot = { anon: 0, file: 0 };
+  /** The current step's start and wall time, ms. */
+  private stepStartMs = 0;
+  private stepMs = 0;
   /** The current step's wall time, µs, and what each app has waited in it so far. */
   private tickUs = Number.POSITIVE_INFINITY;
   private readonly stalledUs = new Map<SimApp, number>();
@@ -148,8 +168,12 @@ export class MemoryModel {
   }
 
   /** A new step of `dtMs` of wall time: no task can wait on memory longer than that in it. */
-  beginTick(dtMs: number): void {
+  beginTick(dtMs: number, nowMs = this.stepStartMs + this.stepMs): void {
     this.tick = emptyTick();
+    this.stepStartMs = nowMs;
+    this.stepMs = dtMs;
+    this.clock.anon.beginStep(nowMs);
+    this.clock.file.beginStep(nowMs);
     this.tickUs = dtMs * 1000;
     this.stalledUs.clear();
   }
@@ -186,21 +210,11 @@ export class MemoryModel {
     return file;
   }
 
-  /**
-   * Inactive(file). The model's cold file pages are inactive; beyond them the kernel keeps the
-   * inactive list at least 1/(1 + ratio) of the file LRU by deactivating active pages, ratio =
-   * int_sqrt(10 × LRU GiB), 1 under 1 GiB (mm/vmscan.c inactive_is_low, Linux 6.x).
-   */
+  /** Inactive(file): resident file pages on the inactive list (lmkd's swap-low check reads it). */
   get inactiveFilePages(): number {
-    let cold = 0;
-    let all = 0;
-    for (const a of this.apps) {
-      cold += a.fileColdRes;
-      all += a.fileResident;
-    }
-    const gib = Math.floor((all * PAGE_SIZE) / 2 ** 30);
-    const ratio = gib > 0 ? Math.floor(Math.sqrt(10 * gib)) : 1;
-    return Math.max(cold, Math.floor(all / (1 + ratio)));
+    let n = 0;
+    for (const a of this.apps) n += a.inactive('fileHot') + a.inactive('fileCold');
+    return n;
   }
 
   /** Reclaimable cheaply right now: free plus clean file pages (MemAvailable's idea). */
@@ -263,82 +277,223 @@ export class MemoryModel {
     return app.alive;
   }
 
-  /** Reclaim about `want` pages net in LRU order; returns the pages taken out of RAM (progress). */
+  /**
+   * Reclaim about `want` pages net, as shrink_lruvec does on the classic two-list LRU; returns
+   * the pages taken out of RAM (progress). Pages of apps the agent deactivated (MADV_COLD) go
+   * first; then each round scans both types in get_scan_count's balance, deactivating from
+   * the active list when the inactive one is low (or refaults are activating) and taking the
+   * inactive tail whoever owns it: a page touched since it entered the list is activated, the
+   * rest are evicted — so a working set touched less often than the list cycles is evicted,
+   * and refaults. Rounds grow as the kernel's scan priority falls (lists >> 12 first, whole
+   * lists last); no page is looked at more than twice in one call.
+   */
   reclaim(want: number, who: 'kswapd' | 'apps'): number {
     if (want <= 0) return 0;
-    let freed = 0;
-    let taken = 0;
-    const netPerAnonPage = 1 - 1 / this.device.zram.ratio;
-    for (const b of this.lruBuckets()) {
-      if (freed >= want) break;
-      // With demotion enabled, reclaim first moves the bucket's pages to the slower tier while
-      // it has room, a whole page freed per page moved; what fails to demote (tier full) goes
-      // back to normal reclaim (mm/vmscan.c shrink_folio_list: demote_folio_list, then retry
-      // with do_demote_pass = false). Shared anon stays for normal reclaim: the slow pools are
-      // private pages only (a simplification: the kernel's try_to_migrate would move them too).
-      if (this.device.demotion && this.tierFreePages > 0) {
-        const n = b.app.demoteClass(b.kind, b.hot, Math.min(Math.ceil(want - freed), this.tierFreePages));
-        this.tick.scanned += n * b.scanCost;
-        this.tick.reclaimed += n;
-        this.tick.demoted += n;
-        this.tick.demoteUs += n * MIGRATE_US_PER_PAGE;
-        this.kernelDemoted += n;
-        freed += n;
-        taken += n;
-        if (freed >= want) break;
+    const r = { freed: 0, taken: 0 };
+    const cold = this.apps.filter((a) => a.alive && !a.isForeground && a.deactivated).sort((a, b) => a.lastUsedAt - b.lastUsedAt || a.pid - b.pid);
+    for (const app of cold) {
+      for (const c of LRU_CLASSES) {
+        if (r.freed >= want) break;
+        // MADV_COLD moved them to the inactive list with their references cleared (mm/madvise.c madvise_cold_or_pageout_pte_range).
+        app.moveActive(c, -app.act(c));
+        const net = this.netPerPage(kindOf(c));
+        if (net === 0) continue; // anon with zram full: nowhere to put it
+        const n = this.evictClass(app, c, Math.ceil((want - r.freed) / net), who, r);
+        this.tick.scanned += n;
+        this.clock[kindOf(c)].scanned += n;
       }
-      const avail = b.kind === 'file' ? (b.hot ? b.app.fileHotRes : b.app.fileColdRes) : b.hot ? b.app.anonHotRes : b.app.anonColdRes;
-      if (avail === 0) continue;
-      if (b.kind === 'file') {
-        const n = b.app.evict('file', b.hot, Math.ceil(want - freed));
-        this.tick.scanned += n * b.scanCost;
-        this.tick.reclaimed += n;
-        this.tick.fileDropped += n;
-        freed += n;
-        taken += n;
-        continue;
-      }
-      // Compressing one page frees only (1 - 1/ratio) of a page, and only while zram has room;
-      // pages scanned with zram full are work without progress (vmpressure sees that).
-      const tried = Math.min(avail, Math.ceil((want - freed) / netPerAnonPage));
-      const moved = b.app.evict('anon', b.hot, Math.min(tried, this.zramFreePages));
-      this.cpuUs[who] += moved * this.device.zram.compressUsPerPage;
-      this.tick.scanned += tried * b.scanCost;
-      this.tick.reclaimed += moved;
-      freed += moved * netPerAnonPage;
-      taken += moved;
     }
-    return taken;
+    let budget = 2 * this.residentPages + SWAP_CLUSTER_MAX;
+    let priority = DEF_PRIORITY;
+    while (r.freed < want && budget > 0) {
+      const s = this.listSizes();
+      const anonTotal = s.anonAct + s.anonIn;
+      const fileTotal = s.fileAct + s.fileIn;
+      const lru = anonTotal + fileTotal;
+      if (lru === 0) break;
+      // get_scan_count: no swap space, no anon scan; plenty of inactive file not thrashing, file only (cache_trim_mode).
+      let anonShare: number;
+      if (this.netPerPage('anon') === 0 || anonTotal === 0) anonShare = 0;
+      else if (fileTotal === 0) anonShare = 1;
+      else if (s.fileIn >> DEF_PRIORITY > 0 && !this.mayDeactivate('file', s.fileIn, s.fileAct)) anonShare = 0;
+      else anonShare = anonScanShare(anonTotal, fileTotal, this.lruCost.anon, this.lruCost.file);
+      // Pages to scan so that what the inactive tails yield covers the need, within this priority's share of the lists.
+      const yieldPerScan = anonShare * this.yieldPerScan('anon', s.anonIn, anonTotal) + (1 - anonShare) * this.yieldPerScan('file', s.fileIn, fileTotal);
+      const cap = Math.max(SWAP_CLUSTER_MAX, lru >> priority);
+      const n = Math.min(budget, cap, yieldPerScan > 0 ? Math.max(SWAP_CLUSTER_MAX, Math.ceil((want - r.freed) / yieldPerScan)) : cap);
+      const nAnon = Math.round(n * anonShare);
+      const scanned = this.shrinkList('file', n - nAnon, s.fileIn, s.fileAct, who, r) + this.shrinkList('anon', nAnon, s.anonIn, s.anonAct, who, r);
+      if (scanned === 0 && (anonShare === 0 || anonShare === 1)) break;
+      budget -= Math.max(1, scanned);
+      if (priority > 0) priority--;
+      // do_try_to_free_pages calls vmpressure_prio at each priority it goes down to (not kswapd's balance_pgdat).
+      if (who === 'apps' && priority <= VMPRESSURE_CRITICAL_PRIO && r.freed < want) this.tick.criticalPriority++;
+    }
+    this.refaultSnapshot.anon = this.refaultActivations.anon;
+    this.refaultSnapshot.file = this.refaultActivations.file;
+    this.decayCost();
+    return r.taken;
   }
 
-  private lruBuckets(): LruBucket[] {
-    const bg = this.apps.filter((a) => a.alive && !a.isForeground).sort((a, b) => a.lastUsedAt - b.lastUsedAt || a.pid - b.pid);
-    const fg = this.apps.filter((a) => a.alive && a.isForeground);
-    const buckets: LruBucket[] = [];
-    for (const app of bg.filter((a) => a.deactivated)) {
-      buckets.push({ app, kind: 'file', hot: false, scanCost: 1 }, { app, kind: 'file', hot: true, scanCost: 1 });
-      buckets.push({ app, kind: 'anon', hot: false, scanCost: 1 }, { app, kind: 'anon', hot: true, scanCost: 1 });
+  /** RAM one evicted page of a type frees: a dropped file page all of it, an anon page its size minus the compressed copy (none with zram full). */
+  private netPerPage(kind: 'anon' | 'file'): number {
+    if (kind === 'file') return 1;
+    if (this.device.demotion && this.tierFreePages > 0) return 1;
+    return this.zramFreePages > 0 ? 1 - 1 / this.device.zram.ratio : 0;
+  }
+
+  /** Resident LRU pages by type and list. */
+  private listSizes(): { anonAct: number; anonIn: number; fileAct: number; fileIn: number } {
+    const s = { anonAct: 0, anonIn: 0, fileAct: 0, fileIn: 0 };
+    for (const a of this.apps) {
+      if (!a.alive) continue;
+      s.anonAct += a.anonHotAct + a.anonColdAct;
+      s.anonIn += a.anonHotRes + a.anonColdRes - a.anonHotAct - a.anonColdAct;
+      s.fileAct += a.fileHotAct + a.fileColdAct;
+      s.fileIn += a.fileHotRes + a.fileColdRes - a.fileHotAct - a.fileColdAct;
     }
-    // Pages nobody touches age onto the inactive list whichever app owns them, so the
-    // foreground's cold pages go before the background's working sets.
-    for (const app of bg) buckets.push({ app, kind: 'file', hot: false, scanCost: 1 });
-    for (const app of fg) buckets.push({ app, kind: 'file', hot: false, scanCost: 1 });
-    for (const app of bg) buckets.push({ app, kind: 'anon', hot: false, scanCost: 1 });
-    for (const app of fg) buckets.push({ app, kind: 'anon', hot: false, scanCost: 1 });
-    // A working set touched again before the scan comes round to it is found referenced and
-    // rotated back (mm/vmscan.c folio_check_references: referenced pages are kept/activated),
-    // so the kernel's LRU protects it like the foreground's: a visible browser or a playing
-    // music app refreshes its working set every second or two, well inside one pass over RAM.
-    const passSec = this.ramPages / Math.max(1, this.device.kswapdPagesPerSec);
-    const referenced = (a: SimApp) => a.backgroundTouchRate(this.bandOf(a)) * passSec >= 1;
-    const idleBg = bg.filter((a) => !referenced(a));
-    const busyBg = bg.filter(referenced);
-    for (const app of idleBg) buckets.push({ app, kind: 'file', hot: true, scanCost: 3 });
-    for (const app of idleBg) buckets.push({ app, kind: 'anon', hot: true, scanCost: 3 });
-    // The foreground's working set (and any other referenced within a pass) is referenced all
-    // the time: scanning it is mostly rotation.
-    for (const app of [...busyBg, ...fg]) buckets.push({ app, kind: 'file', hot: true, scanCost: 8 }, { app, kind: 'anon', hot: true, scanCost: 8 });
-    return buckets;
+    return s;
+  }
+
+  /**
+   * prepare_scan_control's may_deactivate: the active list of a type is aged when its inactive
+   * list is low or refaults were activated since reclaim last ran (a new working set forming).
+   */
+  private mayDeactivate(kind: 'anon' | 'file', inactive: number, active: number): boolean {
+    return this.refaultActivations[kind] !== this.refaultSnapshot[kind] || inactiveIsLow(inactive, active, PAGE_SIZE);
+  }
+
+  /** RAM freed per page scanned from a type's lists now (its inactive share × the tail's unreferenced share × the net per page). */
+  private yieldPerScan(kind: 'anon' | 'file', inactive: number, total: number): number {
+    if (inactive === 0 || total === 0) return 0;
+    const cycle = this.clock[kind].cycleMs(this.stepStartMs, this.stepMs, inactive);
+    let evictable = 0;
+    for (const a of this.apps) {
+      if (!a.alive) continue;
+      for (const c of kind === 'anon' ? ANON_CLASSES : FILE_CLASSES) {
+        const i = a.inactive(c);
+        if (i > 0) evictable += i * (1 - referencedShare(cycle, this.reuseMs(a, c)));
+      }
+    }
+    return (evictable / total) * this.netPerPage(kind);
+  }
+
+  /** How often an app touches a class of its pages, ms: the foreground its working set every frame, others at their band's or the scenario's rate; cold pages at coldTouch. */
+  private reuseMs(app: SimApp, c: LruClass): number {
+    if (!isHot(c)) return app.spec.coldTouchPerSec > 0 ? 1000 / app.spec.coldTouchPerSec : Number.POSITIVE_INFINITY;
+    if (app.isForeground) return FOREGROUND_REUSE_MS;
+    const rate = app.backgroundTouchRate(this.bandOf(app));
+    return rate > 0 ? 1000 / rate : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Scan `n` pages of one type's lists, each list in proportion to its size (shrink_lruvec),
+   * the inactive list first as for_each_evictable_lru orders them: its tail is taken
+   * (shrink_inactive_list), then the active part is deactivated if may_deactivate
+   * (shrink_active_list moves anon and non-executable file pages to the inactive head whether
+   * referenced or not) — so a page deactivated now is not at the tail in the same round.
+   * Returns inactive pages scanned.
+   */
+  private shrinkList(kind: 'anon' | 'file', n: number, inactive: number, active: number, who: 'kswapd' | 'apps', r: { freed: number; taken: number }): number {
+    if (n <= 0 || inactive + active === 0) return 0;
+    const nActive = Math.round((n * active) / (inactive + active));
+    const nInactive = Math.min(inactive, n - nActive);
+    const classes = kind === 'anon' ? ANON_CLASSES : FILE_CLASSES;
+    let scanned = 0;
+    if (nInactive > 0) {
+      const cycle = this.clock[kind].cycleMs(this.stepStartMs, this.stepMs, inactive);
+      let rotated = 0;
+      for (const a of this.apps) {
+        if (!a.alive) continue;
+        for (const c of classes) {
+          const i = a.inactive(c);
+          if (i === 0) continue;
+          // The tail holds each class in proportion to its inactive pages; carries keep small batches exact over time.
+          const exact = (nInactive * i) / inactive + a.scanCarry[c];
+          const k = Math.min(i, Math.floor(exact));
+          a.scanCarry[c] = exact - k;
+          if (k === 0) continue;
+          const referenced = Math.round(k * referencedShare(cycle, this.reuseMs(a, c)));
+          a.moveActive(c, referenced);
+          const evicted = this.evictClass(a, c, k - referenced, who, r);
+          // What could not go (zram full) is activated (shrink_folio_list activate_locked).
+          rotated += referenced + a.moveActive(c, k - referenced - evicted);
+          scanned += k;
+        }
+      }
+      this.tick.scanned += scanned;
+      this.clock[kind].scanned += scanned;
+      this.lruCost[kind] += rotated;
+    }
+    if (nActive > 0 && this.mayDeactivate(kind, inactive, active)) {
+      // The active tail: every class in proportion to its active pages.
+      for (const a of this.apps) {
+        if (!a.alive) continue;
+        for (const c of classes) {
+          const k = Math.floor((nActive * a.act(c)) / active);
+          if (k > 0) a.moveActive(c, -k);
+        }
+      }
+    }
+    return scanned + (inactive === 0 ? nActive : 0);
+  }
+
+  /**
+   * Evict up to `n` inactive pages of one class: demoted to the slower tier while it has room
+   * (mm/vmscan.c demote_folio_list, shared anon too: try_to_migrate unmaps it everywhere), else a file page
+   * dropped or an anon page compressed into zram while it has room. Returns pages evicted.
+   */
+  private evictClass(app: SimApp, c: LruClass, n: number, who: 'kswapd' | 'apps', r: { freed: number; taken: number }): number {
+    if (n <= 0) return 0;
+    const kind = kindOf(c);
+    let left = n;
+    if (this.device.demotion && this.tierFreePages > 0) {
+      const d = app.demoteClass(kind, isHot(c), Math.min(left, this.tierFreePages));
+      this.tick.reclaimed += d;
+      this.tick.demoted += d;
+      this.tick.demoteUs += d * MIGRATE_US_PER_PAGE;
+      this.kernelDemoted += d;
+      r.freed += d;
+      r.taken += d;
+      left -= d;
+    }
+    if (left === 0) return n - left;
+    const k = app.evictInactive(c, kind === 'anon' ? Math.min(left, this.zramFreePages) : left, this.nonresidentAge);
+    this.nonresidentAge += k;
+    this.tick.reclaimed += k;
+    r.taken += k;
+    if (kind === 'file') {
+      this.tick.fileDropped += k;
+      r.freed += k;
+    } else {
+      this.cpuUs[who] += k * this.device.zram.compressUsPerPage;
+      r.freed += k * (1 - 1 / this.device.zram.ratio);
+      // A page written to swap is IO for the scan balance (lru_note_cost's nr_pageout).
+      this.lruCost.anon += k * SWAP_CLUSTER_MAX;
+    }
+    return n - left + k;
+  }
+
+  /** lru_note_cost's decay: both costs halve once their sum exceeds a quarter of the LRU. */
+  private decayCost(): void {
+    const quarter = this.residentPages / 4;
+    while (this.lruCost.anon + this.lruCost.file > quarter && this.lruCost.anon + this.lruCost.file > 0) {
+      this.lruCost.anon /= 2;
+      this.lruCost.file /= 2;
+      if (quarter < 1) break;
+    }
+  }
+
+  /**
+   * mm/workingset.c workingset_test_recent: a refault is recent when its distance is within
+   * what the workingset could have held — active file, plus inactive file for an anon page,
+   * plus active anon (and inactive anon for a file page) while there is swap space.
+   */
+  private workingsetSize(kind: 'anon' | 'file'): number {
+    const s = this.listSizes();
+    let size = s.fileAct + (kind === 'anon' ? s.fileIn : 0);
+    if (this.zramFreePages > 0) size += s.anonAct + (kind === 'file' ? s.anonIn : 0);
+    return size;
   }
 
   /** The kernel's oom_badness: footprint plus oom_score_adj as a share of memory. */
@@ -357,11 +512,24 @@ export class MemoryModel {
     return best;
   }
 
-  /** Fault pages back in for `app`, paying decompression or storage reads. */
+  /**
+   * Fault pages back in for `app`, paying decompression or storage reads. Each refault whose
+   * distance (evictions since it was evicted) is within the workingset size goes straight to
+   * the active list (mm/workingset.c workingset_refault / workingset_test_recent); that is IO
+   * the scan balance weighs (lru_note_cost_refault, for pages that were active before).
+   */
   faultIn(app: SimApp, anon: number, file: number, coldOnly = false): void {
     if (anon + file === 0) return;
     if (!this.makeRoom(app, anon + file)) return;
-    app.faultIn(anon, file, coldOnly);
+    const back = app.faultIn(anon, file, coldOnly);
+    for (const c of LRU_CLASSES) {
+      const n = back[c];
+      if (n === 0 || this.nonresidentAge - app.evictedAt[c] > this.workingsetSize(kindOf(c))) continue;
+      app.moveActive(c, n);
+      this.nonresidentAge += n;
+      this.refaultActivations[kindOf(c)] += n;
+      this.lruCost[kindOf(c)] += n * SWAP_CLUSTER_MAX;
+    }
     this.refaultsAnon += anon;
     this.refaultsFile += file;
     // The faulting task decompresses in its own context.
@@ -403,5 +571,5 @@ export class MemoryModel {
 
 /** A tick before anything happened in it. */
 export function emptyTick(): TickStats {
-  return { scanned: 0, reclaimed: 0, exhausted: false, foregroundStallUs: 0, backgroundStallUs: 0, visibleStallUs: 0, perceptibleStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0, foregroundPresent: false, agentBusy: 0, demoted: 0, demoteUs: 0, slowForegroundUs: 0, slowVisibleUs: 0, slowPerceptibleUs: 0 };
+  return { scanned: 0, reclaimed: 0, exhausted: false, criticalPriority: 0, foregroundStallUs: 0, backgroundStallUs: 0, visibleStallUs: 0, perceptibleStallUs: 0, directReclaimStallUs: 0, kswapdCpuUs: 0, fileDropped: 0, foregroundPresent: false, agentBusy: 0, demoted: 0, demoteUs: 0, slowForegroundUs: 0, slowVisibleUs: 0, slowPerceptibleUs: 0 };
 }

@@ -87,7 +87,7 @@ export class PressureModel {
     // Reclaim that made no progress at all is the kernel's lowest scan priority: critical
     // (vmpressure_prio), reported at once whatever the window holds.
     let vmpressure: TickPressure['vmpressure'] = null;
-    this.vmScanned += t.scanned;
+    this.vmScanned += t.scanned + t.criticalPriority * VMPRESSURE_WIN_PAGES;
     this.vmReclaimed += t.reclaimed;
     if (t.exhausted) {
       vmpressure = { level: 'critical', pressurePct: 100 };

@@ -1,6 +1,13 @@
 import type { ImportanceBand, UserPriority } from '../../policy-engine/types';
 import type { AppSpec } from '../../scenario/scenario';
 
+/** One LRU class of an app's pages: its kind and whether it is the working set. */
+export type LruClass = 'anonHot' | 'anonCold' | 'fileHot' | 'fileCold';
+export const LRU_CLASSES: readonly LruClass[] = ['fileCold', 'fileHot', 'anonCold', 'anonHot'];
+export const classOf = (kind: 'anon' | 'file', hot: boolean): LruClass => (kind === 'anon' ? (hot ? 'anonHot' : 'anonCold') : hot ? 'fileHot' : 'fileCold');
+export const kindOf = (c: LruClass): 'anon' | 'file' => (c === 'anonHot' || c === 'anonCold' ? 'anon' : 'file');
+export const isHot = (c: LruClass): boolean => c === 'anonHot' || c === 'fileHot';
+
 /** Of `k` pages taken from a pool of `total` holding `shared` shared ones, how many were shared (in proportion, rounded, feasible). */
 function sharedPart(k: number, shared: number, total: number): number {
   if (k <= 0 || shared === 0) return 0;
@@ -39,6 +46,8 @@ export class SimApp {
    */
   anonSharedRes = 0;
   anonSharedZram = 0;
+  /** Shared anon pages the kernel's reclaim demoted to the slower tier (a subset of anonColdSlow). */
+  anonSharedSlow = 0;
   /** Shared anon pages this life (constant while alive). */
   sharedAnonTotal = 0;
   fileHotRes = 0;
@@ -47,13 +56,31 @@ export class SimApp {
   fileColdOut = 0;
   /**
    * Pages demoted to the slower memory tier (device.tiers), by class: still mapped (counted
-   * in RSS, never refaulted) but out of RAM. Private pages only: move_pages(2) without
-   * MPOL_MF_MOVE_ALL leaves pages other processes map, so shared anon never goes there.
+   * in RSS, never refaulted) but out of RAM. The agent moves private pages only (move_pages(2)
+   * without MPOL_MF_MOVE_ALL leaves pages other processes map); the kernel's reclaim demotion
+   * moves shared anon too (anonSharedSlow), as its migration unmaps a folio everywhere.
    */
   anonHotSlow = 0;
   anonColdSlow = 0;
   fileHotSlow = 0;
   fileColdSlow = 0;
+  /**
+   * Of each class's resident pages, those on the active LRU list (the rest are inactive): a
+   * subset of anonHotRes, anonColdRes, fileHotRes, fileColdRes. Pages enter inactive (a new
+   * anon page too, since Linux 5.9) and are activated when reclaim finds them referenced a
+   * second time, or on a refault within the workingset distance (mm/workingset.c).
+   */
+  anonHotAct = 0;
+  anonColdAct = 0;
+  fileHotAct = 0;
+  fileColdAct = 0;
+  /**
+   * The workingset clock (MemoryModel's nonresident age) at which each class's pages now out
+   * were evicted, averaged over them: a refault's distance is the clock now minus this.
+   */
+  readonly evictedAt: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
+  /** Fractional carries of the LRU's proportional scans per class, so small batches are exact over time. */
+  readonly scanCarry: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
 
   /** Pending gradual allocations: pages still to allocate and pages per tick. */
   readonly pendingAllocations: { remaining: number; perTick: number }[] = [];
@@ -109,11 +136,12 @@ export class SimApp {
     this.anonColdRes = this.pagesAnon - this.anonHotRes;
     this.sharedAnonTotal = Math.min(this.anonColdRes, Math.round(this.pagesAnon * this.spec.sharedFraction));
     this.anonSharedRes = this.sharedAnonTotal;
-    this.anonSharedZram = 0;
+    this.anonSharedZram = this.anonSharedSlow = 0;
     this.fileHotRes = Math.round(this.pagesFile * this.spec.workingSet);
     this.fileColdRes = this.pagesFile - this.fileHotRes;
     this.anonHotZram = this.anonColdZram = this.fileHotOut = this.fileColdOut = 0;
     this.anonHotSlow = this.anonColdSlow = this.fileHotSlow = this.fileColdSlow = 0;
+    this.resetLru();
     return this.pagesAnon + this.pagesFile;
   }
 
@@ -123,9 +151,65 @@ export class SimApp {
     this.isForeground = false;
     this.pendingAllocations.length = 0;
     this.anonHotRes = this.anonHotZram = this.anonColdRes = this.anonColdZram = 0;
-    this.anonSharedRes = this.anonSharedZram = 0;
+    this.anonSharedRes = this.anonSharedZram = this.anonSharedSlow = 0;
     this.fileHotRes = this.fileHotOut = this.fileColdRes = this.fileColdOut = 0;
     this.anonHotSlow = this.anonColdSlow = this.fileHotSlow = this.fileColdSlow = 0;
+    this.resetLru();
+  }
+
+  /** A new life's pages are all on the inactive lists, never evicted. */
+  private resetLru(): void {
+    this.anonHotAct = this.anonColdAct = this.fileHotAct = this.fileColdAct = 0;
+    for (const c of LRU_CLASSES) this.evictedAt[c] = this.scanCarry[c] = 0;
+  }
+
+  /** Resident pages of a class. */
+  res(c: LruClass): number {
+    return c === 'anonHot' ? this.anonHotRes : c === 'anonCold' ? this.anonColdRes : c === 'fileHot' ? this.fileHotRes : this.fileColdRes;
+  }
+
+  /** Pages of a class on the active list. */
+  act(c: LruClass): number {
+    return c === 'anonHot' ? this.anonHotAct : c === 'anonCold' ? this.anonColdAct : c === 'fileHot' ? this.fileHotAct : this.fileColdAct;
+  }
+
+  /** Pages of a class out of RAM (anon in zram, file dropped). */
+  out(c: LruClass): number {
+    return c === 'anonHot' ? this.anonHotZram : c === 'anonCold' ? this.anonColdZram : c === 'fileHot' ? this.fileHotOut : this.fileColdOut;
+  }
+
+  /** Resident pages of a class on the inactive list. */
+  inactive(c: LruClass): number {
+    return this.res(c) - this.act(c);
+  }
+
+  /** Move up to `n` of a class's pages between the lists (n > 0 activates, n < 0 deactivates); returns pages moved. */
+  moveActive(c: LruClass, n: number): number {
+    const k = n >= 0 ? Math.min(n, this.inactive(c)) : -Math.min(-n, this.act(c));
+    if (c === 'anonHot') this.anonHotAct += k;
+    else if (c === 'anonCold') this.anonColdAct += k;
+    else if (c === 'fileHot') this.fileHotAct += k;
+    else this.fileColdAct += k;
+    return Math.abs(k);
+  }
+
+  /** Reclaim evicts up to `n` of a class's inactive pages at workingset clock `age`; returns pages evicted. */
+  evictInactive(c: LruClass, n: number, age: number): number {
+    const before = this.out(c);
+    const k = this.evict(kindOf(c), isHot(c), Math.min(n, this.inactive(c)));
+    if (k > 0) this.evictedAt[c] = (this.evictedAt[c] * before + age * k) / (before + k);
+    return k;
+  }
+
+  /**
+   * Pages leaving RAM other than from the inactive tail (pageout, a free, a drop, a demotion)
+   * take inactive pages first: a class keeps no more active pages than it has resident.
+   */
+  private clampActive(): void {
+    this.anonHotAct = Math.min(this.anonHotAct, this.anonHotRes);
+    this.anonColdAct = Math.min(this.anonColdAct, this.anonColdRes);
+    this.fileHotAct = Math.min(this.fileHotAct, this.fileHotRes);
+    this.fileColdAct = Math.min(this.fileColdAct, this.fileColdRes);
   }
 
   /** New anonymous pages, resident, joining the working set in the app's proportion. */
@@ -145,7 +229,7 @@ export class SimApp {
     };
     const coldZram = take(this.anonColdZram - this.anonSharedZram);
     this.anonColdZram -= coldZram;
-    const coldSlow = take(this.anonColdSlow);
+    const coldSlow = take(this.anonColdSlow - this.anonSharedSlow);
     this.anonColdSlow -= coldSlow;
     const coldRes = take(this.anonColdRes - this.anonSharedRes);
     this.anonColdRes -= coldRes;
@@ -155,6 +239,7 @@ export class SimApp {
     this.anonHotSlow -= hotSlow;
     const hotRes = take(this.anonHotRes);
     this.anonHotRes -= hotRes;
+    this.clampActive();
     return { resident: coldRes + hotRes, zram: coldZram + hotZram, slow: coldSlow + hotSlow };
   }
 
@@ -169,6 +254,7 @@ export class SimApp {
       this.anonHotRes -= hot;
       this.anonHotZram += hot;
     }
+    this.clampActive();
     return cold + hot;
   }
 
@@ -199,21 +285,17 @@ export class SimApp {
       this.fileHotRes -= fileHot;
       this.fileHotSlow += fileHot;
     }
+    this.clampActive();
     return { anon: anonCold + anonHot, file: fileCold + fileHot };
   }
 
-  /** Kernel demotion on reclaim (the LRU's view): up to `n` resident pages of one class to the slower tier; private anon only. */
+  /**
+   * Kernel demotion on reclaim (the LRU's view): up to `n` resident pages of one class to the
+   * slower tier, shared anon with the private — the kernel's migration unmaps a folio from
+   * every process (try_to_migrate). Returns pages moved.
+   */
   demoteClass(kind: 'anon' | 'file', hot: boolean, n: number): number {
-    if (kind === 'anon') {
-      const k = Math.max(0, Math.min(n, hot ? this.anonHotRes : this.anonColdRes - this.anonSharedRes));
-      if (hot) (this.anonHotRes -= k), (this.anonHotSlow += k);
-      else (this.anonColdRes -= k), (this.anonColdSlow += k);
-      return k;
-    }
-    const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
-    if (hot) (this.fileHotRes -= k), (this.fileHotSlow += k);
-    else (this.fileColdRes -= k), (this.fileColdSlow += k);
-    return k;
+    return this.takeOut(kind, hot, Math.max(0, n), 'slow');
   }
 
   /** Promotion (NUMA balancing, tiering mode): up to `n` of the working set's slow pages back to RAM; returns pages moved. */
@@ -229,22 +311,36 @@ export class SimApp {
 
   /** Take up to `n` resident pages of one class out of RAM (kswapd's view); returns pages taken. */
   evict(kind: 'anon' | 'file', hot: boolean, n: number): number {
+    return this.takeOut(kind, hot, n, 'out');
+  }
+
+  /**
+   * Move up to `n` resident pages of one class out of RAM: to zram or dropped (`out`), or to the
+   * slower tier (`slow`). The LRU does not tell shared from private: shared anon pages go in
+   * their proportion.
+   */
+  private takeOut(kind: 'anon' | 'file', hot: boolean, n: number, to: 'out' | 'slow'): number {
+    const slow = to === 'slow';
     if (kind === 'anon') {
       const k = Math.min(n, hot ? this.anonHotRes : this.anonColdRes);
-      if (hot) (this.anonHotRes -= k), (this.anonHotZram += k);
-      else {
-        // The LRU does not tell shared from private: shared pages go in their proportion.
+      if (hot) {
+        this.anonHotRes -= k;
+        if (slow) this.anonHotSlow += k;
+        else this.anonHotZram += k;
+      } else {
         const sh = sharedPart(k, this.anonSharedRes, this.anonColdRes);
         this.anonSharedRes -= sh;
-        this.anonSharedZram += sh;
         this.anonColdRes -= k;
-        this.anonColdZram += k;
+        if (slow) (this.anonSharedSlow += sh), (this.anonColdSlow += k);
+        else (this.anonSharedZram += sh), (this.anonColdZram += k);
       }
+      this.clampActive();
       return k;
     }
     const k = Math.min(n, hot ? this.fileHotRes : this.fileColdRes);
-    if (hot) (this.fileHotRes -= k), (this.fileHotOut += k);
-    else (this.fileColdRes -= k), (this.fileColdOut += k);
+    if (hot) (this.fileHotRes -= k), slow ? (this.fileHotSlow += k) : (this.fileHotOut += k);
+    else (this.fileColdRes -= k), slow ? (this.fileColdSlow += k) : (this.fileColdOut += k);
+    this.clampActive();
     return k;
   }
 
@@ -259,6 +355,7 @@ export class SimApp {
       this.fileHotRes -= hot;
       this.fileHotOut += hot;
     }
+    this.clampActive();
     return cold + hot;
   }
 
@@ -272,31 +369,25 @@ export class SimApp {
     return { anon, file };
   }
 
-  /** Bring pages back: hot ones first (they are what the app touches), or with `coldOnly` only cold ones. */
-  faultIn(anon: number, file: number, coldOnly = false): void {
-    if (coldOnly) {
-      const a = Math.min(anon, this.anonColdZram);
-      const f = Math.min(file, this.fileColdOut);
-      this.moveSharedIn(a);
-      this.anonColdZram -= a;
-      this.anonColdRes += a;
-      this.fileColdOut -= f;
-      this.fileColdRes += f;
-      return;
-    }
-    const anonHot = Math.min(anon, this.anonHotZram);
+  /**
+   * Bring pages back, onto the inactive lists: hot ones first (they are what the app touches),
+   * or with `coldOnly` only cold ones. Returns how many came back per class.
+   */
+  faultIn(anon: number, file: number, coldOnly = false): Record<LruClass, number> {
+    const anonHot = coldOnly ? 0 : Math.min(anon, this.anonHotZram);
     this.anonHotZram -= anonHot;
     this.anonHotRes += anonHot;
     const anonCold = Math.min(anon - anonHot, this.anonColdZram);
     this.moveSharedIn(anonCold);
     this.anonColdZram -= anonCold;
     this.anonColdRes += anonCold;
-    const fileHot = Math.min(file, this.fileHotOut);
+    const fileHot = coldOnly ? 0 : Math.min(file, this.fileHotOut);
     this.fileHotOut -= fileHot;
     this.fileHotRes += fileHot;
     const fileCold = Math.min(file - fileHot, this.fileColdOut);
     this.fileColdOut -= fileCold;
     this.fileColdRes += fileCold;
+    return { anonHot, anonCold, fileHot, fileCold };
   }
 
   /** `k` cold anon pages come back from zram: the shared among them in their proportion. */

@@ -130,7 +130,7 @@ export class SimHost implements Host {
   private step(): void {
     const now = this.now();
     const dt = this.tickMs;
-    this.memory.beginTick(dt);
+    this.memory.beginTick(dt, now);
     const timeline = this.scenario.timeline;
     while (this.stepIndex < timeline.length && timeline[this.stepIndex].at + this.loopOffset <= now) {
       this.apply(timeline[this.stepIndex++], now);
@@ -557,15 +557,18 @@ export class SimHost implements Host {
   invariantViolations(): string[] {
     const out: string[] = [];
     for (const a of this.apps) {
-      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'anonSharedRes', 'anonSharedZram', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut', 'anonHotSlow', 'anonColdSlow', 'fileHotSlow', 'fileColdSlow'] as const;
+      const fields = ['anonHotRes', 'anonHotZram', 'anonColdRes', 'anonColdZram', 'anonSharedRes', 'anonSharedZram', 'anonSharedSlow', 'fileHotRes', 'fileHotOut', 'fileColdRes', 'fileColdOut', 'anonHotSlow', 'anonColdSlow', 'fileHotSlow', 'fileColdSlow', 'anonHotAct', 'anonColdAct', 'fileHotAct', 'fileColdAct'] as const;
       for (const f of fields) {
         if (!Number.isInteger(a[f]) || a[f] < 0) out.push(`${a.id}.${f} = ${a[f]}`);
       }
       if (a.alive && a.fileTotal !== a.pagesFile) out.push(`${a.id}: file resident + dropped = ${a.fileTotal}, expected ${a.pagesFile}`);
       if (!a.alive && a.resident + a.zramPages + a.slowPages !== 0) out.push(`${a.id}: dead but holds pages`);
+      // Active pages are a subset of each class's resident ones.
+      if (a.anonHotAct > a.anonHotRes || a.anonColdAct > a.anonColdRes || a.fileHotAct > a.fileHotRes || a.fileColdAct > a.fileColdRes) out.push(`${a.id}: more active pages than resident`);
       // Shared anon pages are a subset of the cold ones, and only kswapd and faults move them.
-      if (a.anonSharedRes > a.anonColdRes || a.anonSharedZram > a.anonColdZram) out.push(`${a.id}: shared anon pages exceed the cold ones`);
-      if (a.alive && a.anonSharedRes + a.anonSharedZram !== a.sharedAnonTotal) out.push(`${a.id}: shared resident + zram = ${a.anonSharedRes + a.anonSharedZram}, expected ${a.sharedAnonTotal}`);
+      if (a.anonSharedRes > a.anonColdRes || a.anonSharedZram > a.anonColdZram || a.anonSharedSlow > a.anonColdSlow) out.push(`${a.id}: shared anon pages exceed the cold ones`);
+      const shared = a.anonSharedRes + a.anonSharedZram + a.anonSharedSlow;
+      if (a.alive && shared !== a.sharedAnonTotal) out.push(`${a.id}: shared resident + zram + slow = ${shared}, expected ${a.sharedAnonTotal}`);
     }
     if (this.memory.zramStoredPages > this.memory.zramCapacityPages) {
       out.push(`zram holds ${this.memory.zramStoredPages} pages, capacity ${this.memory.zramCapacityPages}`);

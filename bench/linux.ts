@@ -146,7 +146,12 @@ function cpuTicks(pid: number): number {
  */
 const IDLE_WARMUP_MS = 10_000;
 const IDLE_MEASURE_MS = 60_000;
-async function idleCost(): Promise<{ cpuPct: number; rssMiB: number; seconds: number }> {
+/** The machine's memory stall so far (PSI some total, µs): pressure during the idle window makes the agent scan fast, so it is reported beside the cost. */
+function psiSomeTotalUs(): number {
+  return Number(/^some .* total=(\d+)/m.exec(readFileSync('/proc/pressure/memory', 'utf8'))?.[1] ?? 0);
+}
+
+async function idleCost(): Promise<{ cpuPct: number; rssMiB: number; rssMB: number; seconds: number; memoryStallMsDuring: number }> {
   const sleepers: ChildProcess[] = [];
   let agent: ChildProcess | null = null;
   try {
@@ -157,11 +162,13 @@ async function idleCost(): Promise<{ cpuPct: number; rssMiB: number; seconds: nu
     const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
     const t0 = performance.now();
     const ticks0 = cpuTicks(pid);
+    const stall0 = psiSomeTotalUs();
     await sleep(IDLE_MEASURE_MS);
     const ticks = cpuTicks(pid) - ticks0;
+    const memoryStallMsDuring = Math.round((psiSomeTotalUs() - stall0) / 1000);
     const seconds = (performance.now() - t0) / 1000;
-    const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-    return { cpuPct: Math.round((ticks / hz / seconds) * 100 * 100) / 100, rssMiB: Math.round(rss), seconds: Math.round(seconds) };
+    const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    return { cpuPct: Math.round((ticks / hz / seconds) * 100 * 100) / 100, rssMiB: Math.round(rssKiB / 1024), rssMB: Math.round((rssKiB * 1024) / 1e6), seconds: Math.round(seconds), memoryStallMsDuring };
   } finally {
     agent?.kill('SIGKILL');
     for (const s of sleepers) s.kill('SIGKILL');

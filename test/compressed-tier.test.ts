@@ -1,22 +1,16 @@
 // The compressed tier's discovery (host/linux/compressed-tier.ts) on /sys and /proc trees
 // written to a temporary folder — zram as swap, zswap in front of a swap file, none with and
 // without disk swap — and on this machine's real files.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseSwaps, parseZswapSettings, readCompressedTier, readZswapParameters } from '../host/linux/compressed-tier';
+import { useFakeTree } from './helpers/fake-tree';
 
-let root: string;
-beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'reclaimd-ctier-'))));
-afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-function put(path: string, text: string): void {
-  mkdirSync(dirname(join(root, path)), { recursive: true });
-  writeFileSync(join(root, path), text);
-}
+const tree = useFakeTree('ctier');
+const put = tree.put;
 
 const HEADER = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
-const read = () => readCompressedTier(join(root, 'sys'), join(root, 'proc'));
+const read = () => readCompressedTier(join(tree.root(), 'sys'), join(tree.root(), 'proc'));
 
 function machine({ swaps = '', zswap = 'N', zram = true } = {}): void {
   put('proc/swaps', HEADER + swaps);
@@ -45,7 +39,7 @@ describe('compressed tier discovery', () => {
 
   it('reads zswap\'s parameters as found, and says which one it cannot read', () => {
     machine();
-    const raw = readZswapParameters(join(root, 'sys/module/zswap/parameters'))!;
+    const raw = readZswapParameters(join(tree.root(), 'sys/module/zswap/parameters'))!;
     expect(raw).toEqual({ accept_threshold_percent: '90', compressor: 'lzo', enabled: 'N', max_pool_percent: '20', shrinker_enabled: 'N' });
     expect(parseZswapSettings(raw)).toEqual({ enabled: false, compressor: 'lzo', maxPoolPercent: 20, acceptThresholdPercent: 90, shrinkerEnabled: false });
     // An older kernel (before 5.13) has neither accept_threshold_percent nor shrinker_enabled.
@@ -53,7 +47,7 @@ describe('compressed tier discovery', () => {
     expect(() => parseZswapSettings({ ...raw, enabled: 'maybe' }, 'p')).toThrow('p/enabled: expected Y or N, got "maybe"');
     expect(() => parseZswapSettings({ ...raw, max_pool_percent: '120' }, 'p')).toThrow('p/max_pool_percent: expected a percentage, got "120"');
     expect(() => parseZswapSettings({ enabled: 'Y' }, 'p')).toThrow('p: no compressor parameter (found: enabled)');
-    expect(readZswapParameters(join(root, 'nowhere'))).toBeNull();
+    expect(readZswapParameters(join(tree.root(), 'nowhere'))).toBeNull();
   });
 
   it('zram as swap is the tier', () => {

@@ -1,19 +1,13 @@
 // Tier discovery from sysfs (host/linux/memory-tiers.ts) on a two-node tree written to a
 // temporary folder, as a machine with a CXL expander shows it: node1 has memory and no CPUs,
 // in a slower memory tier. (This machine has one node; test/linux/demote.test.ts reads it.)
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseNodeList, readMemoryTiering } from '../host/linux/memory-tiers';
+import { useFakeTree } from './helpers/fake-tree';
 
-let root: string;
-beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'reclaimd-tiers-'))));
-afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-function put(path: string, text: string): void {
-  mkdirSync(dirname(join(root, path)), { recursive: true });
-  writeFileSync(join(root, path), text);
-}
+const tree = useFakeTree('tiers');
+const put = tree.put;
 
 function twoNodes({ tiers = true, hmat = false } = {}): void {
   put('sys/devices/system/node/has_cpu', '0\n');
@@ -38,7 +32,7 @@ describe('memory tier discovery', () => {
 
   it('finds the CPU-less node in the slower tier, with its free memory and SLIT-estimated latency', () => {
     twoNodes();
-    const t = readMemoryTiering(join(root, 'sys'), join(root, 'proc'));
+    const t = readMemoryTiering(join(tree.root(), 'sys'), join(tree.root(), 'proc'));
     expect(t.tiers).toEqual([{ name: 'memory_tier4', nodes: [0] }, { name: 'memory_tier22', nodes: [1] }]);
     expect([t.demotionEnabled, t.numaBalancing, t.unavailable]).toEqual([true, 2, null]);
     // Distance 20 from the CPU node: twice local DRAM's ~100 ns.
@@ -47,21 +41,21 @@ describe('memory tier discovery', () => {
 
   it('prefers the firmware\'s HMAT latency; without memory tiers (before 6.1), CPU-less nodes are the slower ones', () => {
     twoNodes({ tiers: false, hmat: true });
-    const t = readMemoryTiering(join(root, 'sys'), join(root, 'proc'));
+    const t = readMemoryTiering(join(tree.root(), 'sys'), join(tree.root(), 'proc'));
     expect(t.tiers).toEqual([]);
     expect(t.slower.map((s) => [s.name, s.accessLatencyNs])).toEqual([['node1', 265]]);
   });
 
   it('says why demote has nowhere to go: two nodes in one tier (a two-socket server), or one node', () => {
     twoNodes();
-    rmSync(join(root, 'sys/devices/virtual/memory_tiering/memory_tier22'), { recursive: true });
+    rmSync(join(tree.root(), 'sys/devices/virtual/memory_tiering/memory_tier22'), { recursive: true });
     put('sys/devices/virtual/memory_tiering/memory_tier4/nodelist', '0-1\n');
     put('sys/devices/system/node/has_cpu', '0-1\n');
-    expect(readMemoryTiering(join(root, 'sys'), join(root, 'proc')).unavailable).toBe('its memory nodes (node0, node1) are all in memory_tier4, the fastest tier: none is slower to demote to');
-    rmSync(join(root, 'sys/devices/system/node/node1'), { recursive: true });
-    const one = readMemoryTiering(join(root, 'sys'), join(root, 'proc'));
+    expect(readMemoryTiering(join(tree.root(), 'sys'), join(tree.root(), 'proc')).unavailable).toBe('its memory nodes (node0, node1) are all in memory_tier4, the fastest tier: none is slower to demote to');
+    rmSync(join(tree.root(), 'sys/devices/system/node/node1'), { recursive: true });
+    const one = readMemoryTiering(join(tree.root(), 'sys'), join(tree.root(), 'proc'));
     expect(one.unavailable).toBe('this machine has one NUMA node with memory (node0): there is no slower memory tier to demote to');
-    rmSync(join(root, 'sys/kernel'), { recursive: true });
-    expect(readMemoryTiering(join(root, 'sys'), join(root, 'proc')).demotionEnabled).toBeNull();
+    rmSync(join(tree.root(), 'sys/kernel'), { recursive: true });
+    expect(readMemoryTiering(join(tree.root(), 'sys'), join(tree.root(), 'proc')).demotionEnabled).toBeNull();
   });
 });

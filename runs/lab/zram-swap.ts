@@ -52,8 +52,30 @@ interface Journal {
   before: ZramState;
 }
 
-function ownerAlive(pid: number): boolean {
+/** Whether a journal's owner is another process still alive (then its setup is not stale). */
+export function ownerAlive(pid: number): boolean {
   return pid !== process.pid && existsSync(`/proc/${pid}`);
+}
+
+/**
+ * Swap off for `device` if it is on. swapoff can fail transiently (ENOMEM while pages are
+ * charged to a dying memcg): retried before giving up, because a failed swapoff is exactly
+ * what leaves swap on for good. Used for zram0 and the lab's zswap swap file alike.
+ */
+export function swapOff(device: string): void {
+  if (!swapDevices().some((s) => s.name === device)) return;
+  let lastError: unknown = null;
+  for (let i = 0; i < 5; i++) {
+    try {
+      run('swapoff', [device]);
+      return;
+    } catch (err) {
+      lastError = err;
+      execFileSync('sleep', ['0.5']);
+    }
+  }
+  const e = lastError as { stderr?: Buffer; message: string };
+  throw new Error(`cannot turn swap off on ${device}: ${(e.stderr?.toString().trim() || e.message).split('\n')[0]}`);
 }
 
 /**
@@ -61,22 +83,7 @@ function ownerAlive(pid: number): boolean {
  * old priority when it was a chosen one; the kernel numbers automatic ones itself).
  */
 export function setZram(state: ZramState): void {
-  if (swapDevices().some((s) => s.name === DEV)) {
-    // swapoff can fail transiently (ENOMEM while pages are charged to a dying memcg): retry
-    // before giving up, because a failed swapoff is exactly what leaves swap on for good.
-    let lastError: unknown = null;
-    for (let i = 0; i < 5; i++) {
-      try {
-        run('swapoff', [DEV]);
-        lastError = null;
-        break;
-      } catch (err) {
-        lastError = err;
-        execFileSync('sleep', ['0.5']);
-      }
-    }
-    if (lastError) throw new Error(`cannot turn zram0 swap off: ${(lastError as Error).message.split('\n')[0]}`);
-  }
+  swapOff(DEV);
   writeFileSync(`${SYS}/reset`, '1');
   if (readZram()!.algorithm !== state.algorithm) writeFileSync(`${SYS}/comp_algorithm`, state.algorithm);
   if (state.disksize > 0) writeFileSync(`${SYS}/disksize`, String(state.disksize));

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readZswapParameters } from '../../host/linux/compressed-tier';
-import { swapDevices } from './zram-swap';
+import { ownerAlive, swapOff } from './zram-swap';
 
 export const ZSWAP_PARAMS = '/sys/module/zswap/parameters';
 /** Written before anything changes, removed after the restore (as zram-swap's ZRAM_JOURNAL; /run is emptied at boot, as zswap's parameters and swap are). */
@@ -50,25 +50,9 @@ export function setZswapParameters(before: Record<string, string>): void {
   for (const name of names) if (now[name] !== before[name]) writeFileSync(`${ZSWAP_PARAMS}/${name}`, before[name]);
 }
 
-/**
- * Swap off for `file` (retried: swapoff fails transiently with ENOMEM while pages are charged
- * to a dying memcg, and a failed swapoff is what leaves swap on for good), then the file gone.
- */
+/** Swap off for the lab's swap file (retried: see swapOff), then the file and its folder gone. */
 export function removeSwapFile(file: string, dir: string): void {
-  if (swapDevices().some((s) => s.name === file)) {
-    let lastError: unknown = null;
-    for (let i = 0; i < 5; i++) {
-      try {
-        run('swapoff', [file]);
-        lastError = null;
-        break;
-      } catch (err) {
-        lastError = err;
-        execFileSync('sleep', ['0.5']);
-      }
-    }
-    if (lastError) throw new Error(`cannot turn swap off on ${file}: ${firstLine(lastError)}`);
-  }
+  swapOff(file);
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -104,7 +88,7 @@ export function recoverStaleZswap(): string | null {
   } catch (err) {
     return `ignored an unreadable ${ZSWAP_JOURNAL} (${(err as Error).message})`;
   }
-  if (journal.ownerPid === process.pid || existsSync(`/proc/${journal.ownerPid}`)) return null;
+  if (journal.ownerPid === process.pid || ownerAlive(journal.ownerPid)) return null;
   restoreFrom(journal);
   rmSync(ZSWAP_JOURNAL, { force: true });
   return `restored zswap as it was before pid ${journal.ownerPid}, which died without restoring it (swap file ${journal.file} off and removed, enabled ${journal.before.enabled}, compressor ${journal.before.compressor})`;

@@ -157,7 +157,7 @@ export class LinuxHost implements Host {
       // The reaction thread only pages out (process_madvise): a demote waits for the engine.
       actions.filter((a): a is ReclaimAction => a.type === 'reclaim' && a.kind !== 'demote' && !a.dryRun && !foreground.has(a.pid)).slice(0, CANDIDATES_PER_SLOT),
     );
-    const seq = reaction.plan.write(slots.map((actions) => actions.map((a) => ({ pid: a.pid, startTime: a.startTime, kind: a.kind, mode: a.mode, budgetBytes: a.requestedBytes }))));
+    const seq = reaction.writePlan(slots.map((actions) => actions.map((a) => ({ pid: a.pid, startTime: a.startTime, kind: a.kind, mode: a.mode, budgetBytes: a.requestedBytes }))));
     this.plans.set(seq, slots);
     for (const old of this.plans.keys()) if (this.plans.size > PLANS_KEPT) this.plans.delete(old);
   }

@@ -4,7 +4,7 @@ import type { ActionResult, ReclaimKind, ReclaimMode } from '../../policy-engine
 import { ERRNO, errnoName, IOV_MAX, libc, MADV_COLD, MADV_PAGEOUT, POLLIN, type Libc } from './libc';
 import { procReclaimAvailable, reclaimThroughProcFile } from './kernel-reclaim-files';
 import { filePages } from './pagemap';
-import { PF_EXITING, PF_KTHREAD, readMemory, readMemoryAndExit, readStartTime, readStat, readTgid, readVmas, type Vma } from './procfs';
+import { PF_EXITING, PF_KTHREAD, readMemory, readMemoryAndExit, readStartTime, readStat, readTgid, readVmas } from './procfs';
 
 export interface ReclaimRequest {
   pid: number;
@@ -44,6 +44,8 @@ export interface ReclaimResult {
   calls: number;
   /** Epoch ms (performance.timeOrigin + now) of the first process_madvise, or null if none was made. */
   firstCallAtMs: number | null;
+  /** How long before this reclaim its ranges were read (the reaction thread reads ahead); null when the reclaim read them itself. */
+  rangesReadAheadMs: number | null;
 }
 
 export const CAP_HINT = 'process_madvise needs CAP_SYS_NICE over the target (run as root, or grant the agent cap_sys_nice+ep)';
@@ -124,36 +126,74 @@ function iovecChunks(all: readonly [bigint, bigint][], budgetBytes: number): Buf
 }
 
 /**
- * The ranges to advise for a kind, and what is left out. MAP_SHARED anonymous mappings
- * (shmem, memfd, SysV: a browser's shared buffers) are skipped in anon and all modes —
- * their pages are typically mapped by another process as well, which the kernel's pageout
- * skips, and are RssShmem, not RssAnon. File mode looks at each page (see pagemap.ts): a
- * MAP_SHARED file that only this process maps is still paged out, as the kernel would.
+ * What /proc says to advise for one process and kind, and what is left out: read just before a
+ * reclaim, or ahead of it (the reaction thread reads its planned targets' ranges between
+ * events, so the first system call after a wake-up is the process_madvise itself — reading
+ * /proc/PID/maps and pagemap takes the target's mmap lock, and under thrashing that read was
+ * measured at up to 46 ms, see README's reaction path).
  */
-function rangesFor(pid: number, vmas: readonly Vma[], kind: ReclaimKind, pageSize: number, rssShmemBytes: number): { ranges: [bigint, bigint][]; sharedSkippedBytes: number; writtenSkippedBytes: number; note: string } {
+export interface ReclaimRanges {
+  pid: number;
+  startTime: number;
+  kind: Exclude<ReclaimKind, 'demote'>;
+  ranges: [bigint, bigint][];
+  /** File mode: resident page-cache bytes also mapped by another process (pagemap). */
+  sharedFileBytes: number;
+  /** File mode: bytes written into private file mappings (anonymous copies). */
+  writtenSkippedBytes: number;
+  /** Anon and all modes: a MAP_SHARED anonymous mapping was left out (its RssShmem is reported as skipped). */
+  sharedAnonSkipped: boolean;
+  /** Anything the caller should know about how the ranges were found. */
+  note: string;
+  /** performance.timeOrigin + now() when /proc was read. */
+  readAtMs: number;
+}
+
+/**
+ * The ranges to advise for a kind, or null when /proc/PID/maps cannot be read (gone, or no
+ * ptrace read access). MAP_SHARED anonymous mappings (shmem, memfd, SysV: a browser's shared
+ * buffers) are skipped in anon and all modes — their pages are typically mapped by another
+ * process as well, which the kernel's pageout skips, and are RssShmem, not RssAnon. File mode
+ * looks at each page (see pagemap.ts): a MAP_SHARED file that only this process maps is still
+ * paged out, as the kernel would.
+ */
+export function readReclaimRanges(pid: number, startTime: number, kind: ReclaimRanges['kind'], pageSize: number): ReclaimRanges | null {
+  const vmas = readVmas(pid);
+  if (!vmas) return null;
+  const base = { pid, startTime, kind, sharedFileBytes: 0, writtenSkippedBytes: 0, sharedAnonSkipped: false, note: '', readAtMs: performance.timeOrigin + performance.now() };
   if (kind === 'file') {
     const files = vmas.filter((v) => v.kind === 'file');
     const pages = filePages(pid, files, pageSize);
-    if (pages) return { ranges: pages.ranges, sharedSkippedBytes: pages.sharedBytes, writtenSkippedBytes: pages.writtenBytes, note: '' };
+    if (pages) return { ...base, ranges: pages.ranges, sharedFileBytes: pages.sharedBytes, writtenSkippedBytes: pages.writtenBytes };
     // Without pagemap the mappings go whole, as before: the kernel still skips shared pages.
-    return { ranges: files.map((v) => [v.start, v.end - v.start]), sharedSkippedBytes: 0, writtenSkippedBytes: 0, note: `; /proc/${pid}/pagemap unreadable: shared and written pages not told apart` };
+    return { ...base, ranges: files.map((v) => [v.start, v.end - v.start]), note: `; /proc/${pid}/pagemap unreadable: shared and written pages not told apart` };
   }
   const ranges: [bigint, bigint][] = [];
-  let skippedShared = false;
+  let sharedAnonSkipped = false;
   for (const v of vmas) {
     if (kind !== 'all' && v.kind !== kind) continue;
-    if (v.kind === 'anon' && v.shared) skippedShared = true;
+    if (v.kind === 'anon' && v.shared) sharedAnonSkipped = true;
     else ranges.push([v.start, v.end - v.start]);
   }
-  return { ranges, sharedSkippedBytes: skippedShared ? rssShmemBytes : 0, writtenSkippedBytes: 0, note: '' };
+  return { ...base, ranges, sharedAnonSkipped };
 }
+
+/**
+ * How old a reading of a process's ranges may be and still be sent in place of a new one. A
+ * stale reading costs little: a mapping made since is not advised (it is new, so hot), one
+ * unmapped since fails and the rest are sent one by one (below). Three calm scans (10 s each,
+ * scan-rate.ts): the plan it serves is from a scan up to that old anyway.
+ */
+export const RANGES_MAX_AGE_MS = 30_000;
 
 /**
  * Reclaim one process's pages: pidfd_open pins the process (and the start time is checked
  * again after, so a reused pid is refused), then process_madvise(MADV_PAGEOUT or
  * MADV_COLD) over its VMAs of the wanted kind. Every failure is a result, never a throw.
+ * `ahead`: the ranges read ahead for this process and kind, used in place of a new read when
+ * they are its own and no older than RANGES_MAX_AGE_MS.
  */
-export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
+export function reclaimProcess(req: ReclaimRequest, ahead: ReclaimRanges | null = null): ReclaimResult {
   const t0 = performance.now();
   const done = (result: ReclaimResult['result'], message: string, extra: Partial<ReclaimResult> = {}): ReclaimResult => ({
     result,
@@ -167,6 +207,7 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
     writtenSkippedBytes: 0,
     calls: 0,
     firstCallAtMs: null,
+    rangesReadAheadMs: null,
     ...extra,
     durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
   });
@@ -208,8 +249,10 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
     if (startNow === null) return done('gone', `process ${req.pid} exited`);
     if (startNow !== req.startTime) return done('refused', `pid ${req.pid} was reused (start time ${startNow}, expected ${req.startTime})`);
     const first = readMemoryAndExit(req.pid);
-    const vmas = readVmas(req.pid);
-    if (!first || !vmas) {
+    const readAtMs = performance.timeOrigin + performance.now();
+    const usable = ahead && ahead.pid === req.pid && ahead.startTime === req.startTime && ahead.kind === req.kind && readAtMs - ahead.readAtMs <= RANGES_MAX_AGE_MS;
+    const plan = usable ? ahead : first ? readReclaimRanges(req.pid, req.startTime, req.kind, c.pageSize) : null;
+    if (!first || !plan) {
       // Still there but unreadable: /proc/PID/maps needs ptrace read access to the target.
       if (readStartTime(req.pid) === req.startTime) return done('denied', `cannot read /proc/${req.pid}/maps — ${CAP_HINT}, and ptrace read access to the target`);
       return done('gone', `process ${req.pid} exited`);
@@ -218,8 +261,8 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
     const gone = exitReason(c, fd, req.pid, req.startTime, first.exiting);
     if (gone) return done('gone', `process ${req.pid} ${gone}`);
     const before = first.memory;
-    const plan = rangesFor(req.pid, vmas, req.kind, c.pageSize, before.rssShmemBytes);
-    const skipped = { sharedSkippedBytes: plan.sharedSkippedBytes, writtenSkippedBytes: plan.writtenSkippedBytes };
+    const sharedSkippedBytes = plan.kind === 'file' ? plan.sharedFileBytes : plan.sharedAnonSkipped ? before.rssShmemBytes : 0;
+    const skipped = { sharedSkippedBytes, writtenSkippedBytes: plan.writtenSkippedBytes, rangesReadAheadMs: usable ? Math.round((readAtMs - plan.readAtMs) * 1000) / 1000 : null };
     const advice = req.mode === 'cold' ? MADV_COLD : MADV_PAGEOUT;
     let advised = 0;
     let calls = 0;
@@ -255,7 +298,7 @@ export function reclaimProcess(req: ReclaimRequest): ReclaimResult {
     const file = Math.max(0, before.rssFileBytes - after.rssFileBytes);
     const mib = (b: number) => (b / 1048576).toFixed(1);
     const left = [
-      plan.sharedSkippedBytes > 0 ? `left ${mib(plan.sharedSkippedBytes)} MiB shared with other processes` : '',
+      sharedSkippedBytes > 0 ? `left ${mib(sharedSkippedBytes)} MiB shared with other processes` : '',
       plan.writtenSkippedBytes > 0 ? `left ${mib(plan.writtenSkippedBytes)} MiB written into private file mappings (anonymous copies)` : '',
     ].filter(Boolean);
     const message = `${req.mode === 'cold' ? 'deactivated' : 'paged out'} ${req.kind} pages: advised ${mib(advised)} MiB; anon −${mib(anon)} MiB, file −${mib(file)} MiB, swap +${mib(Math.max(0, after.swapBytes - before.swapBytes))} MiB`;

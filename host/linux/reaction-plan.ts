@@ -43,9 +43,11 @@ export interface ReactionCounts {
   candidatesGone: number;
   /** Reclaimed here, first call before the main thread heard of it. */
   answered: number;
+  /** Of `answered`, those whose target's /proc ranges were read ahead (ranges-ahead.ts): not a fate, a subset. */
+  answeredReadAhead: number;
 }
 
-export const NO_REACTION_COUNTS: ReactionCounts = { heard: 0, throttled: 0, notArmed: 0, slotEmpty: 0, candidatesBusy: 0, candidatesGone: 0, answered: 0 };
+export const NO_REACTION_COUNTS: ReactionCounts = { heard: 0, throttled: 0, notArmed: 0, slotEmpty: 0, candidatesBusy: 0, candidatesGone: 0, answered: 0, answeredReadAhead: 0 };
 
 /**
  * Processes the reaction thread acted on lately, skipped by the next events until the main
@@ -137,6 +139,17 @@ export class ReactionPlan {
     if (Atomics.load(this.control, ARMED) !== 1) return null;
     const taken = this.read(slot);
     return taken.candidates.length > 0 ? taken : null;
+  }
+
+  /** The plan's sequence number now (even when stable): the reaction thread reads ahead for each new one. */
+  get seq(): number {
+    return Atomics.load(this.control, SEQ);
+  }
+
+  /** Every slot's candidates of the armed plan, in slot order (none when disarmed). */
+  everyCandidate(): PlannedReclaim[] {
+    if (!this.armed) return [];
+    return REACTION_SLOTS.flatMap((_, slot) => this.read(slot).candidates);
   }
 
   /** One slot's candidates under the seqlock. */

@@ -29,6 +29,7 @@ export class ReactionThread {
   private readonly worker: Channel<ReactionProtocol>;
   private readonly wakeFd: number;
   private stopping: Promise<void> | null = null;
+  private wakeFdClosed = false;
 
   constructor(options: ReactionThreadOptions) {
     const { fd, errno } = libc().eventfd(EFD_NONBLOCK | EFD_CLOEXEC);
@@ -52,21 +53,39 @@ export class ReactionThread {
     });
   }
 
+  /**
+   * Write a new plan and wake the thread, which reads the new targets' /proc ranges ahead
+   * (ranges-ahead.ts) before the next event needs them; it would otherwise sleep in poll()
+   * until that event.
+   */
+  writePlan(slots: Parameters<ReactionPlan['write']>[0]): number {
+    const seq = this.plan.write(slots);
+    this.wake();
+    return seq;
+  }
+
+  private wake(): void {
+    // After a stop the descriptor's number may belong to another file.
+    if (this.wakeFdClosed) return;
+    const one = Buffer.alloc(8);
+    one.writeBigUInt64LE(1n);
+    try {
+      writeSync(this.wakeFd, one);
+    } catch {
+      /* the counter is full (or the thread stopped): poll() is awake anyway */
+    }
+  }
+
   /** Stop the thread (it closes the kernel descriptors it owns), then close the wake eventfd. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.plan.disarm();
       this.plan.stop();
-      const wake = Buffer.alloc(8);
-      wake.writeBigUInt64LE(1n);
-      try {
-        writeSync(this.wakeFd, wake);
-      } catch {
-        /* the counter is full: poll() is awake anyway */
-      }
+      this.wake();
       const timer = setTimeout(() => void this.worker.close(), STOP_GRACE_MS);
       await this.worker.exited;
       clearTimeout(timer);
+      this.wakeFdClosed = true;
       closeSync(this.wakeFd);
     })();
     return this.stopping;

@@ -11,6 +11,7 @@ import { libc } from './libc';
 import { refusal, reclaimProcess, type ReclaimResult } from './process-reclaim';
 import { closeWatches, fillPollfds, openWatches, RANK, readEvents, type KernelEvent, type PressureSourceOptions } from './pressure-sources';
 import { NO_REACTION_COUNTS, ReactionPlan, RecentlyTaken, slotOf, type PlannedReclaim, type ReactionCounts } from './reaction-plan';
+import { RangesAhead } from './ranges-ahead';
 import { raiseThreadPriority, type ThreadPriority } from './realtime';
 
 export interface ReactionWorkerData {
@@ -66,13 +67,26 @@ function run(): void {
   let id = 0;
   const counts: ReactionCounts = { ...NO_REACTION_COUNTS };
   const recent = new RecentlyTaken();
+  const ahead = new RangesAhead(c.pageSize);
+  let aheadOfSeq = -1;
   try {
     while (!plan.stopped) {
+      // A new plan (the main thread wakes us when it writes one): read its targets' ranges,
+      // one target per turn, each turn polling first without waiting, so an event never waits
+      // for more than one target's read.
+      if (plan.seq !== aheadOfSeq) {
+        aheadOfSeq = plan.seq;
+        ahead.plan(plan.everyCandidate());
+      }
       const count = fillPollfds(watches.list, pollfds, [data.wakeFd]);
-      const { n } = c.poll(pollfds, count, POLL_TIMEOUT_MS);
+      const { n } = c.poll(pollfds, count, ahead.pending ? 0 : POLL_TIMEOUT_MS);
       const wokeAtMs = performance.timeOrigin + performance.now();
       if (plan.stopped) break;
-      if (n <= 0) continue; // timeout, or EINTR
+      if (n <= 0) {
+        // Nothing came (or EINTR): the time is the read-ahead's.
+        if (ahead.pending) ahead.readNext();
+        continue;
+      }
       if (pollfds.readInt16LE(8 * watches.list.length + 6) !== 0) drain(data.wakeFd, wakeCounter);
       // The highest level first: it is the one that gets the planned reaction.
       const events = readEvents(watches.list, pollfds).sort((a, b) => RANK[b.level] - RANK[a.level]);
@@ -104,7 +118,8 @@ function run(): void {
         port.emit('event', { id: eventId, event, reaction, counts: { ...counts } });
         if (!reaction) continue;
         const { reclaim } = reaction;
-        const result = reclaimProcess({ pid: reclaim.pid, startTime: reclaim.startTime, kind: reclaim.kind, mode: reclaim.mode, budgetBytes: reclaim.budgetBytes, protectedPids: data.protectedPids });
+        const result = reclaimProcess({ pid: reclaim.pid, startTime: reclaim.startTime, kind: reclaim.kind, mode: reclaim.mode, budgetBytes: reclaim.budgetBytes, protectedPids: data.protectedPids }, ahead.get(reclaim));
+        if (result.rangesReadAheadMs !== null) counts.answeredReadAhead++;
         port.emit('reacted', { id: eventId, result });
       }
     }

@@ -62,6 +62,9 @@ d('the reaction thread on the real kernel', () => {
     const c = host.reactionCounts;
     expect(c.answered).toBeGreaterThanOrEqual(1);
     expect(c.heard).toBe(c.throttled + c.notArmed + c.slotEmpty + c.candidatesBusy + c.candidatesGone + c.answered);
+    // The thread read its targets' ranges ahead, between events, when the plan was written.
+    expect(c.answeredReadAhead).toBeGreaterThanOrEqual(1);
+    expect(c.answeredReadAhead).toBeLessThanOrEqual(c.answered);
     expect(host.reactionToMadviseMs.length).toBeGreaterThan(0);
     expect(host.eventToMadviseMs.length).toBeGreaterThan(0);
     // Root has CAP_SYS_NICE: the thread ran (and was measured) at SCHED_FIFO.

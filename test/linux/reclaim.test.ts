@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { procReclaimAvailable, reclaimCgroup, reclaimThroughProcFile } from '../../host/linux/kernel-reclaim-files';
-import { reclaimProcess, killProcess } from '../../host/linux/process-reclaim';
+import { RANGES_MAX_AGE_MS, reclaimProcess, killProcess, readReclaimRanges } from '../../host/linux/process-reclaim';
+import { RangesAhead } from '../../host/linux/ranges-ahead';
 import { readMemory, readStartTime, readStat } from '../../host/linux/procfs';
 import { ReclaimRunner } from '../../host/linux/reclaim-runner';
 import { kernelTestsUnavailable, skipNote } from '../helpers/kernel';
@@ -53,6 +54,35 @@ d('per-process reclaim on the real kernel', () => {
     expect(out.after.rssAnonBytes).toBeLessThan(out.before.rssAnonBytes * 0.1);
     expect(out.after.rssFileBytes).toBeLessThan(out.before.rssFileBytes * 0.1);
     expect(out.after.swapBytes).toBeGreaterThan(180 * MiB);
+  });
+
+  it('ranges read ahead are sent as they are: no /proc read before the first call, a range unmapped since is skipped, and a stale or foreign reading is read again', async () => {
+    const c = await k.hogs.start(120, 0);
+    const startTime = readStartTime(c.pid)!;
+    const pageSize = 4096;
+    const ahead = new RangesAhead(pageSize);
+    ahead.plan([{ pid: c.pid, startTime, kind: 'anon' }]);
+    expect(ahead.pending).toBe(true);
+    ahead.readNext();
+    const reading = ahead.get({ pid: c.pid, startTime, kind: 'anon' })!;
+    expect(reading.ranges.length).toBeGreaterThan(0);
+    // A range that is mapped no more (the lowest page of the address space never is): the
+    // batch fails there and the rest go one by one, as when a mapping went away since the read.
+    const stale = { ...reading, ranges: [[BigInt(pageSize), BigInt(pageSize)] as [bigint, bigint], ...reading.ranges] };
+    const req = { pid: c.pid, startTime, kind: 'anon' as const, mode: 'pageout' as const, budgetBytes: 0 };
+    const r = reclaimProcess(req, stale);
+    expect(r.result).toBe('ok');
+    expect(r.rangesReadAheadMs).not.toBeNull();
+    expect(r.reclaimedAnonBytes).toBeGreaterThan(100 * MiB);
+    // Too old, another process's (a different start time) or another kind: read again here.
+    expect(reclaimProcess(req, { ...reading, readAtMs: reading.readAtMs - RANGES_MAX_AGE_MS - 1 }).rangesReadAheadMs).toBeNull();
+    expect(reclaimProcess(req, { ...reading, startTime: startTime + 1 }).rangesReadAheadMs).toBeNull();
+    expect(reclaimProcess({ ...req, kind: 'file' }, reading).rangesReadAheadMs).toBeNull();
+    // A reading is of one process: a target that is gone leaves none.
+    expect(readReclaimRanges(999_999_999, 1, 'anon', pageSize)).toBeNull();
+    ahead.plan([{ pid: 999_999_999, startTime: 1, kind: 'anon' }]);
+    ahead.readNext();
+    expect(ahead.size).toBe(0);
   });
 
   it('a budget stops after that many bytes; --cold deactivates without dropping', async () => {

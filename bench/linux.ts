@@ -11,7 +11,7 @@ import { LinuxHost } from '../host/linux/linux-host';
 import { ProcessScanner } from '../host/linux/process-scanner';
 import { reclaimProcess } from '../host/linux/process-reclaim';
 import { readStartTime, readStat } from '../host/linux/procfs';
-import { lockAgentMemory, unlockAgentMemory } from '../host/linux/realtime';
+import { lockAgentMemory, raiseMainThread, unlockAgentMemory } from '../host/linux/realtime';
 import { libc } from '../host/linux/libc';
 import { percentiles } from '../runs/replay';
 import { createEngine } from '../policy-engine/engine';
@@ -81,6 +81,7 @@ async function eventLatency(hogs: Memhogs): Promise<Record<string, number | stri
   const lock = lockAgentMemory();
   let host: LinuxHost | null = null;
   let sub: Subscription | null = null;
+  let main: ReturnType<typeof raiseMainThread> | null = null;
   try {
     for (let i = 0; i < 270; i++) sleepers.push(spawn('sh', ['-c', `echo $$ > ${memcg.path}/cgroup.procs && exec sleep 600`], { stdio: 'ignore' }));
     const workers: ChildProcess[] = [];
@@ -94,6 +95,8 @@ async function eventLatency(hogs: Memhogs): Promise<Record<string, number | stri
     const engine = createEngine({ host, policy: createBuiltinRegistry().create('reclaim', { cooldownMs: 1000, minAnonBytes: 1 << 20, minFileBytes: 1 << 20 }), scheduler: asyncScheduler });
     sub = engine.decisions$.subscribe();
     const allocator = await hogs.start(300, 0, memcg.wrap());
+    // As the agent does (agent-host.ts), once the processes it measures run: they would inherit it.
+    main = raiseMainThread();
     const deadline = Date.now() + 30_000;
     for (let round = 0; host.eventToMadviseMs.length < 100 && Date.now() < deadline; round++) {
       allocator.kill('SIGUSR1'); // the foreground keeps using its memory: pressure goes on
@@ -121,12 +124,14 @@ async function eventLatency(hogs: Memhogs): Promise<Record<string, number | stri
       // What became of every kernel event: heard = throttled + answered by the thread + posted to the engine.
       events: { ...counts, postedToEngine, answeredByEngine: host.eventToMadviseMs.length - host.reactionToMadviseMs.length },
       reactionThread: host.reactionPriority?.policy ?? 'not started',
+      mainThread: main.priority.detail,
       memoryLocked: lock.locked,
     };
   } finally {
     // Also on a failure: the reaction thread and the engine must not keep the bench alive.
     sub?.unsubscribe();
     await host?.close();
+    main?.restore();
     unlockAgentMemory(lock);
     for (const s of sleepers) s.kill('SIGKILL');
     memcg.remove();

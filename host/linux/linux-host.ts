@@ -1,4 +1,4 @@
-import { from, Observable, share } from 'rxjs';
+import { finalize, from, Observable, share } from 'rxjs';
 import { pushBounded } from '../../policy-engine/bounded';
 import { DEFAULT_THROTTLE_MS } from '../../policy-engine/engine';
 import type { Host, Planner } from '../../policy-engine/host-contract';
@@ -21,6 +21,15 @@ import { Channel } from '../worker-channel';
 
 /** Plans kept to map a reaction back to its full action (a reaction reads at most the newest, or the one before). */
 const PLANS_KEPT = 8;
+
+/**
+ * How long a scan's or a used plan's re-plan may wait, to be done once for all that arrive
+ * meanwhile: half of TAKEN_GUARD_MS, for which the thread skips what it just took — so the
+ * new plan is in place before the guard lapses, with as much again for the main thread's own
+ * lag. Under thrashing the thread answers several events a second, each of which asked for a
+ * plan (five policy passes over every process).
+ */
+export const REARM_COALESCE_MS = 500;
 /**
  * A signal's memory reading may be this old: the scanner reads it every 500 ms under
  * pressure, and a memcg's memory.stat costs 70–80 ms to read under thrashing (measured),
@@ -86,6 +95,7 @@ export class LinuxHost implements Host {
    */
   private readonly sharedFile = new Map<string, number>();
   private lastForeground = '';
+  private rearmTimer: ReturnType<typeof setTimeout> | null = null;
   private scannedMemory: { at: number; memory: PressureSignal['memory'] } | null = null;
   private readonly scanner: ProcessScanner;
   private readonly foreground: ForegroundSource;
@@ -143,11 +153,29 @@ export class LinuxHost implements Host {
   }
 
   /**
+   * Plan again within REARM_COALESCE_MS, once for however many scans and used plans arrive
+   * meanwhile. Under thrashing the thread answers events by the dozen a second and each
+   * answer asked for a new plan — five policy passes over every process each — which kept the
+   * main thread 1–2.5 s behind the events it must hear (bench:linux with contention, measured
+   * 2026-11-24). What must not wait (a new foreground, the engine acting on a planned process)
+   * calls rearm() itself.
+   */
+  private rearmSoon(): void {
+    if (this.rearmTimer) return;
+    this.rearmTimer = setTimeout(() => {
+      this.rearmTimer = null;
+      this.rearm();
+    }, REARM_COALESCE_MS);
+  }
+
+  /**
    * Plan ahead for every kind of event on the latest snapshot and arm the reaction thread.
    * Called when the plan was used, a scan arrived, the planner or the foreground changed, or
    * the engine started an action on a planned process.
    */
   private rearm(): void {
+    if (this.rearmTimer) clearTimeout(this.rearmTimer);
+    this.rearmTimer = null;
     const reaction = this.reaction;
     if (!reaction || !this.planner) return;
     const base = { at: Date.now(), psi: readPsi(this.options.psiPath ?? '/proc/pressure/memory'), memory: this.memory() };
@@ -165,6 +193,8 @@ export class LinuxHost implements Host {
   private onKernelEvent(msg: ReactionProtocol['events']['event'], emit: (signal: PressureSignal) => void): void {
     const e = msg.event;
     this.scanWorker?.send('pressure');
+    // Pressure has begun: the engine's urgent answers must not wait for their worker to start.
+    this.runner.warmUrgent();
     const signal = this.signalFor(e);
     if (!msg.reaction) {
       // The engine answers this one: the first action it executes while handling it (synchronously,
@@ -172,6 +202,11 @@ export class LinuxHost implements Host {
       this.lastEvent = e;
       emit(signal);
       this.lastEvent = null;
+      // The plan had nothing the thread could take for it — every candidate was in its cooldown
+      // or just taken when it was made, and cooldowns lapse between scans: plan again, so the
+      // next event finds what the policy would do by then (the engine's path is the slow one:
+      // 0.07–1 s under contention, bench:linux 2026-11-24).
+      this.rearmSoon();
       return;
     }
     const { reclaim, seq } = msg.reaction;
@@ -184,8 +219,9 @@ export class LinuxHost implements Host {
     const result = new Promise<ReclaimResult>((resolve) => this.pendingReactions.set(msg.id, resolve));
     this.reactionResults.set(action, { result, event: e });
     emit({ ...signal, reaction: action });
-    // The plan was used: plan again, with that process now busy in the engine.
-    this.rearm();
+    // The plan was used: plan again, with that process now busy in the engine (the thread
+    // itself skips it meanwhile: RecentlyTaken).
+    this.rearmSoon();
   }
 
   /** The background scanner's memory reading while it is fresh (it reads it with each scan), else one read here. */
@@ -254,7 +290,7 @@ export class LinuxHost implements Host {
       this.cached = { at: msg.at, procs: msg.procs };
       this.scannedMemory = { at: msg.at, memory: msg.memory };
       this.lastScanCounts = msg.counts;
-      this.rearm();
+      this.rearmSoon();
       // What the scanner must know comes from the main thread: the user's marks and priorities.
       worker.send('foreground', [...this.foreground.foregroundPids()]);
       worker.send('priorities', [...(this.options.priorities?.() ?? new Map())]);
@@ -267,6 +303,12 @@ export class LinuxHost implements Host {
   }
 
   execute(action: PlannedAction): Observable<ActionOutcome> {
+    // Its process is busy in the engine until this ends, and the plans made meanwhile passed it
+    // over: plan again once it is free (the engine clears it as this completes).
+    return this.executeNow(action).pipe(finalize(() => this.rearmSoon()));
+  }
+
+  private executeNow(action: PlannedAction): Observable<ActionOutcome> {
     const started = Date.now();
     const reacted = this.reactionResults.get(action);
     if (reacted) {
@@ -350,6 +392,8 @@ export class LinuxHost implements Host {
   }
 
   async close(): Promise<void> {
+    if (this.rearmTimer) clearTimeout(this.rearmTimer);
+    this.rearmTimer = null;
     await this.reaction?.stop();
     this.reaction = null;
     await this.scanWorker?.close();

@@ -3,6 +3,7 @@ import { compiledScript } from '../worker-script';
 import { Channel } from '../worker-channel';
 import { EFD_CLOEXEC, EFD_NONBLOCK, errnoName, libc } from './libc';
 import type { ReclaimResult } from './process-reclaim';
+import { RANGES_REFRESH_MS } from './ranges-ahead';
 import { NO_REACTION_COUNTS, ReactionPlan, type ReactionCounts } from './reaction-plan';
 import type { ReactionProtocol, ReactionWorkerData } from './reaction-worker';
 
@@ -30,6 +31,8 @@ export class ReactionThread {
   private readonly wakeFd: number;
   private stopping: Promise<void> | null = null;
   private wakeFdClosed = false;
+  /** The planned targets the thread was last woken to read ahead, and when. */
+  private wokenFor = { targets: '', at: 0 };
 
   constructor(options: ReactionThreadOptions) {
     const { fd, errno } = libc().eventfd(EFD_NONBLOCK | EFD_CLOEXEC);
@@ -60,7 +63,15 @@ export class ReactionThread {
    */
   writePlan(slots: Parameters<ReactionPlan['write']>[0]): number {
     const seq = this.plan.write(slots);
-    this.wake();
+    // Most plans name the targets the last one did: the thread has their ranges already, and
+    // waking it (real-time: it preempts this thread) would be for nothing. It still sees the
+    // new plan at its next wake-up, and reads again what has aged by then.
+    const now = Date.now();
+    const targets = slots.flatMap((candidates) => candidates.map((c) => `${c.pid}:${c.startTime}:${c.kind}`)).sort().join(',');
+    if (targets !== this.wokenFor.targets || now - this.wokenFor.at >= RANGES_REFRESH_MS) {
+      this.wokenFor = { targets, at: now };
+      this.wake();
+    }
     return seq;
   }
 

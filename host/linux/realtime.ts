@@ -39,6 +39,35 @@ export function raisePriority(tid: number): ThreadPriority {
   return { tid, policy: 'normal', detail: `normal priority (SCHED_FIFO refused: ${errnoName(fifo.errno)}, nice ${REACTION_NICE} refused: ${errnoName(nice.errno)} — grant CAP_SYS_NICE)` };
 }
 
+/**
+ * The agent's main thread: it plans the reaction thread's next answers and answers the events
+ * the plan had nothing for, and under a busy loop on every core at nice 0 it fell 1–2.5 s
+ * behind the events (bench:linux, 2026-11-24). Nice −10 is CFS weight 9,548 against a nice-0
+ * task's 1,024 (kernel/sched/core.c sched_prio_to_weight): about 90 % of a core against one
+ * busy loop, while the reaction thread (SCHED_FIFO, or nice −20) stays ahead of it. lmkd runs
+ * its whole daemon at SCHED_FIFO; a JavaScript event loop with a garbage collector is not
+ * made real-time here. Threads the main thread starts afterwards inherit it.
+ */
+export const AGENT_MAIN_NICE = -10;
+
+/** The calling thread's nice value, from /proc/thread-self/stat (field 19). */
+function currentNice(): number {
+  const text = readFileSync('/proc/thread-self/stat', 'utf8');
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+}
+
+/** Raise the calling (main) thread to AGENT_MAIN_NICE; restore() puts back what it was. */
+export function raiseMainThread(): { priority: ThreadPriority; restore(): void } {
+  const c = libc();
+  const tid = c.gettid();
+  const before = currentNice();
+  const r = c.setNice(tid, AGENT_MAIN_NICE);
+  const priority: ThreadPriority = r.ok
+    ? { tid, policy: 'nice', detail: `nice ${AGENT_MAIN_NICE}` }
+    : { tid, policy: 'normal', detail: `nice ${before} (nice ${AGENT_MAIN_NICE} refused: ${errnoName(r.errno)} — grant CAP_SYS_NICE)` };
+  return { priority, restore: () => void (r.ok && c.setNice(tid, before)) };
+}
+
 export interface MemoryLock {
   locked: boolean;
   /** Bytes of the ranges locked (their pages are locked as they are touched). */

@@ -70,6 +70,16 @@ export class ReclaimRunner {
     }
   }
 
+  /**
+   * Start the reserved worker now, if it is not running: a worker's start (a thread, its
+   * modules, the libc binding) took 0.5 s under thrashing (bench:linux, 2026-11-24), and the
+   * first urgent job paid it. The host calls this at the first pressure event, so an idle
+   * agent still pays nothing for the reserve.
+   */
+  warmUrgent(): void {
+    this.start(this.slots[0]);
+  }
+
   private call<T>(run: (worker: Channel<ReclaimProtocol>) => Promise<T>, urgent: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const job: Job = { urgent, run, resolve: resolve as (r: unknown) => void, reject };

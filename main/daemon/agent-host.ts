@@ -1,7 +1,7 @@
 import { asyncScheduler } from 'rxjs';
 import { LinuxHost } from '../../host/linux/linux-host';
 import { capabilityLimits, reclaimImpossible } from '../../host/linux/privileges';
-import { lockAgentMemory } from '../../host/linux/realtime';
+import { lockAgentMemory, raiseMainThread } from '../../host/linux/realtime';
 import { ObserveOnlyHost } from '../../host/observe/observe-only-host';
 import { withUserPriorities } from '../../host/priority-overlay';
 import type { Scenario } from '../../scenario/scenario';
@@ -95,6 +95,10 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
   for (const pid of options.foreground ?? []) linux.marked.mark(pid);
   linux.snapshot();
   linux.startBackgroundScan();
+  // After the scan worker started (it stays at the normal priority): see AGENT_MAIN_NICE.
+  const main = raiseMainThread();
+  options.log(`main thread: ${main.priority.detail}`);
+  if (main.priority.policy === 'normal') limits.push(`main thread at ${main.priority.detail}: under CPU load the plan and the events it had no answer for can be late`);
   return {
     kind: 'linux',
     host: linux,

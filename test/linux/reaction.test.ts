@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { asyncScheduler, lastValueFrom } from 'rxjs';
 import { LinuxHost, memcgPath } from '../../host/linux/linux-host';
 import { ProcessScanner } from '../../host/linux/process-scanner';
+import { AGENT_MAIN_NICE } from '../../host/linux/realtime';
 import { compiledScript } from '../../host/worker-script';
 import { createEngine } from '../../policy-engine/engine';
 import { createBuiltinRegistry } from '../../policy-engine/policies/index';
@@ -101,6 +102,33 @@ d('the reaction thread on the real kernel', () => {
     for (let i = 0; i < 40 && fds() > before; i++) await sleep(50);
     expect(fds()).toBe(before);
     expect(() => readFileSync(`/proc/self/task/${tid}/stat`)).toThrow();
+  });
+
+  it("the agent's main thread is raised to nice −10 and put back, and a thread it starts after inherits it", () => {
+    // In a child: nice is the thread's, and jest's own must stay as it is.
+    const realtime = compiledScript(join(__dirname, '../../host/linux'), 'realtime.js');
+    const script = `
+      const r = require(${JSON.stringify(realtime)});
+      const { Worker } = require('node:worker_threads');
+      const nice = (tid) => { const t = require('node:fs').readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); return Number(t.slice(t.lastIndexOf(')') + 2).split(' ')[16]); };
+      const before = nice(process.pid);
+      const main = r.raiseMainThread();
+      const raised = nice(process.pid);
+      const w = new Worker('require("node:worker_threads").parentPort.postMessage(0); setTimeout(() => {}, 300)', { eval: true });
+      w.once('message', () => {
+        const tids = require('node:fs').readdirSync('/proc/self/task').map(Number).filter((t) => t !== process.pid);
+        const inherited = Math.min(...tids.map(nice));
+        main.restore();
+        process.stdout.write(JSON.stringify({ before, raised, inherited, after: nice(process.pid), detail: main.priority.detail }));
+        w.terminate();
+      });`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, cwd: join(__dirname, '../..') });
+    expect(child.stderr).toBe('');
+    const out = JSON.parse(child.stdout) as { before: number; raised: number; inherited: number; after: number; detail: string };
+    expect(out.raised).toBe(AGENT_MAIN_NICE);
+    expect(out.inherited).toBe(AGENT_MAIN_NICE);
+    expect(out.after).toBe(out.before);
+    expect(out.detail).toBe(`nice ${AGENT_MAIN_NICE}`);
   });
 
   it('the agent locks its code and V8 still frees its heap (mlockall made it abort)', () => {

@@ -133,6 +133,29 @@ d('per-process reclaim on the real kernel', () => {
     }
   });
 
+  it('the reserved worker starts when warmed (the first pressure event), not at its first job, and only once', async () => {
+    const threads = () => readdirSync('/proc/self/task').length;
+    const runner = new ReclaimRunner();
+    try {
+      const idle = threads();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(threads()).toBe(idle); // an idle runner has no thread
+      runner.warmUrgent();
+      for (let i = 0; i < 100 && threads() === idle; i++) await new Promise((r) => setTimeout(r, 20));
+      const warmed = threads();
+      expect(warmed).toBeGreaterThan(idle);
+      runner.warmUrgent();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(threads()).toBe(warmed);
+      // Its first urgent job runs on it: no other worker starts.
+      const c = await k.hogs.start(8, 0);
+      expect((await runner.reclaim({ pid: c.pid, startTime: readStartTime(c.pid)!, kind: 'anon', mode: 'pageout', budgetBytes: 0 }, true)).result).toBe('ok');
+      expect(threads()).toBe(warmed);
+    } finally {
+      await runner.close();
+    }
+  });
+
   it("an urgent reclaim (an event's first answer) is not held up by the plan's long ones: a worker is kept for it", async () => {
     const bigs = [await k.hogs.start(200, 0), await k.hogs.start(200, 0)];
     const small = await k.hogs.start(8, 0);

@@ -154,8 +154,8 @@ describe('reclaim: asks only for what is still idle when it runs', () => {
 });
 
 // An app that turns cached has stopped running; Android compacts it in full at that transition.
-// reclaim asks for its idle anon at the first pressure signal after it, all but the last batch
-// in one pageout, ahead of the level's batches — and with no pressure, nothing (issue 12).
+// reclaim asks for its idle anon at the first medium or critical signal after it, all but the
+// last batch in one pageout, ahead of the level's batches — and with no pressure, nothing (issue 12).
 describe('reclaim: an app that turned cached since its last use', () => {
   const used = (over: Partial<ProcessSnapshot> = {}) => app({ lastForegroundAt: 500_000, ...over });
 
@@ -163,11 +163,22 @@ describe('reclaim: an app that turned cached since its last use', () => {
     expect(plan(registry.create('reclaim'), [used()], signal('none'), 600_000)).toEqual([]);
   });
 
-  it('asks for three quarters of its idle anon in one pageout at the first signal, even a low one, and names the estimate', () => {
-    const [a, ...rest] = plan(registry.create('reclaim'), [used()], signal('low'), 600_000) as ReclaimAction[];
+  it('asks for three quarters of its idle anon in one pageout at the first medium signal, and names the estimate', () => {
+    const [a, ...rest] = plan(registry.create('reclaim'), [used()], signal('medium'), 600_000) as ReclaimAction[];
     expect(a).toMatchObject({ kind: 'anon', mode: 'pageout', requestedBytes: 75 * MiB });
     expect(a.reason).toMatch(/^turned cached since its last use 1m40s ago: 75MiB of its idle 100MiB anon \(of 300MiB resident; host's idle estimate\) in one pageout, all but the last batch/);
     expect(rest).toEqual([]);
+  });
+
+  it('a low signal sends no anon to zram: it drops idle file pages as before, and the ask waits for medium', () => {
+    const policy = registry.create('reclaim');
+    const [a, ...rest] = plan(policy, [used()], signal('low'), 600_000) as ReclaimAction[];
+    expect(a).toMatchObject({ kind: 'file', requestedBytes: 20 * MiB });
+    expect(rest).toEqual([]);
+    policy.observe!(ok(a, 0, 20 * MiB, 600_010), ctx(600_010));
+    const [b] = plan(policy, [used({ rssFileBytes: 40 * MiB, idleFileBytes: 0 })], signal('medium'), 601_000) as ReclaimAction[];
+    expect(b).toMatchObject({ kind: 'anon', requestedBytes: 75 * MiB });
+    expect(b.reason).toMatch(/^turned cached since its last use/);
   });
 
   it('asks once per use: the next signal gets the level\'s batches, and a new use makes it due again', () => {
@@ -190,7 +201,7 @@ describe('reclaim: an app that turned cached since its last use', () => {
   it('is cancelled when the app comes back: a previous or foreground app is not asked', () => {
     for (const importance of ['previous', 'foreground'] as const) {
       const back = used({ importance, oomScoreAdj: importance === 'previous' ? 700 : 0, isForeground: importance === 'foreground' });
-      const actions = plan(registry.create('reclaim'), [back], signal('low'), 600_000);
+      const actions = plan(registry.create('reclaim'), [back], signal('medium'), 600_000);
       expect(actions.every((a) => !a.reason.startsWith('turned cached'))).toBe(true);
     }
   });

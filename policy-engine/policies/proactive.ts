@@ -110,5 +110,5 @@ export const proactivePolicyFactory: PolicyFactory = {
   description: 'Senpai-style: every 6 s, reclaim up to 1% of each cold app while PSI some stays under a target; reacts to medium/critical like `reclaim`.',
   params: PROACTIVE_PARAMS,
   create: (config?: unknown) =>
-    new ProactivePolicy(configureParams('proactive', PROACTIVE_PARAMS, config), new ReclaimPolicyImpl(configureParams('reclaim', RECLAIM_PARAMS, undefined), 'proactive')),
+    new ProactivePolicy(configureParams('proactive', PROACTIVE_PARAMS, config), new ReclaimPolicyImpl(configureParams('reclaim', RECLAIM_PARAMS, { idleWhenCached: false }), 'proactive')),
 };

@@ -5,6 +5,7 @@ import { rankProcesses } from '../ranking';
 import { belowKillAdj, BUSY, notEligible, skippedAbove } from '../skip-reasons';
 import type { PolicyFactory } from '../registry';
 import { kernelDemotionRoom, planDemote, tierBudget } from './tier-choice';
+import { CachedSinceUse } from './transitions';
 import { MiB, type KillAction, type KillReason, type PlannedAction, type PressureLevel, type PressureSignal, type RankedProcess, type ReclaimAction } from '../types';
 
 export const RECLAIM_PARAMS = {
@@ -44,6 +45,12 @@ export const RECLAIM_PARAMS = {
     description: "Back off a process when more than this share of what was reclaimed from it came back before its next turn: the idle estimate was wrong for it (Senpai: refaults/pressure mean you took too much; 50% = it lost more than it kept).",
   },
   maxBackoff: { type: 'integer', default: 16, min: 1, max: 1024, description: "A backed-off process's cooldown doubles per wrong estimate up to this many times cooldownMs (exponential backoff as Senpai's, bounded so it is retried)." },
+  idleWhenCached: {
+    type: 'boolean', default: true,
+    description:
+      "At the first medium or critical signal after an app turned cached, page out its idle anon estimate but the last batch in one action, before the level's own reclaims " +
+      "(Android's CachedAppOptimizer compacts an app in full as it turns cached; here only its idle part, and not before pressure: with none, nothing). false: cached apps are asked a batch at a time like the rest.",
+  },
 } as const satisfies ParamSpecs;
 
 export type ReclaimParams = ParamValues<typeof RECLAIM_PARAMS>;
@@ -131,6 +138,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
   private criticalSince: number | null = null;
   private lastCriticalAt = -Infinity;
   private lastKillAt = -Infinity;
+  private readonly cachedSince = new CachedSinceUse();
 
   constructor(readonly params: ReclaimParams, name = 'reclaim') {
     this.name = name;
@@ -147,7 +155,7 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
     this.recordFootprints(ranked, now);
     if (signal.level === 'none') return [];
     this.trackCriticalEpisode(signal.level, now);
-    const { actions, planned, target } = this.reclaims(signal, ranked, ctx);
+    const { actions, planned, target } = this.reclaims(signal, ranked, ctx, true);
     // Planned for real: the cooldowns start, and what each process had out before is kept to
     // judge next time how much of this reclaim came back (the refault backoff).
     const byKey = new Map(ranked.map((r) => [processKey(r.process), r.process]));
@@ -164,29 +172,105 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       const kill = this.planKill(signal, ranked, ctx, planned, target);
       if (kill) actions.push(kill);
     }
-    this.prune(now);
+    this.prune(now, ranked);
     return actions;
   }
 
   planAhead(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext): PlannedAction[] {
-    return signal.level === 'none' ? [] : this.reclaims(signal, ranked, ctx).actions;
+    return signal.level === 'none' ? [] : this.reclaims(signal, ranked, ctx, false).actions;
   }
 
-  /** The reclaims for a signal, best victim first; records nothing (plan() starts the cooldowns). */
-  private reclaims(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext): { actions: PlannedAction[]; planned: number; target: number } {
+  /**
+   * Apps that turned cached since they were last asked (transitions.ts): each one's idle anon
+   * estimate but the last batch in one pageout, at medium or critical. Under a burst the kernel finds those pages a little at a time
+   * while its inactive list cycles the running apps' working sets out; asked in full at the
+   * first signal they are freed before that. `commit` marks them asked (plan(), not planAhead()).
+   */
+  private idleOfNewlyCached(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext, commit: boolean): PlannedAction[] {
+    const p = this.params;
+    const actions: PlannedAction[] = [];
+    // Anon goes to zram at medium and critical only, as the level's own reclaims send it: a low
+    // signal (often a blip) does not pay compression CPU. Asked at low too, one vmpressure blip
+    // had 800 MiB of four apps compressed at once on a generated chromebook scenario, and the
+    // foreground stalled 155 ms for it (user wait 313 -> 467 ms).
+    if (!p.idleWhenCached || signal.level === 'low') return actions;
+    const now = ctx.now;
+    let swapBudget = signal.memory.swapFreeBytes;
+    // A slower tier: the kernel demotes there on its own what a pageout would discard (tier-choice.ts).
+    const tiered = tierBudget(signal.memory, p.demote).size > 0;
+    for (const r of ranked) {
+      const proc = r.process;
+      const key = processKey(proc);
+      if (!this.cachedSince.due(proc) || ctx.busy.has(key)) continue;
+      const action = this.idlePageout(r, swapBudget, tiered, now);
+      if (commit) this.cachedSince.asked(proc);
+      if (!action) continue;
+      swapBudget -= action.requestedBytes;
+      // The last batch left follows after followUpMs, re-estimated (see idlePageout).
+      if (action.requestedBytes < coldEstimate(proc).anonBytes) this.partial.add(action);
+      actions.push(action);
+    }
+    return actions;
+  }
+
+  /** The pageout of a newly cached app's idle anon, or null when it is not this policy's to take or not worth an action. */
+  private idlePageout(r: RankedProcess, swapBudget: number, tiered: boolean, now: number): ReclaimAction | null {
+    const p = this.params;
+    const proc = r.process;
+    const cold = coldEstimate(proc);
+    // Not eligible, or the user's priority ranks it out of the bands whose anon is taken; no
+    // estimate (the level's own reclaim deactivates it instead); too small; swap short; or
+    // nothing new since its last reclaim with anon (CachedAppOptimizer's RSS-change throttle).
+    if (!r.eligible || r.effectiveAdj < p.mediumMinAdj || tiered || !cold.known) return null;
+    if (cold.anonBytes < p.minAnonBytes) return null;
+    if (this.unchangedSince(processKey(proc), proc) !== null) return null;
+    // All of it but the last batch at once: the end of a request is where an estimate gone
+    // stale (kswapd took some of those pages meanwhile) or pages pageout skips (zygote-shared)
+    // would land it on the working set, so that last batch is re-estimated first like any other.
+    const ask = Math.min(cold.anonBytes, Math.max(p.minAnonBytes, Math.ceil(cold.anonBytes * (1 - ANON_BATCH_SHARE))));
+    if (swapBudget < ask) return null;
+    const used = `turned cached since its last use ${formatDuration(now - proc.lastForegroundAt!)} ago`;
+    return {
+      type: 'reclaim',
+      pid: proc.pid,
+      startTime: proc.startTime,
+      appKey: proc.appKey,
+      kind: 'anon',
+      mode: 'pageout',
+      requestedBytes: ask,
+      reason:
+        `${used}: ${formatBytes(ask)} of its idle ${formatBytes(cold.anonBytes)} anon (of ${formatBytes(proc.rssAnonBytes)} resident; host's idle estimate) in one pageout, all but the last batch, ahead of the level's batches — ` +
+        `freed now, it spares the running apps' working sets the kernel would cycle out finding it a little at a time (Android's CachedAppOptimizer compacts the whole app at this transition; only the idle part is asked for); ${r.why}`,
+      dryRun: false,
+    };
+  }
+
+  /** The RSS change since this process's last reclaim with anon, when at most fullDeltaRssBytes (nothing new to take); null otherwise. */
+  private unchangedSince(key: string, proc: { rssAnonBytes: number; rssFileBytes: number; swapBytes: number }): number | null {
+    const after = this.afterFull.get(key);
+    if (!after) return null;
+    const delta = Math.abs(proc.rssAnonBytes - after.anon) + Math.abs(proc.rssFileBytes - after.file) + Math.abs(proc.swapBytes - after.swap);
+    return delta <= this.params.fullDeltaRssBytes ? delta : null;
+  }
+
+  /** The reclaims for a signal, best victim first; records nothing but, when `commit`, which newly cached apps were asked (plan() starts the cooldowns). */
+  private reclaims(signal: PressureSignal, ranked: readonly RankedProcess[], ctx: PolicyContext, commit: boolean): { actions: PlannedAction[]; planned: number; target: number } {
     const now = ctx.now;
     const p = this.params;
     const target = (signal.memory.totalBytes * this.targetPct(signal.level)) / 100;
     const minAdj = signal.level === 'low' ? p.lowMinAdj : signal.level === 'medium' ? p.mediumMinAdj : p.criticalMinAdj;
-    let swapBudget = signal.memory.swapFreeBytes;
+    // Newly cached apps' idle anon first, whole (they count toward the target and the swap budget).
+    const actions: PlannedAction[] = this.idleOfNewlyCached(signal, ranked, ctx, commit);
+    const taken = new Set(actions.map((a) => processKey(a)));
+    let planned = actions.reduce((sum, a) => sum + a.requestedBytes, 0);
+    let swapBudget = signal.memory.swapFreeBytes - planned;
     const tiers = tierBudget(signal.memory, p.demote);
-    let planned = 0;
-    const actions: PlannedAction[] = [];
 
     for (const r of ranked) {
       if (planned >= target || actions.length >= p.maxActionsPerSignal) break;
       const proc = r.process;
       const key = processKey(proc);
+      if (taken.has(key)) continue;
       // Each pass-over records its reason on the candidate: the decision shows why the
       // ones ranked above the chosen victim were not taken.
       if (!r.eligible) {
@@ -247,13 +331,10 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
       // Android's RSS-change throttle: a reclaim with anon, after one that left this process's
       // memory as it is now (within fullDeltaRssBytes), would ask again for what was just taken
       // or deactivated. A follow-up of a partial reclaim asks for pages it left, so it passes.
-      const after = this.afterFull.get(key);
-      if (anon > 0 && after && !followUp) {
-        const delta = Math.abs(proc.rssAnonBytes - after.anon) + Math.abs(proc.rssFileBytes - after.file) + Math.abs(proc.swapBytes - after.swap);
-        if (delta <= p.fullDeltaRssBytes) {
-          r.skipped = `unchanged: its anon, file and swap moved ${formatBytes(delta)} since its last reclaim with anon (at most ${formatBytes(p.fullDeltaRssBytes)}: nothing new to take, as Android's compaction throttle)`;
-          continue;
-        }
+      const delta = anon > 0 && !followUp ? this.unchangedSince(key, proc) : null;
+      if (delta !== null) {
+        r.skipped = `unchanged: its anon, file and swap moved ${formatBytes(delta)} since its last reclaim with anon (at most ${formatBytes(p.fullDeltaRssBytes)}: nothing new to take, as Android's compaction throttle)`;
+        continue;
       }
       swapBudget -= anon;
       // Idle anon left unasked (a low signal takes file only; a batch takes a quarter): the
@@ -445,7 +526,8 @@ export class ReclaimPolicyImpl implements ReclaimPolicy {
   }
 
   /** Keep per-process state bounded on a long-running agent. */
-  private prune(now: number): void {
+  private prune(now: number, ranked: readonly RankedProcess[]): void {
+    if (ranked.length > 0) this.cachedSince.keepOnly(new Set(ranked.map((r) => processKey(r.process))));
     if (this.lastReclaimAt.size > 4096) {
       const longest = this.params.cooldownMs * this.params.maxBackoff;
       for (const [key, at] of this.lastReclaimAt) {

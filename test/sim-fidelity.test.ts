@@ -141,33 +141,36 @@ describe('simulator fidelity: the classic two-list LRU (active/inactive per type
     // as "referenced within a pass" — no working set ever refaulted (lab-game-call: 43 against the lab's 38,586).
     const often = run(squeeze(2), 'none').metrics; // every 0.5 s: inside the cycle, found referenced, activated
     const seldom = run(squeeze(0.01), 'none').metrics; // every 100 s: at the tail unreferenced, like a cold page
-    expect(often.refaultsAnon).toBe(0);
+    // The first reclaim on lists it never saw rotates every page once (FOLIOREF_KEEP) and, a whole
+    // step's allocation at once, evicts in that step pages marked under 100 ms ago: a few hundred
+    // of the often-touched set come back. Before the look-twice rule this was 0.
+    expect(often.refaultsAnon).toBeLessThan(1_000);
+    expect(often.refaultsAnon * 10).toBeLessThan(seldom.refaultsAnon);
     // Part of its 25,600-page working set was evicted beside the cold pages, and came back at 45 s.
     expect(seldom.refaultsAnon).toBeGreaterThan(5_000);
     expect(seldom.refaultsAnon).toBeLessThanOrEqual(25_600);
     expect(seldom.foregroundStallMs).toBeGreaterThan(often.foregroundStallMs);
   });
 
-  /** A device with two apps alive and nothing else running: the kernel side alone. */
+  /** A phone-2g with only `apps` alive, each started at its `startedAt` ms, a step begun at `nowMs`: the kernel side alone. */
+  const device = (apps: Record<string, unknown>[], startedAt: number[], nowMs: number) => {
+    const host = new SimHost(validateScenario({ name: 'lists', device: 'phone-2g', duration: '1s', apps, timeline: [] }), new VirtualClockScheduler());
+    host.apps.forEach((app, i) => app.startLife(i + 1, startedAt[i]));
+    host.memory.beginTick(100, nowMs);
+    return { memory: host.memory, apps: host.apps };
+  };
+
+  /** Two apps alive since 0: a with 40 MiB of anon and of file, b with 400 MiB of anon, none of it touched. */
   const kernel = () => {
-    const host = new SimHost(
-      validateScenario({
-        name: 'lists',
-        device: 'phone-2g',
-        duration: '1s',
-        apps: [
-          { id: 'a', anon: '40MiB', file: '40MiB', workingSet: 0, coldTouch: 0 },
-          { id: 'b', anon: '400MiB', file: '0MiB', workingSet: 0, coldTouch: 0 },
-        ],
-        timeline: [],
-      }),
-      new VirtualClockScheduler(),
+    const { memory, apps } = device(
+      [
+        { id: 'a', anon: '40MiB', file: '40MiB', workingSet: 0, coldTouch: 0 },
+        { id: 'b', anon: '400MiB', file: '0MiB', workingSet: 0, coldTouch: 0 },
+      ],
+      [0, 0],
+      0,
     );
-    const [a, b] = host.apps;
-    a.startLife(1, 0);
-    b.startLife(2, 0);
-    host.memory.beginTick(100, 0);
-    return { memory: host.memory, a, b };
+    return { memory, a: apps[0], b: apps[1] };
   };
 
   /** 2,000 of a's cold anon pages evicted, `distance` evictions pass, then 1,000 of them fault back. */
@@ -209,6 +212,47 @@ describe('simulator fidelity: the classic two-list LRU (active/inactive per type
     expect(a.anonColdZram).toBeGreaterThan(0);
     expect(b.anonColdZram / a.anonColdZram).toBeGreaterThan(8);
     expect(b.anonColdZram / a.anonColdZram).toBeLessThan(12);
+  });
+
+  it('the inactive list is a queue: pages that entered long ago go before pages that just entered', () => {
+    const { memory, apps } = device(
+      [
+        { id: 'old', anon: '100MiB', file: '0MiB', workingSet: 0, coldTouch: 0 },
+        { id: 'new', anon: '100MiB', file: '0MiB', workingSet: 0, coldTouch: 0 },
+      ],
+      [0, 10_000],
+      10_000,
+    );
+    const [old, young] = apps;
+    memory.reclaim(5_000, 'apps');
+    // Before: each class in proportion to its inactive pages, 50/50 between two equal apps.
+    expect(old.anonColdZram).toBeGreaterThan(20 * young.anonColdZram);
+  });
+
+  /** One app of 100 MiB anon alive since 0, a step at 10 s, `workingSet` of it touched at `backgroundTouch` per second. */
+  const lone = (workingSet: number, backgroundTouch: number) => {
+    const { memory, apps } = device([{ id: 'a', anon: '100MiB', file: '0MiB', workingSet, backgroundTouch, coldTouch: 0 }], [0], 10_000);
+    return { memory, a: apps[0] };
+  };
+
+  it('a page survives its first trip to the inactive tail: the instantiating fault\'s reference keeps it once (folio_check_references FOLIOREF_KEEP)', () => {
+    const { memory, a } = lone(0, 0);
+    const taken = memory.reclaim(2_000, 'apps');
+    expect(taken).toBeGreaterThan(0);
+    // Every page reclaim takes was looked at once before (rotated, marked), so it scanned each at least twice.
+    // Before: an unreferenced page was evicted the first time it reached the tail (scanned = evicted).
+    expect(memory.tick.scanned).toBeGreaterThanOrEqual(2 * a.anonColdZram);
+    expect(a.marked.anonCold).toBeGreaterThan(0);
+  });
+
+  it('a working set touched before reclaim began but not on its second trip is evicted, not activated', () => {
+    // Touched at 2 %/s (a 50 s reuse interval), on the list for 10 s: before, 10 s ÷ 50 s = 20 % of it
+    // counted as referenced and was activated; the kernel activates only pages referenced again after
+    // the first look, and this trip lasted 100 ms.
+    const { memory, a } = lone(1, 0.02);
+    memory.reclaim(5_000, 'apps');
+    expect(a.anonHotZram).toBeGreaterThan(3_000);
+    expect(a.anonHotAct).toBeLessThan(0.01 * a.anonHotZram);
   });
 
   it('an app deactivated with MADV_COLD while zram is full: its anon pages stay, and no metric turns NaN', () => {
@@ -253,9 +297,11 @@ describe('simulator fidelity: the classic two-list LRU (active/inactive per type
     // Before the two-list model, a rule kept any working set touched within a pass over RAM
     // (visible stall 0); before that rule kswapd took it like a cached app's (219 s). Now the
     // LRU decides: the file list cycles faster than 1 s in a few bursts of reclaim, and the
-    // browser's file pages evicted then come back — under a second of jank in 30 minutes.
+    // browser's file pages evicted then come back — about a second of jank in 30 minutes (1.12 s
+    // since a page goes on its second trip to the tail only: a burst short enough that the trip
+    // lasts under the browser's 1 s reuse evicts some of what it touches; under 1 s before).
     const m = run('tabs', 'none').metrics;
-    expect(m.userWaitByBandMs!.visible).toBeLessThan(1_000);
+    expect(m.userWaitByBandMs!.visible).toBeLessThan(1_500);
     expect(m.userWaitMs).toBeLessThan(10_000);
   });
 });

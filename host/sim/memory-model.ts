@@ -65,6 +65,15 @@ const FILE_CLASSES: readonly LruClass[] = ['fileCold', 'fileHot'];
 
 export type OomVictimListener = (app: SimApp) => void;
 
+/** An inactive list's tail as one reclaim round finds it: its cycle time, ms, and each class's pages due there (MemoryModel.tailOf). */
+interface Tail {
+  cycle: number;
+  total: number;
+  /** Per app (its index in `apps`) × class of the type (index in ANON_CLASSES / FILE_CLASSES): unmarked and marked pages due. */
+  unmarked: Float64Array;
+  marked: Float64Array;
+}
+
 /**
  * The kernel side of the simulated device: free memory, zram, kswapd, direct reclaim and
  * the OOM killer. Policies never see this; they see snapshots and pressure signals.
@@ -106,6 +115,8 @@ export class MemoryModel {
   /** Refaults activated (vmstat workingset_activate_anon/file), and their count when reclaim last ended (lruvec->refaults). */
   readonly refaultActivations = { anon: 0, file: 0 };
   private readonly refaultSnapshot = { anon: 0, file: 0 };
+  /** Each type's Tail arrays, reused round after round (a Tail lives for one reclaim round). */
+  private readonly tailBuffers: Record<'anon' | 'file', { unmarked: Float64Array; marked: Float64Array }>;
   /** The current step's start and wall time, ms. */
   private stepStartMs = 0;
   private stepMs = 0;
@@ -126,6 +137,8 @@ export class MemoryModel {
     this.lowPages = Math.ceil(device.watermarks.lowBytes / PAGE_SIZE);
     this.highPages = Math.ceil(device.watermarks.highBytes / PAGE_SIZE);
     this.tier = device.tiers?.[0] ?? null;
+    const buffers = () => ({ unmarked: new Float64Array(apps.length * 2), marked: new Float64Array(apps.length * 2) });
+    this.tailBuffers = { anon: buffers(), file: buffers() };
     this.tierCapacityPages = this.tier ? Math.floor(this.tier.sizeBytes / PAGE_SIZE) : 0;
     this.slowTouchUs = this.tier ? Math.max(0, pageTouchNs(this.tier, PAGE_SIZE) - pageTouchNs(device.dram ?? DRAM_ACCESS, PAGE_SIZE)) / 1000 : 0;
   }
@@ -318,11 +331,14 @@ export class MemoryModel {
       else if (s.fileIn >> DEF_PRIORITY > 0 && !this.mayDeactivate('file', s.fileIn, s.fileAct)) anonShare = 0;
       else anonShare = anonScanShare(anonTotal, fileTotal, this.lruCost.anon, this.lruCost.file);
       // Pages to scan so that what the inactive tails yield covers the need, within this priority's share of the lists.
-      const yieldPerScan = anonShare * this.yieldPerScan('anon', s.anonIn, anonTotal) + (1 - anonShare) * this.yieldPerScan('file', s.fileIn, fileTotal);
+      // Each list's tail as this round finds it, read once for the yield and the scan (a file scan leaves the anon lists as they were).
+      const anonTail = anonShare > 0 ? this.tailOf('anon', s.anonIn) : null;
+      const fileTail = anonShare < 1 ? this.tailOf('file', s.fileIn) : null;
+      const yieldPerScan = (anonTail ? anonShare * this.yieldPerScan('anon', anonTail, s.anonIn, anonTotal) : 0) + (fileTail ? (1 - anonShare) * this.yieldPerScan('file', fileTail, s.fileIn, fileTotal) : 0);
       const cap = Math.max(SWAP_CLUSTER_MAX, lru >> priority);
       const n = Math.min(budget, cap, yieldPerScan > 0 ? Math.max(SWAP_CLUSTER_MAX, Math.ceil((want - r.freed) / yieldPerScan)) : cap);
       const nAnon = Math.round(n * anonShare);
-      const scanned = this.shrinkList('file', n - nAnon, s.fileIn, s.fileAct, who, r) + this.shrinkList('anon', nAnon, s.anonIn, s.anonAct, who, r);
+      const scanned = (fileTail ? this.shrinkList('file', fileTail, n - nAnon, s.fileIn, s.fileAct, who, r) : 0) + (anonTail ? this.shrinkList('anon', anonTail, nAnon, s.anonIn, s.anonAct, who, r) : 0);
       if (scanned === 0 && (anonShare === 0 || anonShare === 1)) break;
       budget -= Math.max(1, scanned);
       if (priority > 0) priority--;
@@ -363,19 +379,68 @@ export class MemoryModel {
     return this.refaultActivations[kind] !== this.refaultSnapshot[kind] || inactiveIsLow(inactive, active, PAGE_SIZE);
   }
 
-  /** RAM freed per page scanned from a type's lists now (its inactive share × the tail's unreferenced share × the net per page). */
-  private yieldPerScan(kind: 'anon' | 'file', inactive: number, total: number): number {
+  /**
+   * RAM freed per page scanned from a type's lists now: the inactive share × the share of the
+   * tail that is marked and not referenced (an unmarked page is only marked on its first trip)
+   * × the net per page.
+   */
+  private yieldPerScan(kind: 'anon' | 'file', tail: Tail, inactive: number, total: number): number {
     if (inactive === 0 || total === 0) return 0;
-    const cycle = this.clock[kind].cycleMs(this.stepStartMs, this.stepMs, inactive);
+    const cycle = tail.cycle;
+    const classes = kind === 'anon' ? ANON_CLASSES : FILE_CLASSES;
     let evictable = 0;
-    for (const a of this.apps) {
+    for (let i = 0; i < this.apps.length; i++) {
+      const a = this.apps[i];
       if (!a.alive) continue;
-      for (const c of kind === 'anon' ? ANON_CLASSES : FILE_CLASSES) {
-        const i = a.inactive(c);
-        if (i > 0) evictable += i * (1 - referencedShare(cycle, this.reuseMs(a, c)));
+      for (let j = 0; j < 2; j++) {
+        const c = classes[j];
+        const m = a.marked[c];
+        if (m === 0) continue;
+        const share = tail.total > 0 ? tail.marked[2 * i + j] / tail.total : m / inactive;
+        evictable += share * (1 - referencedShare(this.tripMs(a, c, cycle), this.reuseMs(a, c)));
       }
     }
-    return (evictable / total) * this.netPerPage(kind);
+    return evictable * (inactive / total) * this.netPerPage(kind);
+  }
+
+  /**
+   * How long a class's marked pages at the tail have been on this trip, ms: the list's cycle,
+   * but no longer than their mean time since they were marked, and at least this step (a list
+   * whose clock has no history yet reads as old as the run, while its pages were marked by the
+   * scans that just began).
+   */
+  private tripMs(a: SimApp, c: LruClass, cycleMs: number): number {
+    return Math.min(cycleMs, Math.max(this.stepMs, this.stepStartMs + this.stepMs - a.markedAt[c]));
+  }
+
+  /**
+   * The inactive list is a queue (mm/swap.c lruvec_add_folio puts a page at the head;
+   * isolate_lru_folios takes from the tail): a class's pages are at the tail in the share of
+   * them that entered a cycle ago or more — their entry taken as spread evenly up to its mean
+   * time, so age ÷ cycle, at most all — for its unmarked and its marked pages apart.
+   */
+  private tailOf(kind: 'anon' | 'file', inactive: number): Tail {
+    const cycleMs = inactive > 0 ? this.clock[kind].cycleMs(this.stepStartMs, this.stepMs, inactive) : 0;
+    const end = this.stepStartMs + this.stepMs;
+    const cycle = Math.max(cycleMs, 1);
+    const classes = kind === 'anon' ? ANON_CLASSES : FILE_CLASSES;
+    const { unmarked, marked } = this.tailBuffers[kind];
+    let total = 0;
+    for (let i = 0; i < this.apps.length; i++) {
+      const a = this.apps[i];
+      unmarked[2 * i] = unmarked[2 * i + 1] = marked[2 * i] = marked[2 * i + 1] = 0;
+      if (!a.alive) continue;
+      for (let j = 0; j < 2; j++) {
+        const c = classes[j];
+        const m = a.marked[c];
+        const u = (a.inactive(c) - m) * Math.min(1, Math.max(0, end - a.enteredAt[c]) / cycle);
+        const d = m * Math.min(1, Math.max(0, end - a.markedAt[c]) / cycle);
+        unmarked[2 * i + j] = u;
+        marked[2 * i + j] = d;
+        total += u + d;
+      }
+    }
+    return { cycle: cycleMs, total, unmarked, marked };
   }
 
   /** How often an app touches a class of its pages, ms: the foreground its working set every frame, others at their band's or the scenario's rate; cold pages at coldTouch. */
@@ -394,30 +459,44 @@ export class MemoryModel {
    * referenced or not) — so a page deactivated now is not at the tail in the same round.
    * Returns inactive pages scanned.
    */
-  private shrinkList(kind: 'anon' | 'file', n: number, inactive: number, active: number, who: 'kswapd' | 'apps', r: { freed: number; taken: number }): number {
+  private shrinkList(kind: 'anon' | 'file', tail: Tail, n: number, inactive: number, active: number, who: 'kswapd' | 'apps', r: { freed: number; taken: number }): number {
     if (n <= 0 || inactive + active === 0) return 0;
     const nActive = Math.round((n * active) / (inactive + active));
     const nInactive = Math.min(inactive, n - nActive);
     const classes = kind === 'anon' ? ANON_CLASSES : FILE_CLASSES;
     let scanned = 0;
     if (nInactive > 0) {
-      const cycle = this.clock[kind].cycleMs(this.stepStartMs, this.stepMs, inactive);
+      const cycle = tail.cycle;
       let rotated = 0;
-      for (const a of this.apps) {
+      for (let x = 0; x < this.apps.length; x++) {
+        const a = this.apps[x];
         if (!a.alive) continue;
-        for (const c of classes) {
+        for (let j = 0; j < 2; j++) {
+          const c = classes[j];
           const i = a.inactive(c);
           if (i === 0) continue;
-          // The tail holds each class in proportion to its inactive pages; carries keep small batches exact over time.
-          const exact = (nInactive * i) / inactive + a.scanCarry[c];
+          const due = { unmarked: tail.unmarked[2 * x + j], marked: tail.marked[2 * x + j] };
+          // The tail holds each class in proportion to its due pages (all of them if none is due); carries keep small batches exact over time.
+          const share = tail.total > 0 ? (due.unmarked + due.marked) / tail.total : i / inactive;
+          const exact = nInactive * share + a.scanCarry[c];
           const k = Math.min(i, Math.floor(exact));
           a.scanCarry[c] = exact - k;
           if (k === 0) continue;
-          const referenced = Math.round(k * referencedShare(cycle, this.reuseMs(a, c)));
+          // Of them, marked and unmarked in proportion to their due pages.
+          const m = a.marked[c];
+          const dueSum = due.unmarked + due.marked;
+          const ku = Math.min(i - m, k - Math.min(m, Math.round(dueSum > 0 ? (k * due.marked) / dueSum : (k * m) / i)));
+          const km = k - ku; // ≤ m: k ≤ i
+          // Marked: touched on this trip → activated; the rest evicted (folio_check_references FOLIOREF_ACTIVATE / FOLIOREF_RECLAIM).
+          a.marked[c] -= km;
+          const referenced = Math.round(km * referencedShare(this.tripMs(a, c, cycle), this.reuseMs(a, c)));
           a.moveActive(c, referenced);
-          const evicted = this.evictClass(a, c, k - referenced, who, r);
+          const evicted = this.evictClass(a, c, km - referenced, who, r);
           // What could not go (zram full) is activated (shrink_folio_list activate_locked).
-          rotated += referenced + a.moveActive(c, k - referenced - evicted);
+          rotated += referenced + a.moveActive(c, km - referenced - evicted);
+          // Unmarked: the instantiating fault's reference keeps them for another trip, marked (FOLIOREF_KEEP).
+          a.enteredMarked(c, ku, this.stepStartMs);
+          rotated += ku;
           scanned += k;
         }
       }
@@ -431,7 +510,8 @@ export class MemoryModel {
         if (!a.alive) continue;
         for (const c of classes) {
           const k = Math.floor((nActive * a.act(c)) / active);
-          if (k > 0) a.moveActive(c, -k);
+          // Deactivated pages keep PG_referenced from their activation: marked (folio_check_references).
+          if (k > 0) a.enteredMarked(c, a.moveActive(c, -k), this.stepStartMs);
         }
       }
     }
@@ -524,7 +604,11 @@ export class MemoryModel {
     const back = app.faultIn(anon, file, coldOnly);
     for (const c of LRU_CLASSES) {
       const n = back[c];
-      if (n === 0 || this.nonresidentAge - app.evictedAt[c] > this.workingsetSize(kindOf(c))) continue;
+      if (n === 0) continue;
+      if (this.nonresidentAge - app.evictedAt[c] > this.workingsetSize(kindOf(c))) {
+        app.entered(c, n, this.stepStartMs);
+        continue;
+      }
       app.moveActive(c, n);
       this.nonresidentAge += n;
       this.refaultActivations[kindOf(c)] += n;

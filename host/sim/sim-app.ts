@@ -79,6 +79,21 @@ export class SimApp {
    * were evicted, averaged over them: a refault's distance is the clock now minus this.
    */
   readonly evictedAt: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
+  /**
+   * When each class's unmarked inactive pages entered the inactive list, ms, averaged over
+   * them: the list is a queue, so pages that entered long ago are the ones at its tail.
+   */
+  readonly enteredAt: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
+  /**
+   * Of each class's inactive pages, those with PG_referenced set (a subset of inactive(c)):
+   * reclaim has looked at them once and found the instantiating fault's reference
+   * (mm/vmscan.c folio_check_references → FOLIOREF_KEEP), or they were deactivated from the
+   * active list, which keeps the mark (its comment: "the mark is set for activated folios as
+   * well"). Unmarked pages survive their first trip to the tail; marked ones are activated if
+   * touched on this trip, else evicted. `markedAt` is when they (re)entered the list, ms.
+   */
+  readonly marked: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
+  readonly markedAt: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
   /** Fractional carries of the LRU's proportional scans per class, so small batches are exact over time. */
   readonly scanCarry: Record<LruClass, number> = { anonHot: 0, anonCold: 0, fileHot: 0, fileCold: 0 };
 
@@ -142,6 +157,7 @@ export class SimApp {
     this.anonHotZram = this.anonColdZram = this.fileHotOut = this.fileColdOut = 0;
     this.anonHotSlow = this.anonColdSlow = this.fileHotSlow = this.fileColdSlow = 0;
     this.resetLru();
+    for (const c of LRU_CLASSES) this.enteredAt[c] = now;
     return this.pagesAnon + this.pagesFile;
   }
 
@@ -160,7 +176,7 @@ export class SimApp {
   /** A new life's pages are all on the inactive lists, never evicted. */
   private resetLru(): void {
     this.anonHotAct = this.anonColdAct = this.fileHotAct = this.fileColdAct = 0;
-    for (const c of LRU_CLASSES) this.evictedAt[c] = this.scanCarry[c] = 0;
+    for (const c of LRU_CLASSES) this.evictedAt[c] = this.scanCarry[c] = this.enteredAt[c] = this.marked[c] = this.markedAt[c] = 0;
   }
 
   /** Resident pages of a class. */
@@ -183,6 +199,19 @@ export class SimApp {
     return this.res(c) - this.act(c);
   }
 
+  /** `k` unmarked pages of a class just joined its inactive list (already counted in it) at `atMs`. */
+  entered(c: LruClass, k: number, atMs: number): void {
+    const u = this.inactive(c) - this.marked[c];
+    if (k > 0 && u > 0) this.enteredAt[c] += ((atMs - this.enteredAt[c]) * Math.min(k, u)) / u;
+  }
+
+  /** `k` of a class's inactive pages (already counted in it) joined the list's head marked at `atMs`: rotated by reclaim, or deactivated. */
+  enteredMarked(c: LruClass, k: number, atMs: number): void {
+    const m = Math.min(this.inactive(c), this.marked[c] + Math.max(0, k));
+    if (k > 0 && m > 0) this.markedAt[c] += ((atMs - this.markedAt[c]) * Math.min(k, m)) / m;
+    this.marked[c] = m;
+  }
+
   /** Move up to `n` of a class's pages between the lists (n > 0 activates, n < 0 deactivates); returns pages moved. */
   moveActive(c: LruClass, n: number): number {
     const k = n >= 0 ? Math.min(n, this.inactive(c)) : -Math.min(-n, this.act(c));
@@ -190,6 +219,7 @@ export class SimApp {
     else if (c === 'anonCold') this.anonColdAct += k;
     else if (c === 'fileHot') this.fileHotAct += k;
     else this.fileColdAct += k;
+    this.marked[c] = Math.min(this.marked[c], this.inactive(c));
     return Math.abs(k);
   }
 
@@ -210,13 +240,17 @@ export class SimApp {
     this.anonColdAct = Math.min(this.anonColdAct, this.anonColdRes);
     this.fileHotAct = Math.min(this.fileHotAct, this.fileHotRes);
     this.fileColdAct = Math.min(this.fileColdAct, this.fileColdRes);
+    // Pages leaving other than from the tail take unmarked ones first (an approximation: the list does not say which).
+    for (const c of LRU_CLASSES) this.marked[c] = Math.min(this.marked[c], this.inactive(c));
   }
 
   /** New anonymous pages, resident, joining the working set in the app's proportion. */
-  addAnon(pages: number): void {
+  addAnon(pages: number, atMs: number): void {
     const hot = Math.round(pages * this.spec.workingSet);
     this.anonHotRes += hot;
     this.anonColdRes += pages - hot;
+    this.entered('anonHot', hot, atMs);
+    this.entered('anonCold', pages - hot, atMs);
   }
 
   /** The app frees anon pages (its own, not the shared ones): cold ones first, out-of-RAM ones before resident ones. */

@@ -20,7 +20,7 @@ import { PressureModel, type TickPressure } from './pressure-model';
 import { psiLevel } from '../../policy-engine/detectors/psi-detector';
 import { psiTriggersFor, type PsiTriggers } from '../../policy-engine/detectors/psi-triggers';
 import { Rng } from '../../common/rng';
-import { SimApp } from './sim-app';
+import { LRU_CLASSES, SimApp } from './sim-app';
 import { SimCounters, type ReplayMetrics } from './sim-metrics';
 
 export interface SimHostOptions {
@@ -230,7 +230,7 @@ export class SimHost implements Host {
   }
 
   private allocate(app: SimApp, pages: number): void {
-    app.addAnon(pages);
+    app.addAnon(pages, this.now());
     this.memory.makeRoom(app, 0);
   }
 
@@ -565,6 +565,8 @@ export class SimHost implements Host {
       if (!a.alive && a.resident + a.zramPages + a.slowPages !== 0) out.push(`${a.id}: dead but holds pages`);
       // Active pages are a subset of each class's resident ones.
       if (a.anonHotAct > a.anonHotRes || a.anonColdAct > a.anonColdRes || a.fileHotAct > a.fileHotRes || a.fileColdAct > a.fileColdRes) out.push(`${a.id}: more active pages than resident`);
+      // Marked pages (seen once by reclaim, or deactivated) are a subset of each class's inactive ones.
+      for (const c of LRU_CLASSES) if (!(a.marked[c] >= 0 && a.marked[c] <= a.inactive(c) && Number.isInteger(a.marked[c]))) out.push(`${a.id}: ${a.marked[c]} ${c} pages marked of ${a.inactive(c)} inactive`);
       // Shared anon pages are a subset of the cold ones, and only kswapd and faults move them.
       if (a.anonSharedRes > a.anonColdRes || a.anonSharedZram > a.anonColdZram || a.anonSharedSlow > a.anonColdSlow) out.push(`${a.id}: shared anon pages exceed the cold ones`);
       const shared = a.anonSharedRes + a.anonSharedZram + a.anonSharedSlow;

@@ -5,6 +5,7 @@
 // first process_madvise.
 import { readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { workerData } from 'node:worker_threads';
 import { serveChannel } from '../worker-channel';
 import { libc } from './libc';
@@ -46,6 +47,14 @@ export interface ReactionProtocol {
  * so this is a backstop only: it was 1 s, 60 wake-ups a minute of an idle agent for nothing.
  */
 const POLL_TIMEOUT_MS = 10_000;
+
+// This thread runs at SCHED_FIFO, but V8's parallel scavenge hands part of each young-generation
+// collection to the platform's helper threads, which run at the normal priority: under a busy
+// loop per core this thread can wait for them to be scheduled. Its outliers (20–90 ms, at
+// random points of its /proc reads, bench:linux under load, 2026-11-24) fit that; not proven.
+// Its heap is small, so it scavenges alone in well under a millisecond. The flag is V8's, so
+// process-wide: the main thread scavenges alone too.
+setFlagsFromString('--no-parallel-scavenge');
 
 const data = workerData as ReactionWorkerData;
 // Nothing to hear (a stop comes through the plan and the wake eventfd): the thread ends when run() does.

@@ -15,7 +15,8 @@ export const RANGES_REFRESH_MS = 10_000;
 
 type Target = Pick<PlannedReclaim, 'pid' | 'startTime' | 'kind'>;
 
-const keyOf = (t: Target) => `${t.pid}:${t.startTime}:${t.kind}`;
+/** One planned target's key: its process and the kind of reclaim (one reading per pair). */
+export const targetKey = (t: Target) => `${t.pid}:${t.startTime}:${t.kind}`;
 
 export class RangesAhead {
   private readonly readings = new Map<string, ReclaimRanges>();
@@ -30,7 +31,7 @@ export class RangesAhead {
    * process_madvise (the plan never holds one).
    */
   plan(targets: readonly Target[], nowMs = performance.timeOrigin + performance.now()): void {
-    const named = new Map(targets.filter((t) => t.kind !== 'demote').map((t) => [keyOf(t), t]));
+    const named = new Map(targets.filter((t) => t.kind !== 'demote').map((t) => [targetKey(t), t]));
     for (const key of this.readings.keys()) if (!named.has(key)) this.readings.delete(key);
     this.todo = [...named.entries()].filter(([key]) => {
       const had = this.readings.get(key);
@@ -51,13 +52,13 @@ export class RangesAhead {
     if (!t || t.kind === 'demote') return;
     const got = readReclaimRanges(t.pid, t.startTime, t.kind, this.pageSize);
     // Unreadable (gone, or denied): the reclaim finds out why, as it would without a reading.
-    if (got && readStartTime(t.pid) === t.startTime) this.readings.set(keyOf(t), got);
-    else this.readings.delete(keyOf(t));
+    if (got && readStartTime(t.pid) === t.startTime) this.readings.set(targetKey(t), got);
+    else this.readings.delete(targetKey(t));
   }
 
   /** The reading for this target, if one was made (reclaimProcess checks its age). */
   get(t: Target): ReclaimRanges | null {
-    return this.readings.get(keyOf(t)) ?? null;
+    return this.readings.get(targetKey(t)) ?? null;
   }
 
   /** How many targets have a reading (for tests and the thread's counts). */

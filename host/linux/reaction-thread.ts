@@ -3,7 +3,7 @@ import { compiledScript } from '../worker-script';
 import { Channel } from '../worker-channel';
 import { EFD_CLOEXEC, EFD_NONBLOCK, errnoName, libc } from './libc';
 import type { ReclaimResult } from './process-reclaim';
-import { RANGES_REFRESH_MS } from './ranges-ahead';
+import { RANGES_REFRESH_MS, targetKey } from './ranges-ahead';
 import { NO_REACTION_COUNTS, ReactionPlan, type ReactionCounts } from './reaction-plan';
 import type { ReactionProtocol, ReactionWorkerData } from './reaction-worker';
 
@@ -67,7 +67,7 @@ export class ReactionThread {
     // waking it (real-time: it preempts this thread) would be for nothing. It still sees the
     // new plan at its next wake-up, and reads again what has aged by then.
     const now = Date.now();
-    const targets = slots.flatMap((candidates) => candidates.map((c) => `${c.pid}:${c.startTime}:${c.kind}`)).sort().join(',');
+    const targets = slots.flatMap((candidates) => candidates.map(targetKey)).sort().join(',');
     if (targets !== this.wokenFor.targets || now - this.wokenFor.at >= RANGES_REFRESH_MS) {
       this.wokenFor = { targets, at: now };
       this.wake();

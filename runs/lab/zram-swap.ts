@@ -58,6 +58,19 @@ export function ownerAlive(pid: number): boolean {
 }
 
 /**
+ * A setup journal left in `path`, if any: the parsed journal, or why it was ignored (unreadable).
+ * The caller decides whether its owner is gone (ownerAlive) and restores from it.
+ */
+export function readJournal<T extends { ownerPid: number }>(path: string): { journal: T } | { ignored: string } | null {
+  if (!existsSync(path)) return null;
+  try {
+    return { journal: JSON.parse(readFileSync(path, 'utf8')) as T };
+  } catch (err) {
+    return { ignored: `ignored an unreadable ${path} (${(err as Error).message})` };
+  }
+}
+
+/**
  * Swap off for `device` if it is on. swapoff can fail transiently (ENOMEM while pages are
  * charged to a dying memcg): retried before giving up, because a failed swapoff is exactly
  * what leaves swap on for good. Used for zram0 and the lab's zswap swap file alike.
@@ -98,13 +111,10 @@ export function setZram(state: ZramState): void {
  * back as that process found it. Returns what was done, for the caller to say.
  */
 export function recoverStaleZram(): string | null {
-  if (!existsSync(ZRAM_JOURNAL)) return null;
-  let journal: Journal;
-  try {
-    journal = JSON.parse(readFileSync(ZRAM_JOURNAL, 'utf8')) as Journal;
-  } catch (err) {
-    return `ignored an unreadable ${ZRAM_JOURNAL} (${(err as Error).message})`;
-  }
+  const found = readJournal<Journal>(ZRAM_JOURNAL);
+  if (!found) return null;
+  if ('ignored' in found) return found.ignored;
+  const { journal } = found;
   if (ownerAlive(journal.ownerPid)) return null;
   setZram(journal.before);
   rmSync(ZRAM_JOURNAL, { force: true });

@@ -2,10 +2,10 @@
 // (or where asked for), set up and put back exactly — swap off, file removed, every zswap
 // parameter as it was — with a journal in /run so a killed run is repaired by the next.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readZswapParameters } from '../../host/linux/compressed-tier';
-import { ownerAlive, swapOff } from './zram-swap';
+import { ownerAlive, readJournal, swapOff } from './zram-swap';
 
 export const ZSWAP_PARAMS = '/sys/module/zswap/parameters';
 /** Written before anything changes, removed after the restore (as zram-swap's ZRAM_JOURNAL; /run is emptied at boot, as zswap's parameters and swap are). */
@@ -81,13 +81,10 @@ export function restoreJournaledZswap(): void {
  * off and removed, parameters back. Returns what was done, for the caller to say.
  */
 export function recoverStaleZswap(): string | null {
-  if (!existsSync(ZSWAP_JOURNAL)) return null;
-  let journal: Journal;
-  try {
-    journal = JSON.parse(readFileSync(ZSWAP_JOURNAL, 'utf8')) as Journal;
-  } catch (err) {
-    return `ignored an unreadable ${ZSWAP_JOURNAL} (${(err as Error).message})`;
-  }
+  const found = readJournal<Journal>(ZSWAP_JOURNAL);
+  if (!found) return null;
+  if ('ignored' in found) return found.ignored;
+  const { journal } = found;
   if (journal.ownerPid === process.pid || ownerAlive(journal.ownerPid)) return null;
   restoreFrom(journal);
   rmSync(ZSWAP_JOURNAL, { force: true });

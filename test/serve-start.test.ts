@@ -2,14 +2,15 @@
 // the API refuses bad parameters of any policy, a bad value already saved neither hangs nor
 // bricks the daemon, the api file never follows a link, and --dry-run on the command line
 // wins over the Settings page. The real binary, real SQLite files, real HTTP and WebSocket.
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { openDatabase } from '../db/open';
 import { setSetting } from '../db/settings';
-import { startServe, type ServedDaemon } from './helpers/serve';
+import { CLI, startServe, type ServedDaemon } from './helpers/serve';
 
 const PROTOTYPE_KEYS = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 
@@ -184,6 +185,23 @@ describe('a bad value already saved (an older version, a hand edit) neither hang
 });
 
 describe('--api-file', () => {
+  test('a SIGTERM the moment the API file appears stops the daemon cleanly: the file is taken away', async () => {
+    const dir = tempDir();
+    try {
+      const apiFile = join(dir, 'api.json');
+      const child = spawn(process.execPath, [CLI, 'serve', '--no-db', '--port', '0', '--api-file', apiFile], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      // Before the URL is printed: the window in which a later listener left the file behind.
+      while (!existsSync(apiFile) && child.exitCode === null) await new Promise((r) => setTimeout(r, 1));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(existsSync(apiFile)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   test('a symlink in its place is replaced, never followed: its target keeps its content and mode', async () => {
     const dir = tempDir();
     try {

@@ -55,10 +55,20 @@ export async function serveCommand(argv: readonly string[], io: CommandIO, stop?
   const log = (line: string) => io.err(`reclaimd: ${line}`);
   if (!LOOPBACK.has(bindHost)) log(`warning: listening on ${bindHost}: the API is reachable from other machines (the token still guards it)`);
 
+  // Listened for before anything is started or announced: a SIGTERM that came between the
+  // API file being written (or the URL printed) and a listener added later killed the process
+  // by default, leaving the file behind (seen once in CI: test/serve-start.test.ts).
+  let requestStop = () => {};
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+  process.once('SIGINT', requestStop);
+  process.once('SIGTERM', requestStop);
+  void stop?.then(requestStop);
   let daemon;
   try {
     daemon = await startDaemon({ host: hostFlag, scenario, overrides, dbPath, port, bindHost, staticDir: rendererDir(), apiFile: stringFlag(args, 'api-file'), memcg: stringFlag(args, 'memcg'), log });
   } catch (err) {
+    process.off('SIGINT', requestStop);
+    process.off('SIGTERM', requestStop);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use (another reclaimd?): choose one with --port N, or --port 0 for any free port`);
     if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${bindHost}:${port}: ${(err as Error).message}`);
@@ -70,11 +80,7 @@ export async function serveCommand(argv: readonly string[], io: CommandIO, stop?
   for (const limit of agent.host.limits) log(limit);
   io.out(`reclaimd: UI at ${daemon.url}`);
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    void stop?.then(resolve);
-  });
+  await stopRequested;
   const status = await daemon.stop();
   const logged = dbPath === null ? 'none logged (--no-db)' : `${status.written} logged${status.lastError ? `; logging failed: ${status.lastError}` : ''}`;
   log(`stopped; ${agent.counters.decisions} decisions, ${logged}`);
